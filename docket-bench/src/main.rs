@@ -1,0 +1,213 @@
+//! `docket-bench`: the workloads of BENCH.md against a fresh local `redis-server`.
+//!
+//! ```text
+//! cargo run --release -p docket-bench -- w1 --runs 3
+//! ```
+//!
+//! Prints one JSON object per workload run on stdout and a table on stderr.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use docket::Docket;
+use docket_tests::RedisServer;
+use docket_worker::Worker;
+use fred::interfaces::{ClientLike, ServerInterface};
+
+static DONE: AtomicU64 = AtomicU64::new(0);
+
+/// The no-op task of W1.
+#[docket::task]
+async fn noop(i: u64) {
+    let _ = i;
+    DONE.fetch_add(1, Ordering::Relaxed);
+}
+
+#[derive(Debug, Parser)]
+#[command(about = "docket benchmarks (BENCH.md)")]
+struct Cli {
+    #[command(subcommand)]
+    workload: Workload,
+}
+
+#[derive(Debug, Subcommand)]
+enum Workload {
+    /// W1 burst: enqueue N no-op tasks one at a time and in bulk, then drain them.
+    W1 {
+        /// How many tasks.
+        #[arg(long, default_value_t = 20_000)]
+        n: u64,
+        /// How many runs per variant (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Worker concurrency.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct W1Run {
+    enqueue_per_s: f64,
+    bulk_enqueue_per_s: f64,
+    drain_per_s: f64,
+    enqueue_commands_per_task: f64,
+    bulk_commands_per_task: f64,
+    drain_commands_per_task: f64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.workload {
+        Workload::W1 { n, runs, concurrency } => {
+            for ttl in [docket::DEFAULT_EXECUTION_TTL, Duration::ZERO] {
+                let mut results = Vec::new();
+                for _ in 0..runs {
+                    results.push(w1(n, concurrency, ttl).await?);
+                }
+                report_w1(n, concurrency, ttl, &results).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn redis_stats(url: &str) -> anyhow::Result<fred::clients::Client> {
+    let client = fred::types::Builder::from_config(fred::types::config::Config::from_url(url)?).build()?;
+    client.init().await?;
+    Ok(client)
+}
+
+/// Total commands the server has run (Lua-internal ones included).
+async fn commands(client: &fred::clients::Client) -> anyhow::Result<u64> {
+    let info: String = client.info(Some(fred::types::InfoKind::Commandstats)).await?;
+    Ok(info
+        .lines()
+        .filter(|line| line.starts_with("cmdstat_") && !line.starts_with("cmdstat_info"))
+        .filter_map(|line| {
+            line.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum())
+}
+
+async fn w1(n: u64, concurrency: usize, ttl: Duration) -> anyhow::Result<W1Run> {
+    let server = RedisServer::start();
+    let stats = redis_stats(&server.url()).await?;
+    let docket = Docket::builder(&server.url())
+        .execution_ttl(ttl)
+        .connect()
+        .await?;
+
+    // One at a time.
+    let before = commands(&stats).await?;
+    let started = Instant::now();
+    for i in 0..n {
+        noop::schedule(&docket, i).await?;
+    }
+    let enqueue_per_s = n as f64 / started.elapsed().as_secs_f64();
+    let enqueue_commands = commands(&stats).await? - before - 1;
+    let _: () = stats.flushall(false).await?;
+
+    // In bulk.
+    let before = commands(&stats).await?;
+    let started = Instant::now();
+    docket
+        .schedule_all((0..n).map(|i| noop::schedule(&docket, i)))
+        .await?;
+    let bulk_enqueue_per_s = n as f64 / started.elapsed().as_secs_f64();
+    let bulk_commands = commands(&stats).await? - before - 1;
+
+    // Drain.
+    DONE.store(0, Ordering::SeqCst);
+    let worker = Worker::builder(&docket).concurrency(concurrency).build()?;
+    let token = worker.shutdown_token();
+    let before = commands(&stats).await?;
+    let started = Instant::now();
+    let running = tokio::spawn(async move { worker.run_forever().await });
+    while DONE.load(Ordering::Relaxed) < n {
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
+    let drain_elapsed = started.elapsed();
+    // Let the last completions land before counting commands.
+    while docket.backend().backlog().await?.ready > 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let drain_commands = commands(&stats).await? - before;
+    token.cancel();
+    running.await??;
+    Ok(W1Run {
+        enqueue_per_s,
+        bulk_enqueue_per_s,
+        drain_per_s: n as f64 / drain_elapsed.as_secs_f64(),
+        enqueue_commands_per_task: enqueue_commands as f64 / n as f64,
+        bulk_commands_per_task: bulk_commands as f64 / n as f64,
+        drain_commands_per_task: drain_commands as f64 / n as f64,
+    })
+}
+
+fn median(values: &mut [f64]) -> (f64, f64, f64) {
+    values.sort_by(|a, b| a.total_cmp(b));
+    (values[values.len() / 2], values[0], values[values.len() - 1])
+}
+
+async fn report_w1(n: u64, concurrency: usize, ttl: Duration, runs: &[W1Run]) -> anyhow::Result<()> {
+    let pick = |f: fn(&W1Run) -> f64| median(&mut runs.iter().map(f).collect::<Vec<_>>());
+    let enqueue = pick(|r| r.enqueue_per_s);
+    let bulk = pick(|r| r.bulk_enqueue_per_s);
+    let drain = pick(|r| r.drain_per_s);
+    let enqueue_cmds = pick(|r| r.enqueue_commands_per_task);
+    let bulk_cmds = pick(|r| r.bulk_commands_per_task);
+    let drain_cmds = pick(|r| r.drain_commands_per_task);
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let redis_version = std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split("v=")
+                .nth(1)
+                .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
+        })
+        .unwrap_or_default();
+    println!(
+        "{{\"system\":\"docket\",\"workload\":\"W1\",\"n\":{n},\"concurrency\":{concurrency},\"execution_ttl_s\":{},\"runs\":{},\"enqueue_per_s\":{:.0},\"bulk_enqueue_per_s\":{:.0},\"drain_per_s\":{:.0},\"enqueue_commands_per_task\":{:.2},\"bulk_enqueue_commands_per_task\":{:.2},\"drain_commands_per_task\":{:.2},\"commit\":\"{commit}\",\"redis\":\"{redis_version}\"}}",
+        ttl.as_secs(),
+        runs.len(),
+        enqueue.0,
+        bulk.0,
+        drain.0,
+        enqueue_cmds.0,
+        bulk_cmds.0,
+        drain_cmds.0,
+    );
+    eprintln!(
+        "W1 n={n} concurrency={concurrency} execution_ttl={ttl:?} ({} runs; median [min–max])",
+        runs.len()
+    );
+    eprintln!(
+        "  enqueue one at a time  {:>9.0} tasks/s  [{:.0}–{:.0}]  {:.2} commands/task",
+        enqueue.0, enqueue.1, enqueue.2, enqueue_cmds.0
+    );
+    eprintln!(
+        "  enqueue in bulk        {:>9.0} tasks/s  [{:.0}–{:.0}]  {:.2} commands/task",
+        bulk.0, bulk.1, bulk.2, bulk_cmds.0
+    );
+    eprintln!(
+        "  drain                  {:>9.0} tasks/s  [{:.0}–{:.0}]  {:.2} commands/task",
+        drain.0, drain.1, drain.2, drain_cmds.0
+    );
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! The in-process backend behind `memory://` URLs: the same semantics as Redis, no server.
+//!
+//! Design:
+//! - **One lock.** All of a docket's data (records, the schedule, the ready FIFO, in-flight
+//!   deliveries, expiries, workers, dead letters) lives in one `Store` behind one
+//!   `std::sync::Mutex`. Every operation takes it once, runs one synchronous transition (the
+//!   counterpart of one Lua script on Redis) and lets go; it is never held across an `.await`,
+//!   so each transition is atomic, like a script.
+//! - **Wake-ups through `Notify`.** Claimers wait on a `Notify` that fires whenever ready work
+//!   is added, so an idle worker sleeps instead of polling; schedulers get a second `Notify`
+//!   through [`Backend::work_hint`] when future work is added, to re-arm their timer.
+//! - **Events through `broadcast`.** State changes and cancellations of running executions go
+//!   out on two broadcast channels, sent while the lock is held so every subscriber sees them
+//!   in transition order. [`Backend::watch`] subscribes before it reads the record, so no
+//!   transition can fall between the two.
+//! - **Shared per name.** Producers and workers in one process usually open the docket
+//!   separately, by URL, exactly as they would with Redis. Handles opened with the same URL
+//!   name and the same docket name therefore share one state through a process-wide table of
+//!   weak references: the state lives as long as any handle, and different names never meet.
+//! - **Bounded.** Finished records expire `execution_ttl` after they end (at once with a zero
+//!   ttl; their event still carries the outcome to live waiters), stale ready entries are
+//!   dropped when reached or compacted, deliveries leave the in-flight table when completed,
+//!   dead letters are capped and silent workers are forgotten.
+//!
+//! Differences from Redis that no caller can observe: generations come from one counter per
+//! docket instead of one per key (they still grow with every reschedule of a key, and are never
+//! reused after a record is removed), and delivery ids are plain counters.
+
+mod registry;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::{broadcast, Notify};
+use tokio::time::Instant;
+
+use self::store::{Effects, Now, Store};
+use super::{now_ms, Backend, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, WorkerInfo};
+use crate::error::Result;
+use crate::execution::{Event, ExecutionInfo};
+
+pub use self::store::DeadLetter;
+
+/// How many events (and cancellations) a slow subscriber may fall behind before it lags.
+const CHANNEL_CAPACITY: usize = 4096;
+
+/// A docket held in this process's memory.
+///
+/// Open it with a `memory://` or `memory://NAME` URL (usually through
+/// [`Docket::connect`](crate::Docket::connect)). Every handle opened in the process with the
+/// same URL name and docket name sees the same tasks, so a producer and a worker can each open
+/// it on their own; the data is gone once the last handle is dropped. Use it for tests, for
+/// examples and for single-process applications that need no server.
+pub struct MemoryBackend {
+    shared: Arc<Shared>,
+    ttl: Duration,
+}
+
+/// The state one in-memory docket's handles share.
+struct Shared {
+    store: Mutex<Store>,
+    claimable: Notify,
+    work_hint: Arc<Notify>,
+    events: broadcast::Sender<Event>,
+    cancellations: broadcast::Sender<String>,
+}
+
+impl Shared {
+    fn new() -> Self {
+        let (events, _) = broadcast::channel(CHANNEL_CAPACITY);
+        let (cancellations, _) = broadcast::channel(CHANNEL_CAPACITY);
+        Self {
+            store: Mutex::new(Store::default()),
+            claimable: Notify::new(),
+            work_hint: Arc::new(Notify::new()),
+            events,
+            cancellations,
+        }
+    }
+}
+
+impl std::fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryBackend")
+            .field("execution_ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryBackend {
+    /// Opens the docket called `name` behind `url` (`memory://` or `memory://NAME`), sharing
+    /// its state with every other handle open on the same URL name and docket name.
+    ///
+    /// Executions this handle finishes or cancels are kept for `execution_ttl` (nothing is
+    /// kept when it is zero).
+    /// Fails with [`Error::InvalidUrl`](crate::Error::InvalidUrl) when anything follows the
+    /// name in the URL.
+    pub fn open(url: &str, name: &str, execution_ttl: Duration) -> Result<MemoryBackend> {
+        let url_name = registry::url_name(url)?;
+        Ok(MemoryBackend {
+            shared: registry::attach(url_name, name),
+            ttl: execution_ttl,
+        })
+    }
+
+    /// The dead letters kept for inspection (poison messages, at most 10,000; oldest first).
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.with_store(|store, _, _| store.dead_letters())
+    }
+
+    /// Runs one transition under the lock, then publishes what it changed.
+    fn with_store<R>(&self, transition: impl FnOnce(&mut Store, Now, &mut Effects) -> R) -> R {
+        let mut effects = Effects::default();
+        let mut store = self.shared.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Now {
+            ms: now_ms(),
+            instant: Instant::now(),
+        };
+        store.prune(now);
+        let output = transition(&mut store, now, &mut effects);
+        for event in effects.events {
+            let _ = self.shared.events.send(event);
+        }
+        for key in effects.cancelled {
+            let _ = self.shared.cancellations.send(key);
+        }
+        drop(store);
+        if effects.ready {
+            self.shared.claimable.notify_waiters();
+        }
+        if effects.scheduled {
+            // Wake every scheduler waiting now, and leave a permit for one that is between
+            // two waits (it would otherwise only notice at its next timer).
+            self.shared.work_hint.notify_waiters();
+            self.shared.work_hint.notify_one();
+        }
+        output
+    }
+
+    #[cfg(test)]
+    fn sizes(&self) -> store::Sizes {
+        self.with_store(|store, _, _| store.sizes())
+    }
+}
+
+#[async_trait]
+impl Backend for MemoryBackend {
+    async fn schedule(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>> {
+        Ok(self.with_store(|store, now, fx| store.schedule(tasks, now, fx)))
+    }
+
+    async fn cancel(&self, key: &str) -> Result<bool> {
+        Ok(self.with_store(|store, now, fx| store.cancel(key, self.ttl, now, fx)))
+    }
+
+    async fn info(&self, key: &str) -> Result<Option<ExecutionInfo>> {
+        Ok(self.with_store(|store, _, _| store.info(key)))
+    }
+
+    async fn watch(&self, key: &str) -> Result<(Option<ExecutionInfo>, broadcast::Receiver<Event>)> {
+        let receiver = self.shared.events.subscribe();
+        let info = self.with_store(|store, _, _| store.info(key));
+        Ok((info, receiver))
+    }
+
+    async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let deadline = Instant::now().checked_add(wait);
+        loop {
+            // Register for the wake-up before looking, so work added in between is not missed.
+            let notified = self.shared.claimable.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let claimed = self.with_store(|store, now, fx| store.claim(worker, max, now, fx));
+            if !claimed.is_empty() {
+                return Ok(claimed);
+            }
+            match deadline {
+                Some(deadline) => {
+                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                        return Ok(Vec::new());
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    async fn complete(&self, outcomes: &[Outcome]) -> Result<()> {
+        self.with_store(|store, now, fx| store.complete(outcomes, self.ttl, now, fx));
+        Ok(())
+    }
+
+    async fn move_due(&self, limit: usize) -> Result<Option<i64>> {
+        Ok(self.with_store(|store, now, fx| store.move_due(limit, now, fx)))
+    }
+
+    async fn renew(&self, _worker: &str, leases: &[Lease]) -> Result<()> {
+        self.with_store(|store, now, _| store.renew(leases, now));
+        Ok(())
+    }
+
+    async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
+        Ok(self.with_store(|store, now, fx| store.reclaim(worker, min_idle, max, now, fx)))
+    }
+
+    async fn cancellations(&self) -> Result<broadcast::Receiver<String>> {
+        Ok(self.shared.cancellations.subscribe())
+    }
+
+    fn work_hint(&self) -> Option<Arc<Notify>> {
+        Some(self.shared.work_hint.clone())
+    }
+
+    async fn heartbeat(&self, worker: &str) -> Result<()> {
+        self.with_store(|store, now, _| store.heartbeat(worker, now));
+        Ok(())
+    }
+
+    async fn leave(&self, worker: &str) -> Result<()> {
+        self.with_store(|store, _, _| store.leave(worker));
+        Ok(())
+    }
+
+    async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>> {
+        Ok(self.with_store(|store, now, _| store.workers(within, now)))
+    }
+
+    async fn backlog(&self) -> Result<Backlog> {
+        Ok(self.with_store(|store, _, _| store.backlog()))
+    }
+
+    async fn clear(&self) -> Result<u64> {
+        Ok(self.with_store(|store, _, _| store.clear()))
+    }
+}

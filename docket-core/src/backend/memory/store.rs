@@ -1,0 +1,606 @@
+//! The data of one in-memory docket and every transition on it.
+//!
+//! Everything here is synchronous and takes the current time as an argument, so the
+//! [`MemoryBackend`](super::MemoryBackend) runs each operation under one lock and the tests can
+//! drive the clock. A transition never publishes anything itself: it records what it changed in
+//! [`Effects`] and the backend publishes that before releasing the lock, so events reach
+//! subscribers in the order the transitions happened.
+//!
+//! Invariants the transitions keep:
+//! - every SCHEDULED record has exactly one entry `(when_ms, key)` in `scheduled`;
+//! - every QUEUED record has exactly one ready entry with its generation, and `queued` counts
+//!   them; other ready entries are stale and are dropped when popped (or compacted away);
+//! - generations come from one counter for the whole docket, so a generation is never reused,
+//!   not even after a record was removed and its key scheduled again: a leftover delivery can
+//!   never pass for its successor;
+//! - every finished record is removed by its expiry entry (or at once with a zero ttl).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::backend::{
+    from_ms, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, WorkerInfo,
+};
+use crate::execution::{Event, ExecutionInfo, State, StoredError};
+
+/// How many dead letters are kept; the oldest are dropped first.
+pub(super) const DEAD_LETTER_CAP: usize = 10_000;
+/// How long a worker without a heartbeat stays in the registry (as on Redis).
+const WORKER_RETENTION_MS: i64 = 10 * 60 * 1000;
+/// How many stale ready entries may pile up beyond the live ones before they are compacted.
+const COMPACT_SLACK: usize = 1024;
+
+/// A message that could not be processed, kept for inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The execution key.
+    pub key: String,
+    /// The registered task name.
+    pub task: String,
+    /// The MessagePack argument map, as scheduled.
+    pub args: Vec<u8>,
+    /// Why the message is dead.
+    pub error: StoredError,
+    /// When it was dead-lettered, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+}
+
+/// The current time, both as wall-clock milliseconds (due times, records) and as a monotonic
+/// instant (leases, expiry).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Now {
+    pub(super) ms: i64,
+    pub(super) instant: Instant,
+}
+
+/// What a transition changed that the outside world must hear about.
+#[derive(Debug, Default)]
+pub(super) struct Effects {
+    /// Events to publish, in order.
+    pub(super) events: Vec<Event>,
+    /// Keys of running executions that were cancelled.
+    pub(super) cancelled: Vec<String>,
+    /// Whether ready work was added (wake claimers).
+    pub(super) ready: bool,
+    /// Whether future work was added (wake schedulers).
+    pub(super) scheduled: bool,
+}
+
+impl Effects {
+    fn state(&mut self, key: &str, state: State) {
+        self.events.push(Event {
+            key: key.to_string(),
+            state,
+            result: None,
+            error: None,
+        });
+    }
+}
+
+/// One execution record.
+#[derive(Debug)]
+struct Record {
+    task: String,
+    args: Vec<u8>,
+    state: State,
+    generation: u64,
+    when_ms: i64,
+    attempt: u32,
+    worker: Option<String>,
+    started_ms: Option<i64>,
+    completed_ms: Option<i64>,
+    result: Option<Vec<u8>>,
+    error: Option<StoredError>,
+}
+
+/// An entry of the ready FIFO: a delivery waiting for a worker.
+#[derive(Debug)]
+struct ReadyEntry {
+    id: u64,
+    key: String,
+    generation: u64,
+}
+
+/// A delivery a worker has claimed and not yet completed.
+#[derive(Debug)]
+struct InFlight {
+    key: String,
+    generation: u64,
+    worker: String,
+    last_renewed: Instant,
+}
+
+/// The whole state of one in-memory docket.
+#[derive(Debug, Default)]
+pub(super) struct Store {
+    records: HashMap<String, Record>,
+    /// SCHEDULED executions by due time.
+    scheduled: BTreeSet<(i64, String)>,
+    /// Deliveries waiting for a worker, oldest first (some may be stale).
+    ready: VecDeque<ReadyEntry>,
+    /// How many records are QUEUED (= live entries in `ready`).
+    queued: usize,
+    /// Claimed deliveries by id.
+    in_flight: HashMap<u64, InFlight>,
+    /// Finished records by expiry time: (expires at, generation, key).
+    expiries: BinaryHeap<Reverse<(Instant, u64, String)>>,
+    dead_letters: VecDeque<DeadLetter>,
+    /// Worker name → last heartbeat (ms since the epoch).
+    workers: HashMap<String, i64>,
+    last_generation: u64,
+    last_delivery: u64,
+}
+
+fn is_live(state: State) -> bool {
+    matches!(state, State::Scheduled | State::Queued | State::Running)
+}
+
+impl Store {
+    /// Removes the finished records whose time is up. Runs before every operation.
+    pub(super) fn prune(&mut self, now: Now) {
+        while let Some(Reverse((at, _, _))) = self.expiries.peek() {
+            if *at > now.instant {
+                break;
+            }
+            let Some(Reverse((_, generation, key))) = self.expiries.pop() else {
+                break;
+            };
+            let expired = self
+                .records
+                .get(&key)
+                .is_some_and(|r| r.generation == generation && r.state.is_terminal());
+            if expired {
+                self.records.remove(&key);
+            }
+        }
+    }
+
+    fn next_generation(&mut self) -> u64 {
+        self.last_generation += 1;
+        self.last_generation
+    }
+
+    /// Appends a ready entry for `key` at `generation` (whose record was just made QUEUED).
+    fn enqueue(&mut self, key: &str, generation: u64, fx: &mut Effects) {
+        self.last_delivery += 1;
+        self.ready.push_back(ReadyEntry {
+            id: self.last_delivery,
+            key: key.to_string(),
+            generation,
+        });
+        self.queued += 1;
+        fx.ready = true;
+        if self.ready.len() > 2 * self.queued + COMPACT_SLACK {
+            let records = &self.records;
+            self.ready.retain(|entry| {
+                records
+                    .get(&entry.key)
+                    .is_some_and(|r| r.generation == entry.generation && r.state == State::Queued)
+            });
+        }
+    }
+
+    /// Records the end of an execution: it expires after `ttl`, or goes at once with a zero
+    /// ttl (its event, already recorded in `fx`, carries the outcome to live waiters).
+    fn finish(&mut self, key: &str, generation: u64, ttl: Duration, now: Now) {
+        if ttl.is_zero() {
+            self.records.remove(key);
+        } else if let Some(at) = now.instant.checked_add(ttl) {
+            self.expiries.push(Reverse((at, generation, key.to_string())));
+        }
+    }
+
+    /// Schedules a batch, one decision per task in order.
+    pub(super) fn schedule(&mut self, tasks: &[NewTask], now: Now, fx: &mut Effects) -> Vec<Disposition> {
+        tasks
+            .iter()
+            .map(|task| self.schedule_one(task, now, fx))
+            .collect()
+    }
+
+    fn schedule_one(&mut self, task: &NewTask, now: Now, fx: &mut Effects) -> Disposition {
+        if let Some(old) = self.records.get(&task.key) {
+            if is_live(old.state) && !task.replace {
+                return Disposition::AlreadyScheduled;
+            }
+            match old.state {
+                State::Scheduled => {
+                    self.scheduled.remove(&(old.when_ms, task.key.clone()));
+                }
+                // Its ready entry stays behind and is now stale.
+                State::Queued => self.queued = self.queued.saturating_sub(1),
+                // A running one keeps running; its outcome will be stale.
+                _ => {}
+            }
+        }
+        let generation = self.next_generation();
+        let state = if task.when_ms <= now.ms {
+            State::Queued
+        } else {
+            State::Scheduled
+        };
+        self.records.insert(
+            task.key.clone(),
+            Record {
+                task: task.task.clone(),
+                args: task.args.clone(),
+                state,
+                generation,
+                when_ms: task.when_ms,
+                attempt: 1,
+                worker: None,
+                started_ms: None,
+                completed_ms: None,
+                result: None,
+                error: None,
+            },
+        );
+        if state == State::Queued {
+            self.enqueue(&task.key, generation, fx);
+        } else {
+            self.scheduled.insert((task.when_ms, task.key.clone()));
+            fx.scheduled = true;
+        }
+        fx.state(&task.key, state);
+        Disposition::Scheduled
+    }
+
+    /// Moves up to `limit` due executions to the ready FIFO; returns the earliest due time
+    /// still scheduled.
+    pub(super) fn move_due(&mut self, limit: usize, now: Now, fx: &mut Effects) -> Option<i64> {
+        let due: Vec<(i64, String)> = self
+            .scheduled
+            .iter()
+            .take_while(|(when, _)| *when <= now.ms)
+            .take(limit)
+            .cloned()
+            .collect();
+        for entry in due {
+            self.scheduled.remove(&entry);
+            let key = entry.1;
+            let Some(record) = self.records.get_mut(&key) else {
+                continue;
+            };
+            if record.state != State::Scheduled {
+                continue;
+            }
+            record.state = State::Queued;
+            let generation = record.generation;
+            self.enqueue(&key, generation, fx);
+            fx.state(&key, State::Queued);
+        }
+        self.scheduled.first().map(|(when, _)| *when)
+    }
+
+    /// Pops up to `max` live ready entries and marks them RUNNING for `worker`; stale entries
+    /// are dropped on the way.
+    pub(super) fn claim(&mut self, worker: &str, max: usize, now: Now, fx: &mut Effects) -> Vec<Delivery> {
+        let mut claimed = Vec::new();
+        while claimed.len() < max {
+            let Some(entry) = self.ready.pop_front() else {
+                break;
+            };
+            let Some(record) = self.records.get_mut(&entry.key) else {
+                continue;
+            };
+            if record.generation != entry.generation || record.state != State::Queued {
+                continue;
+            }
+            record.state = State::Running;
+            record.worker = Some(worker.to_string());
+            record.started_ms = Some(now.ms);
+            self.queued = self.queued.saturating_sub(1);
+            fx.state(&entry.key, State::Running);
+            claimed.push(Delivery {
+                id: entry.id.to_string(),
+                key: entry.key.clone(),
+                generation: entry.generation,
+                task: record.task.clone(),
+                args: record.args.clone(),
+                attempt: record.attempt,
+                when_ms: record.when_ms,
+                redelivered: false,
+            });
+            self.in_flight.insert(
+                entry.id,
+                InFlight {
+                    key: entry.key,
+                    generation: entry.generation,
+                    worker: worker.to_string(),
+                    last_renewed: now.instant,
+                },
+            );
+        }
+        claimed
+    }
+
+    /// Records outcomes; outcomes of stale deliveries only end the delivery.
+    pub(super) fn complete(&mut self, outcomes: &[Outcome], ttl: Duration, now: Now, fx: &mut Effects) {
+        for outcome in outcomes {
+            self.complete_one(outcome, ttl, now, fx);
+        }
+    }
+
+    fn complete_one(&mut self, outcome: &Outcome, ttl: Duration, now: Now, fx: &mut Effects) {
+        if let Ok(id) = outcome.id.parse::<u64>() {
+            self.in_flight.remove(&id);
+        }
+        let Some(record) = self.records.get_mut(&outcome.key) else {
+            return;
+        };
+        if record.generation != outcome.generation || record.state != State::Running {
+            return;
+        }
+        let generation = record.generation;
+        match &outcome.kind {
+            OutcomeKind::Completed(result) => {
+                record.state = State::Completed;
+                record.result = Some(result.clone());
+                record.completed_ms = Some(now.ms);
+                fx.events.push(Event {
+                    key: outcome.key.clone(),
+                    state: State::Completed,
+                    result: Some(result.clone()),
+                    error: None,
+                });
+                self.finish(&outcome.key, generation, ttl, now);
+            }
+            OutcomeKind::Failed { message, type_name } | OutcomeKind::DeadLetter { message, type_name } => {
+                let error = StoredError {
+                    message: message.clone(),
+                    type_name: type_name.clone(),
+                };
+                record.state = State::Failed;
+                record.error = Some(error.clone());
+                record.completed_ms = Some(now.ms);
+                if matches!(outcome.kind, OutcomeKind::DeadLetter { .. }) {
+                    if self.dead_letters.len() >= DEAD_LETTER_CAP {
+                        self.dead_letters.pop_front();
+                    }
+                    self.dead_letters.push_back(DeadLetter {
+                        key: outcome.key.clone(),
+                        task: record.task.clone(),
+                        args: record.args.clone(),
+                        error: error.clone(),
+                        at_ms: now.ms,
+                    });
+                }
+                fx.events.push(Event {
+                    key: outcome.key.clone(),
+                    state: State::Failed,
+                    result: None,
+                    error: Some(error),
+                });
+                self.finish(&outcome.key, generation, ttl, now);
+            }
+            OutcomeKind::Requeue { at_ms, attempt } => {
+                let state = if *at_ms <= now.ms {
+                    State::Queued
+                } else {
+                    State::Scheduled
+                };
+                self.last_generation += 1;
+                let generation = self.last_generation;
+                record.generation = generation;
+                record.attempt = *attempt;
+                record.when_ms = *at_ms;
+                record.state = state;
+                if state == State::Queued {
+                    self.enqueue(&outcome.key, generation, fx);
+                } else {
+                    self.scheduled.insert((*at_ms, outcome.key.clone()));
+                    fx.scheduled = true;
+                }
+                fx.state(&outcome.key, state);
+            }
+        }
+    }
+
+    /// Cancels a live execution; returns whether there was one.
+    pub(super) fn cancel(&mut self, key: &str, ttl: Duration, now: Now, fx: &mut Effects) -> bool {
+        let Some(record) = self.records.get_mut(key) else {
+            return false;
+        };
+        let previous = record.state;
+        match previous {
+            State::Scheduled => {
+                self.scheduled.remove(&(record.when_ms, key.to_string()));
+            }
+            State::Queued => self.queued = self.queued.saturating_sub(1),
+            State::Running => {}
+            State::Completed | State::Failed | State::Cancelled => return false,
+        }
+        self.last_generation += 1;
+        let generation = self.last_generation;
+        record.generation = generation;
+        record.state = State::Cancelled;
+        record.completed_ms = Some(now.ms);
+        fx.state(key, State::Cancelled);
+        if previous == State::Running {
+            fx.cancelled.push(key.to_string());
+        }
+        self.finish(key, generation, ttl, now);
+        true
+    }
+
+    /// The record of `key` as the public type.
+    pub(super) fn info(&self, key: &str) -> Option<ExecutionInfo> {
+        let record = self.records.get(key)?;
+        Some(ExecutionInfo {
+            key: key.to_string(),
+            task: record.task.clone(),
+            state: record.state,
+            when: from_ms(record.when_ms),
+            attempt: record.attempt,
+            worker: record.worker.clone(),
+            started_at: record.started_ms.map(from_ms),
+            completed_at: record.completed_ms.map(from_ms),
+            error: record.error.clone(),
+            result: record.result.clone(),
+        })
+    }
+
+    /// Refreshes the leases of in-flight deliveries.
+    pub(super) fn renew(&mut self, leases: &[Lease], now: Now) {
+        for lease in leases {
+            let Ok(id) = lease.id.parse::<u64>() else {
+                continue;
+            };
+            if let Some(delivery) = self.in_flight.get_mut(&id) {
+                if delivery.key == lease.key {
+                    delivery.last_renewed = now.instant;
+                }
+            }
+        }
+    }
+
+    /// Hands up to `max` deliveries idle for at least `min_idle` to `worker`, oldest first;
+    /// stale ones found on the way are dropped.
+    pub(super) fn reclaim(
+        &mut self,
+        worker: &str,
+        min_idle: Duration,
+        max: usize,
+        now: Now,
+        fx: &mut Effects,
+    ) -> Vec<Delivery> {
+        let mut idle: Vec<(Instant, u64)> = self
+            .in_flight
+            .iter()
+            .filter(|(_, d)| now.instant.saturating_duration_since(d.last_renewed) >= min_idle)
+            .map(|(id, d)| (d.last_renewed, *id))
+            .collect();
+        idle.sort_unstable();
+        let mut taken = Vec::new();
+        for (_, id) in idle {
+            if taken.len() >= max {
+                break;
+            }
+            let Some(delivery) = self.in_flight.get_mut(&id) else {
+                continue;
+            };
+            let record = self
+                .records
+                .get_mut(&delivery.key)
+                .filter(|r| r.generation == delivery.generation && r.state == State::Running);
+            let Some(record) = record else {
+                self.in_flight.remove(&id);
+                continue;
+            };
+            delivery.worker = worker.to_string();
+            delivery.last_renewed = now.instant;
+            record.worker = Some(worker.to_string());
+            record.started_ms = Some(now.ms);
+            fx.state(&delivery.key, State::Running);
+            taken.push(Delivery {
+                id: id.to_string(),
+                key: delivery.key.clone(),
+                generation: delivery.generation,
+                task: record.task.clone(),
+                args: record.args.clone(),
+                attempt: record.attempt,
+                when_ms: record.when_ms,
+                redelivered: true,
+            });
+        }
+        taken
+    }
+
+    /// Records a heartbeat and forgets workers silent for longer than the retention.
+    pub(super) fn heartbeat(&mut self, worker: &str, now: Now) {
+        self.workers.insert(worker.to_string(), now.ms);
+        let oldest = now.ms.saturating_sub(WORKER_RETENTION_MS);
+        self.workers.retain(|_, seen| *seen >= oldest);
+    }
+
+    /// Forgets a worker.
+    pub(super) fn leave(&mut self, worker: &str) {
+        self.workers.remove(worker);
+    }
+
+    /// Workers seen within `within`, most recent last.
+    pub(super) fn workers(&self, within: Duration, now: Now) -> Vec<WorkerInfo> {
+        let within_ms = i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
+        let since = now.ms.saturating_sub(within_ms);
+        let mut found: Vec<WorkerInfo> = self
+            .workers
+            .iter()
+            .filter(|(_, seen)| **seen >= since)
+            .map(|(name, seen)| WorkerInfo {
+                name: name.clone(),
+                last_seen_ms: *seen,
+            })
+            .collect();
+        found.sort_by(|a, b| (a.last_seen_ms, &a.name).cmp(&(b.last_seen_ms, &b.name)));
+        found
+    }
+
+    /// Queued plus in-flight, and scheduled.
+    pub(super) fn backlog(&self) -> Backlog {
+        Backlog {
+            ready: (self.queued + self.in_flight.len()) as u64,
+            scheduled: self.scheduled.len() as u64,
+        }
+    }
+
+    /// Removes every SCHEDULED and QUEUED execution; returns how many.
+    pub(super) fn clear(&mut self) -> u64 {
+        let before = self.records.len();
+        self.records
+            .retain(|_, record| !matches!(record.state, State::Scheduled | State::Queued));
+        self.scheduled.clear();
+        // With no QUEUED record left, every ready entry is stale.
+        self.ready.clear();
+        self.queued = 0;
+        (before - self.records.len()) as u64
+    }
+
+    /// The kept dead letters, oldest first.
+    pub(super) fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.dead_letters.iter().cloned().collect()
+    }
+
+    /// The sizes of every collection, checking the invariants on the way.
+    #[cfg(test)]
+    pub(super) fn sizes(&self) -> Sizes {
+        let queued = self.records.values().filter(|r| r.state == State::Queued).count();
+        let scheduled = self
+            .records
+            .values()
+            .filter(|r| r.state == State::Scheduled)
+            .count();
+        assert_eq!(self.queued, queued, "the QUEUED counter drifted");
+        assert_eq!(
+            self.scheduled.len(),
+            scheduled,
+            "the schedule and the records disagree"
+        );
+        Sizes {
+            records: self.records.len(),
+            scheduled: self.scheduled.len(),
+            ready: self.ready.len(),
+            queued: self.queued,
+            in_flight: self.in_flight.len(),
+            expiries: self.expiries.len(),
+            dead_letters: self.dead_letters.len(),
+            workers: self.workers.len(),
+        }
+    }
+}
+
+/// How many entries each collection of a [`Store`] holds (tests only).
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Sizes {
+    pub(super) records: usize,
+    pub(super) scheduled: usize,
+    pub(super) ready: usize,
+    pub(super) queued: usize,
+    pub(super) in_flight: usize,
+    pub(super) expiries: usize,
+    pub(super) dead_letters: usize,
+    pub(super) workers: usize,
+}

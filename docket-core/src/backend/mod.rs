@@ -1,0 +1,224 @@
+//! The storage seam: every operation docket performs, at the level of docket's own
+//! transitions, batched by construction.
+//!
+//! Two implementations exist: [`redis`] (fred + one Lua script per transition) and
+//! [`memory`] (one process, no server). The client and the worker only ever see
+//! `dyn Backend`, so a behaviour is added as one operation with one implementation per backend.
+
+pub mod memory;
+pub mod redis;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use crate::error::Result;
+use crate::execution::{Event, ExecutionInfo};
+
+/// One task to schedule.
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    /// The execution key (unique among pending executions).
+    pub key: String,
+    /// The registered task name.
+    pub task: String,
+    /// The MessagePack argument map.
+    pub args: Vec<u8>,
+    /// When it is due, in milliseconds since the Unix epoch.
+    pub when_ms: i64,
+    /// Replace a pending execution with the same key instead of keeping it.
+    pub replace: bool,
+}
+
+/// What scheduling did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// The execution was scheduled (or its pending schedule replaced).
+    Scheduled,
+    /// An execution with this key is already scheduled, queued or running; nothing changed.
+    AlreadyScheduled,
+}
+
+/// A claimed execution, already marked RUNNING for the claiming worker.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Identifies the delivery to the backend (a stream entry id on Redis).
+    pub id: String,
+    /// The execution key.
+    pub key: String,
+    /// The execution's generation when it was claimed. Together with the delivery id it
+    /// identifies the run: an outcome of an older run never overwrites a newer one.
+    pub generation: u64,
+    /// The registered task name.
+    pub task: String,
+    /// The MessagePack argument map.
+    pub args: Vec<u8>,
+    /// Which run this is, starting at 1.
+    pub attempt: u32,
+    /// When the execution was due, in milliseconds since the Unix epoch.
+    pub when_ms: i64,
+    /// Whether this delivery was taken over from a worker that stopped renewing it.
+    pub redelivered: bool,
+}
+
+/// How a run ended, and what happens next.
+#[derive(Debug, Clone)]
+pub enum OutcomeKind {
+    /// Success, with the encoded result.
+    Completed(Vec<u8>),
+    /// Failure, with the error's message and type name.
+    Failed {
+        /// The error's message.
+        message: String,
+        /// The error's type name.
+        type_name: String,
+    },
+    /// Poison input: recorded FAILED and copied to the dead-letter stream.
+    DeadLetter {
+        /// Why the message is dead.
+        message: String,
+        /// The error's type name.
+        type_name: String,
+    },
+    /// Put the execution back to run again at `at_ms` (not a failure: unknown task,
+    /// shutdown release, or a retry).
+    Requeue {
+        /// When to run it, in milliseconds since the Unix epoch.
+        at_ms: i64,
+        /// The attempt number of the next run.
+        attempt: u32,
+    },
+}
+
+/// The end of one delivery.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The delivery's id.
+    pub id: String,
+    /// The execution key.
+    pub key: String,
+    /// The generation of the delivery (as in [`Delivery::generation`]).
+    pub generation: u64,
+    /// What happened.
+    pub kind: OutcomeKind,
+}
+
+/// A delivery whose lease a worker is renewing.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    /// The delivery's id.
+    pub id: String,
+    /// The execution key.
+    pub key: String,
+}
+
+/// How much work a docket still holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Executions queued or running (including ones another worker holds).
+    pub ready: u64,
+    /// Executions due in the future.
+    pub scheduled: u64,
+}
+
+/// A worker that announced itself recently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerInfo {
+    /// The worker's name.
+    pub name: String,
+    /// Its last heartbeat, in milliseconds since the Unix epoch.
+    pub last_seen_ms: i64,
+}
+
+/// The storage operations behind a [`Docket`](crate::Docket).
+///
+/// Implemented by the Redis and in-memory backends; you only need it to write a worker runtime.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Schedules a batch of tasks atomically per task, returning one disposition each.
+    async fn schedule(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>>;
+
+    /// Cancels an execution in any pending or running state; returns whether it was live.
+    async fn cancel(&self, key: &str) -> Result<bool>;
+
+    /// Reads an execution's record.
+    async fn info(&self, key: &str) -> Result<Option<ExecutionInfo>>;
+
+    /// Starts watching an execution: returns its current record and a receiver of later
+    /// events (events of other keys may arrive too; filter by key).
+    async fn watch(&self, key: &str) -> Result<(Option<ExecutionInfo>, broadcast::Receiver<Event>)>;
+
+    /// Claims up to `max` ready executions for `worker`, waiting up to `wait` when none are
+    /// ready, and marks them RUNNING. Stale deliveries (replaced, cancelled) are skipped.
+    async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>>;
+
+    /// Records a batch of outcomes, acknowledges their deliveries and writes successors, each
+    /// outcome atomically. Outcomes of stale deliveries are only acknowledged.
+    async fn complete(&self, outcomes: &[Outcome]) -> Result<()>;
+
+    /// Moves up to `limit` due executions to the ready queue; returns the due time (ms since
+    /// the epoch) of the earliest execution still scheduled.
+    async fn move_due(&self, limit: usize) -> Result<Option<i64>>;
+
+    /// Renews the leases of deliveries `worker` is still running.
+    async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<()>;
+
+    /// Takes over up to `max` deliveries whose lease has not been renewed for `min_idle`.
+    async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>>;
+
+    /// A stream of keys of running executions that were cancelled, for workers to interrupt.
+    async fn cancellations(&self) -> Result<broadcast::Receiver<String>>;
+
+    /// A signal that fires when ready or scheduled work may have arrived (a hint; workers
+    /// keep a timer as a backstop).
+    fn work_hint(&self) -> Option<std::sync::Arc<tokio::sync::Notify>>;
+
+    /// Announces `worker` as alive.
+    async fn heartbeat(&self, worker: &str) -> Result<()>;
+
+    /// Removes `worker` from the registry.
+    async fn leave(&self, worker: &str) -> Result<()>;
+
+    /// Lists workers seen within `within`.
+    async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>>;
+
+    /// How much work is queued, running or scheduled.
+    async fn backlog(&self) -> Result<Backlog>;
+
+    /// Deletes every pending execution; returns how many were removed.
+    async fn clear(&self) -> Result<u64>;
+}
+
+/// Milliseconds since the Unix epoch for a point in time (saturating).
+pub fn to_ms(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Milliseconds since the Unix epoch for a due time, rounded up so that work is never
+/// considered due before its time.
+pub fn to_ms_ceil(time: SystemTime) -> i64 {
+    let floor = to_ms(time);
+    if from_ms(floor) < time {
+        floor.saturating_add(1)
+    } else {
+        floor
+    }
+}
+
+/// The point in time for milliseconds since the Unix epoch.
+pub fn from_ms(ms: i64) -> SystemTime {
+    if ms >= 0 {
+        UNIX_EPOCH + Duration::from_millis(ms.unsigned_abs())
+    } else {
+        UNIX_EPOCH - Duration::from_millis(ms.unsigned_abs())
+    }
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    to_ms(SystemTime::now())
+}

@@ -1,0 +1,99 @@
+//! Every Redis key name of a docket, built in one place.
+//!
+//! All keys share the hash tag `{<docket name>}` so multi-key scripts are legal on Redis
+//! Cluster. Execution records live under `{name}:t:<key>`; no internal key starts with `t:`,
+//! so a task key can never collide with one.
+
+/// The consumer group every worker of a docket reads the ready stream through.
+pub const GROUP: &str = "workers";
+
+/// The key names of one docket.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    tag: String,
+    record_prefix: String,
+}
+
+impl Keys {
+    /// The keys of the docket called `name`.
+    pub fn new(name: &str) -> Self {
+        let tag = format!("{{{name}}}");
+        let record_prefix = format!("{tag}:t:");
+        Self { tag, record_prefix }
+    }
+
+    /// The hash tag shared by every key (`{name}`).
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// The stream of ready deliveries.
+    pub fn stream(&self) -> String {
+        format!("{}:stream", self.tag)
+    }
+
+    /// The sorted set of scheduled executions by due time (ms).
+    pub fn schedule(&self) -> String {
+        format!("{}:schedule", self.tag)
+    }
+
+    /// The capped stream of dead letters.
+    pub fn dead(&self) -> String {
+        format!("{}:dead", self.tag)
+    }
+
+    /// The sorted set of workers by last heartbeat (ms).
+    pub fn workers(&self) -> String {
+        format!("{}:workers", self.tag)
+    }
+
+    /// The channel carrying state-change events of watched executions.
+    pub fn events(&self) -> String {
+        format!("{}:events", self.tag)
+    }
+
+    /// The channel carrying keys of running executions that were cancelled.
+    pub fn cancellations(&self) -> String {
+        format!("{}:cancel", self.tag)
+    }
+
+    /// The prefix of execution record keys.
+    pub fn record_prefix(&self) -> &str {
+        &self.record_prefix
+    }
+
+    /// The record of the execution with `key`.
+    pub fn record(&self, key: &str) -> String {
+        format!("{}{key}", self.record_prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_shares_the_hash_tag() {
+        let keys = Keys::new("orders");
+        for key in [
+            keys.stream(),
+            keys.schedule(),
+            keys.dead(),
+            keys.workers(),
+            keys.events(),
+            keys.cancellations(),
+            keys.record("x"),
+        ] {
+            assert!(key.starts_with("{orders}:"), "{key}");
+        }
+    }
+
+    #[test]
+    fn task_keys_cannot_collide_with_internal_keys() {
+        let keys = Keys::new("d");
+        let internal = [keys.stream(), keys.schedule(), keys.dead(), keys.workers()];
+        for task_key in ["stream", "schedule", "dead", "workers", ":stream", "../stream"] {
+            assert!(!internal.contains(&keys.record(task_key)), "{task_key}");
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The Redis backend: fred for the connections, one Lua script per transition.
+//!
+//! Layout (all keys from `keys.rs`): a stream with one consumer group holds ready deliveries
+//! (`k` = execution key); a sorted set holds scheduled executions by due time; a hash per
+//! execution key holds its record (state, generation, the id of its live stream entry, task,
+//! arguments, due time, attempt, worker, times, result or error). Every (re)schedule bumps the
+//! generation and points the record at a new stream entry; stream entry ids are never reused,
+//! so a stale delivery (replaced, cancelled, or of a record deleted and scheduled again) is
+//! acknowledged and skipped and never overwrites its successor.
+//!
+//! Events are published only for executions someone watches (a flag set by
+//! [`Backend::watch`]), which keeps the hot path at a handful of commands per task.
+
+mod keys;
+mod parse;
+mod scripts;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fred::clients::{Client, SubscriberClient};
+use fred::interfaces::{ClientLike, EventInterface, HashesInterface, PubsubInterface, SortedSetsInterface};
+use fred::types::config::{Config, ReconnectPolicy};
+use fred::types::{Builder, ClusterHash, CustomCommand, Value};
+use tokio::sync::{broadcast, OnceCell};
+
+use self::keys::{Keys, GROUP};
+use self::scripts::Scripts;
+use super::{
+    now_ms, Backend, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, WorkerInfo,
+};
+use crate::docket::redact;
+use crate::error::{Error, Result};
+use crate::execution::{Event, ExecutionInfo};
+
+/// How many dead letters are kept (approximately; the stream is trimmed with `~`).
+const DEAD_LETTER_CAP: u64 = 10_000;
+/// How long a connection attempt may take before it counts as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one command may wait (queued through a reconnection included) before it fails.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a worker entry without a heartbeat is kept in the registry.
+const WORKER_RETENTION_MS: i64 = 10 * 60 * 1000;
+
+/// A docket stored in Redis.
+pub struct RedisBackend {
+    client: Client,
+    builder: Builder,
+    blocking: OnceCell<Client>,
+    _subscriber: SubscriberClient,
+    keys: Keys,
+    slot: u16,
+    ttl_ms: i64,
+    scripts: Scripts,
+    events: broadcast::Sender<Event>,
+    cancellations: broadcast::Sender<String>,
+    group_ready: AtomicBool,
+    sweep_cursor: Mutex<String>,
+}
+
+impl RedisBackend {
+    /// Connects to the Redis server at `url` for the docket called `name`.
+    pub async fn connect(url: &str, name: &str, execution_ttl: Duration) -> Result<Self> {
+        let config = Config::from_url(url).map_err(|error| Error::InvalidUrl {
+            url: redact(url),
+            reason: error.details().to_string(),
+        })?;
+        let mut builder = Builder::from_config(config);
+        builder
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
+            .with_connection_config(|connection| {
+                connection.connection_timeout = CONNECT_TIMEOUT;
+                connection.max_command_attempts = 10;
+            })
+            .with_performance_config(|performance| {
+                performance.default_command_timeout = COMMAND_TIMEOUT;
+            });
+        let client = builder.build()?;
+        connect_client(&client, url).await?;
+        let subscriber = builder.build_subscriber_client()?;
+        connect_client(&subscriber, url).await?;
+        let keys = Keys::new(name);
+        let (events, _) = broadcast::channel(4096);
+        let (cancellations, _) = broadcast::channel(1024);
+        subscriber
+            .subscribe(vec![keys.events(), keys.cancellations()])
+            .await?;
+        let _resubscribe = subscriber.manage_subscriptions();
+        spawn_dispatcher(&subscriber, &keys, events.clone(), cancellations.clone());
+        Ok(Self {
+            slot: fred::util::redis_keyslot(keys.tag().as_bytes()),
+            client,
+            builder,
+            blocking: OnceCell::new(),
+            _subscriber: subscriber,
+            keys,
+            ttl_ms: i64::try_from(execution_ttl.as_millis()).unwrap_or(i64::MAX),
+            scripts: Scripts::new(),
+            events,
+            cancellations,
+            group_ready: AtomicBool::new(false),
+            sweep_cursor: Mutex::new("0-0".to_string()),
+        })
+    }
+
+    fn command(&self, name: &'static str, blocking: bool) -> CustomCommand {
+        CustomCommand::new(name, ClusterHash::Custom(self.slot), blocking)
+    }
+
+    async fn ensure_group(&self) -> Result<()> {
+        if self.group_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let created: std::result::Result<Value, _> = self
+            .client
+            .custom(
+                self.command("XGROUP", false),
+                vec![
+                    Value::from("CREATE"),
+                    self.keys.stream().into(),
+                    GROUP.into(),
+                    "0".into(),
+                    "MKSTREAM".into(),
+                ],
+            )
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(error) if error.details().starts_with("BUSYGROUP") => {}
+            Err(error) => return Err(error.into()),
+        }
+        self.group_ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    async fn blocking_client(&self) -> Result<&Client> {
+        self.blocking
+            .get_or_try_init(|| async {
+                let client = self.builder.build()?;
+                connect_client(&client, "(blocking reads)").await?;
+                Ok::<_, Error>(client)
+            })
+            .await
+    }
+
+    /// Marks raw stream entries RUNNING for `worker` and turns the live ones into deliveries.
+    async fn start(
+        &self,
+        worker: &str,
+        entries: Vec<parse::Entry>,
+        redelivered: bool,
+    ) -> Result<Vec<Delivery>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys = Vec::with_capacity(entries.len() + 2);
+        keys.push(self.keys.stream());
+        keys.push(self.keys.events());
+        let mut args = Vec::with_capacity(entries.len() * 2 + 3);
+        args.push(Value::from(GROUP));
+        args.push(Value::from(worker));
+        args.push(Value::from(now_ms()));
+        for entry in &entries {
+            keys.push(self.keys.record(&entry.key));
+            args.push(Value::from(entry.id.as_str()));
+            args.push(Value::from(entry.key.as_str()));
+        }
+        let results: Vec<Value> = self.scripts.start.run(&self.client, keys, args).await?;
+        Ok(entries
+            .into_iter()
+            .zip(results)
+            .filter_map(|(entry, result)| parse::started(entry, result, redelivered))
+            .collect())
+    }
+
+    async fn read_group(&self, worker: &str, max: usize, wait: Duration) -> Result<Value> {
+        let client = self.blocking_client().await?;
+        let block = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+        let read: std::result::Result<Value, _> = client
+            .custom(
+                self.command("XREADGROUP", true),
+                vec![
+                    Value::from("GROUP"),
+                    GROUP.into(),
+                    worker.into(),
+                    "COUNT".into(),
+                    Value::from(max as i64),
+                    "BLOCK".into(),
+                    Value::from(block as i64),
+                    "STREAMS".into(),
+                    self.keys.stream().into(),
+                    ">".into(),
+                ],
+            )
+            .await;
+        match read {
+            Err(error) if error.details().starts_with("NOGROUP") => {
+                self.group_ready.store(false, Ordering::Release);
+                Err(Error::Backend(format!(
+                    "consumer group missing (will be recreated): {error}"
+                )))
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
+async fn connect_client<C: ClientLike + EventInterface>(client: &C, what: &str) -> Result<()> {
+    let handle = client.init();
+    match tokio::time::timeout(CONNECT_TIMEOUT * 2, handle).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(Error::Backend(format!(
+            "cannot connect to {}: {error}",
+            redact(what)
+        ))),
+        Err(_) => {
+            let _ = client.quit().await;
+            Err(Error::Backend(format!(
+                "cannot connect to {}: timed out",
+                redact(what)
+            )))
+        }
+    }
+}
+
+fn spawn_dispatcher(
+    subscriber: &SubscriberClient,
+    keys: &Keys,
+    events: broadcast::Sender<Event>,
+    cancellations: broadcast::Sender<String>,
+) {
+    let mut messages = subscriber.message_rx();
+    let events_channel = keys.events();
+    tokio::spawn(async move {
+        loop {
+            match messages.recv().await {
+                Ok(message) => {
+                    if *message.channel == *events_channel {
+                        match parse::event(message.value.as_bytes().unwrap_or_default()) {
+                            Ok(event) => {
+                                let _ = events.send(event);
+                            }
+                            Err(error) => tracing::warn!(%error, "ignoring a malformed event"),
+                        }
+                    } else if let Some(key) = message.value.as_string() {
+                        let _ = cancellations.send(key);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "event dispatcher lagged behind");
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+#[async_trait]
+impl Backend for RedisBackend {
+    async fn schedule(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>> {
+        if tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys = Vec::with_capacity(tasks.len() + 3);
+        keys.push(self.keys.stream());
+        keys.push(self.keys.schedule());
+        keys.push(self.keys.events());
+        let mut args = Vec::with_capacity(tasks.len() * 5 + 1);
+        args.push(Value::from(now_ms()));
+        for task in tasks {
+            keys.push(self.keys.record(&task.key));
+            args.push(Value::from(task.key.as_str()));
+            args.push(Value::from(task.task.as_str()));
+            args.push(Value::Bytes(task.args.clone().into()));
+            args.push(Value::from(task.when_ms));
+            args.push(Value::from(if task.replace { "1" } else { "0" }));
+        }
+        let codes: Vec<i64> = self.scripts.schedule.run(&self.client, keys, args).await?;
+        if codes.len() != tasks.len() {
+            return Err(Error::Backend(format!(
+                "schedule returned {} results for {} tasks",
+                codes.len(),
+                tasks.len()
+            )));
+        }
+        Ok(codes
+            .into_iter()
+            .map(|code| {
+                if code == 2 {
+                    Disposition::AlreadyScheduled
+                } else {
+                    Disposition::Scheduled
+                }
+            })
+            .collect())
+    }
+
+    async fn cancel(&self, key: &str) -> Result<bool> {
+        let keys = vec![
+            self.keys.schedule(),
+            self.keys.events(),
+            self.keys.cancellations(),
+            self.keys.record(key),
+        ];
+        let args = vec![Value::from(key), Value::from(now_ms()), Value::from(self.ttl_ms)];
+        let previous: i64 = self.scripts.cancel.run(&self.client, keys, args).await?;
+        Ok(previous != 0)
+    }
+
+    async fn info(&self, key: &str) -> Result<Option<ExecutionInfo>> {
+        let fields: Value = self.client.hgetall(self.keys.record(key)).await?;
+        parse::record(key, fields)
+    }
+
+    async fn watch(&self, key: &str) -> Result<(Option<ExecutionInfo>, broadcast::Receiver<Event>)> {
+        let receiver = self.events.subscribe();
+        let fields: Value = self
+            .scripts
+            .watch
+            .run(&self.client, vec![self.keys.record(key)], Vec::new())
+            .await?;
+        Ok((parse::record(key, fields)?, receiver))
+    }
+
+    async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
+        self.ensure_group().await?;
+        let read = self.read_group(worker, max, wait).await?;
+        let entries = parse::read_entries(read)?;
+        self.start(worker, entries, false).await
+    }
+
+    async fn complete(&self, outcomes: &[Outcome]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let mut keys = Vec::with_capacity(outcomes.len() + 4);
+        keys.push(self.keys.stream());
+        keys.push(self.keys.schedule());
+        keys.push(self.keys.dead());
+        keys.push(self.keys.events());
+        let mut args = Vec::with_capacity(outcomes.len() * 5 + 4);
+        args.push(Value::from(GROUP));
+        args.push(Value::from(now_ms()));
+        args.push(Value::from(self.ttl_ms));
+        args.push(Value::from(DEAD_LETTER_CAP as i64));
+        for outcome in outcomes {
+            keys.push(self.keys.record(&outcome.key));
+            args.push(Value::from(outcome.id.as_str()));
+            args.push(Value::from(outcome.key.as_str()));
+            let (kind, a, b) = match &outcome.kind {
+                OutcomeKind::Completed(result) => ("c", Value::Bytes(result.clone().into()), Value::from("")),
+                OutcomeKind::Failed { message, type_name } => (
+                    "f",
+                    Value::from(message.as_str()),
+                    Value::from(type_name.as_str()),
+                ),
+                OutcomeKind::DeadLetter { message, type_name } => (
+                    "d",
+                    Value::from(message.as_str()),
+                    Value::from(type_name.as_str()),
+                ),
+                OutcomeKind::Requeue { at_ms, attempt } => {
+                    ("r", Value::from(*at_ms), Value::from(*attempt as i64))
+                }
+            };
+            args.push(Value::from(kind));
+            args.push(a);
+            args.push(b);
+        }
+        let _: i64 = self.scripts.complete.run(&self.client, keys, args).await?;
+        Ok(())
+    }
+
+    async fn move_due(&self, limit: usize) -> Result<Option<i64>> {
+        let keys = vec![self.keys.schedule(), self.keys.stream(), self.keys.events()];
+        let args = vec![
+            Value::from(now_ms()),
+            Value::from(limit as i64),
+            Value::from(self.keys.record_prefix()),
+        ];
+        let result: Vec<Value> = self.scripts.move_due.run(&self.client, keys, args).await?;
+        Ok(result.get(1).and_then(parse::integer))
+    }
+
+    async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<()> {
+        if leases.is_empty() {
+            return Ok(());
+        }
+        let mut args = Vec::with_capacity(leases.len() + 5);
+        args.push(Value::from(self.keys.stream()));
+        args.push(Value::from(GROUP));
+        args.push(Value::from(worker));
+        args.push(Value::from(0));
+        args.extend(leases.iter().map(|lease| Value::from(lease.id.as_str())));
+        args.push(Value::from("JUSTID"));
+        let _: Value = self.client.custom(self.command("XCLAIM", false), args).await?;
+        Ok(())
+    }
+
+    async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
+        self.ensure_group().await?;
+        let cursor = self
+            .sweep_cursor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let args = vec![
+            Value::from(self.keys.stream()),
+            Value::from(GROUP),
+            Value::from(worker),
+            Value::from(i64::try_from(min_idle.as_millis()).unwrap_or(i64::MAX)),
+            Value::from(cursor),
+            Value::from("COUNT"),
+            Value::from(max as i64),
+        ];
+        let claimed: Value = self
+            .client
+            .custom(self.command("XAUTOCLAIM", false), args)
+            .await?;
+        let (next, entries) = parse::autoclaim(claimed)?;
+        *self.sweep_cursor.lock().unwrap_or_else(|e| e.into_inner()) = next;
+        self.start(worker, entries, true).await
+    }
+
+    async fn cancellations(&self) -> Result<broadcast::Receiver<String>> {
+        Ok(self.cancellations.subscribe())
+    }
+
+    fn work_hint(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
+
+    async fn heartbeat(&self, worker: &str) -> Result<()> {
+        let now = now_ms();
+        let key = self.keys.workers();
+        let _: Value = self
+            .client
+            .zadd(&key, None, None, false, false, (now as f64, worker))
+            .await?;
+        let _: Value = self
+            .client
+            .zremrangebyscore(&key, f64::NEG_INFINITY, (now - WORKER_RETENTION_MS) as f64)
+            .await?;
+        Ok(())
+    }
+
+    async fn leave(&self, worker: &str) -> Result<()> {
+        let _: Value = self.client.zrem(self.keys.workers(), worker).await?;
+        Ok(())
+    }
+
+    async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>> {
+        let since = now_ms() - i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
+        let found: Vec<(String, f64)> = self
+            .client
+            .zrangebyscore(self.keys.workers(), since as f64, f64::INFINITY, true, None)
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|(name, seen)| WorkerInfo {
+                name,
+                last_seen_ms: seen as i64,
+            })
+            .collect())
+    }
+
+    async fn backlog(&self) -> Result<Backlog> {
+        let ready: u64 = self
+            .client
+            .custom(self.command("XLEN", false), vec![Value::from(self.keys.stream())])
+            .await?;
+        let scheduled: u64 = self.client.zcard(self.keys.schedule()).await?;
+        Ok(Backlog { ready, scheduled })
+    }
+
+    async fn clear(&self) -> Result<u64> {
+        let keys = vec![self.keys.schedule(), self.keys.stream()];
+        let args = vec![Value::from(self.keys.record_prefix()), Value::from(GROUP)];
+        let removed: i64 = self.scripts.clear.run(&self.client, keys, args).await?;
+        Ok(removed.max(0) as u64)
+    }
+}

@@ -1,0 +1,244 @@
+//! Turning Redis replies into docket's types. Every reply is checked; nothing here panics on
+//! an unexpected shape.
+
+use fred::types::Value;
+
+use super::super::{from_ms, Delivery};
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::execution::{Event, ExecutionInfo, State, StoredError};
+
+/// A raw ready-stream entry.
+#[derive(Debug)]
+pub struct Entry {
+    pub id: String,
+    pub key: String,
+}
+
+fn malformed(what: &str) -> Error {
+    Error::Backend(format!("unexpected reply from Redis: {what}"))
+}
+
+/// An integer from an integer, string or bulk reply.
+pub fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Integer(i) => Some(*i),
+        Value::Double(d) => Some(*d as i64),
+        Value::String(s) => s.parse::<f64>().ok().map(|f| f as i64),
+        Value::Bytes(b) => std::str::from_utf8(b).ok()?.parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    }
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.to_string()),
+        Value::Bytes(b) => String::from_utf8(b.to_vec()).ok(),
+        Value::Integer(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+fn bytes(value: Value) -> Option<Vec<u8>> {
+    match value {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Bytes(b) => Some(b.to_vec()),
+        _ => None,
+    }
+}
+
+/// One entry `[id, [field, value, …]]` (nil for an entry deleted while pending).
+fn entry(value: Value) -> Option<Entry> {
+    let Value::Array(mut parts) = value else {
+        return None;
+    };
+    if parts.len() != 2 {
+        return None;
+    }
+    let fields = parts.pop()?;
+    let id = text(&parts.pop()?)?;
+    let Value::Array(fields) = fields else {
+        return None;
+    };
+    let key = fields.chunks(2).find_map(|pair| match pair {
+        [name, value] if text(name).as_deref() == Some("k") => text(value),
+        _ => None,
+    })?;
+    Some(Entry { id, key })
+}
+
+/// Entries of an `XREADGROUP` reply (nil when the wait timed out).
+pub fn read_entries(reply: Value) -> Result<Vec<Entry>> {
+    let streams = match reply {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(streams) => streams,
+        Value::Map(map) => map.inner().into_values().collect(),
+        other => return Err(malformed(&format!("XREADGROUP returned {:?}", other.kind()))),
+    };
+    let mut entries = Vec::new();
+    for stream in streams {
+        let items = match stream {
+            Value::Array(mut pair) if pair.len() == 2 => pair.pop().unwrap_or(Value::Null),
+            other => other,
+        };
+        if let Value::Array(items) = items {
+            entries.extend(items.into_iter().filter_map(entry));
+        }
+    }
+    Ok(entries)
+}
+
+/// The next cursor and the entries of an `XAUTOCLAIM` reply.
+pub fn autoclaim(reply: Value) -> Result<(String, Vec<Entry>)> {
+    let Value::Array(mut parts) = reply else {
+        return Err(malformed("XAUTOCLAIM did not return an array"));
+    };
+    if parts.len() < 2 {
+        return Err(malformed("XAUTOCLAIM returned too few parts"));
+    }
+    let items = parts.remove(1);
+    let cursor = text(&parts[0]).ok_or_else(|| malformed("XAUTOCLAIM cursor"))?;
+    let entries = match items {
+        Value::Array(items) => items.into_iter().filter_map(entry).collect(),
+        _ => Vec::new(),
+    };
+    Ok((cursor, entries))
+}
+
+/// A delivery from an entry and its reply from the start script (0 when stale).
+pub fn started(entry: Entry, reply: Value, redelivered: bool) -> Option<Delivery> {
+    let Value::Array(fields) = reply else {
+        return None;
+    };
+    let mut fields = fields.into_iter();
+    let task = text(&fields.next()?)?;
+    let args = bytes(fields.next()?)?;
+    let attempt = integer(&fields.next()?)
+        .and_then(|a| u32::try_from(a).ok())
+        .unwrap_or(1);
+    let when_ms = integer(&fields.next()?).unwrap_or(0);
+    let generation = integer(&fields.next()?)
+        .and_then(|g| u64::try_from(g).ok())
+        .unwrap_or(0);
+    Some(Delivery {
+        id: entry.id,
+        key: entry.key,
+        generation,
+        task,
+        args,
+        attempt,
+        when_ms,
+        redelivered,
+    })
+}
+
+/// An execution record from an `HGETALL`-style flat field list (empty: no record).
+pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
+    let pairs: Vec<(Value, Value)> = match reply {
+        Value::Null => return Ok(None),
+        Value::Array(flat) => {
+            let mut flat = flat.into_iter();
+            let mut pairs = Vec::new();
+            while let (Some(name), Some(value)) = (flat.next(), flat.next()) {
+                pairs.push((name, value));
+            }
+            pairs
+        }
+        Value::Map(map) => map
+            .inner()
+            .into_iter()
+            .map(|(name, value)| (Value::String(name.as_str().unwrap_or_default().into()), value))
+            .collect(),
+        other => return Err(malformed(&format!("a record was {:?}", other.kind()))),
+    };
+    if pairs.is_empty() {
+        return Ok(None);
+    }
+    let mut state = None;
+    let mut info = ExecutionInfo {
+        key: key.to_string(),
+        task: String::new(),
+        state: State::Queued,
+        when: from_ms(0),
+        attempt: 1,
+        worker: None,
+        started_at: None,
+        completed_at: None,
+        error: None,
+        result: None,
+    };
+    let mut message = None;
+    let mut type_name = None;
+    for (name, value) in pairs {
+        match text(&name).as_deref() {
+            Some("s") => {
+                state = integer(&value)
+                    .and_then(|s| u8::try_from(s).ok())
+                    .and_then(State::from_code)
+            }
+            Some("f") => info.task = text(&value).unwrap_or_default(),
+            Some("w") => info.when = from_ms(integer(&value).unwrap_or(0)),
+            Some("n") => info.attempt = integer(&value).and_then(|n| u32::try_from(n).ok()).unwrap_or(1),
+            Some("k") => info.worker = text(&value),
+            Some("t0") => info.started_at = integer(&value).map(from_ms),
+            Some("t1") => info.completed_at = integer(&value).map(from_ms),
+            Some("r") => info.result = bytes(value),
+            Some("e") => message = text(&value),
+            Some("et") => type_name = text(&value),
+            _ => {}
+        }
+    }
+    let Some(state) = state else {
+        // A record without a state is a leftover of a watch on an expired key.
+        return Ok(None);
+    };
+    info.state = state;
+    if let Some(message) = message {
+        info.error = Some(StoredError {
+            message,
+            type_name: type_name.unwrap_or_default(),
+        });
+    }
+    Ok(Some(info))
+}
+
+/// An event published by a script: `[key, state, result?, message?, type?]` in MessagePack.
+pub fn event(payload: &[u8]) -> Result<Event> {
+    let value = codec::decode_dynamic(payload)?;
+    let items = value
+        .as_array()
+        .ok_or_else(|| malformed("an event is not an array"))?;
+    let key = items
+        .first()
+        .and_then(|k| {
+            k.as_str()
+                .map(str::to_string)
+                .or_else(|| k.as_slice().map(|b| String::from_utf8_lossy(b).into_owned()))
+        })
+        .ok_or_else(|| malformed("an event has no key"))?;
+    let state = items
+        .get(1)
+        .and_then(|s| s.as_u64())
+        .and_then(|s| u8::try_from(s).ok())
+        .and_then(State::from_code)
+        .ok_or_else(|| malformed("an event has no state"))?;
+    let blob = |index: usize| -> Option<Vec<u8>> {
+        match items.get(index)? {
+            rmpv::Value::String(s) => Some(s.as_bytes().to_vec()),
+            rmpv::Value::Binary(b) => Some(b.clone()),
+            _ => None,
+        }
+    };
+    let error = blob(3).map(|message| StoredError {
+        message: String::from_utf8_lossy(&message).into_owned(),
+        type_name: blob(4)
+            .map(|t| String::from_utf8_lossy(&t).into_owned())
+            .unwrap_or_default(),
+    });
+    Ok(Event {
+        key,
+        state,
+        result: blob(2),
+        error,
+    })
+}

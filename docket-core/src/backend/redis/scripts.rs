@@ -1,0 +1,72 @@
+//! The Lua scripts, one per state transition, each loaded once and run by SHA.
+
+use fred::clients::Client;
+use fred::interfaces::LuaInterface;
+use fred::types::scripts::Script;
+use fred::types::{FromValue, Value};
+
+use crate::error::Result;
+
+/// One Lua script with its source compiled in.
+pub struct LuaScript {
+    name: &'static str,
+    script: Script,
+}
+
+impl LuaScript {
+    fn new(name: &'static str, source: &'static str) -> Self {
+        Self {
+            name,
+            script: Script::from_lua(source),
+        }
+    }
+
+    /// Runs the script by SHA, loading it first if the server does not know it (after a
+    /// restart, say).
+    pub async fn run<R: FromValue>(&self, client: &Client, keys: Vec<String>, args: Vec<Value>) -> Result<R> {
+        match client
+            .evalsha(self.script.sha1().clone(), keys.clone(), args.clone())
+            .await
+        {
+            Err(error) if error.details().starts_with("NOSCRIPT") => {
+                self.script.load(client).await?;
+                Ok(client.evalsha(self.script.sha1().clone(), keys, args).await?)
+            }
+            Err(error) => Err(crate::Error::Backend(format!("script `{}`: {error}", self.name))),
+            Ok(value) => Ok(value),
+        }
+    }
+}
+
+/// Every script of the Redis backend.
+pub struct Scripts {
+    /// Schedules a batch of executions.
+    pub schedule: LuaScript,
+    /// Marks claimed deliveries RUNNING and drops stale ones.
+    pub start: LuaScript,
+    /// Records a batch of outcomes and acknowledges them.
+    pub complete: LuaScript,
+    /// Cancels one execution.
+    pub cancel: LuaScript,
+    /// Moves due executions to the ready stream.
+    pub move_due: LuaScript,
+    /// Marks an execution as watched and reads its record.
+    pub watch: LuaScript,
+    /// Deletes scheduled and queued executions.
+    pub clear: LuaScript,
+}
+
+impl Scripts {
+    /// Compiles every script in.
+    pub fn new() -> Self {
+        Self {
+            schedule: LuaScript::new("schedule", include_str!("scripts/schedule.lua")),
+            start: LuaScript::new("start", include_str!("scripts/start.lua")),
+            complete: LuaScript::new("complete", include_str!("scripts/complete.lua")),
+            cancel: LuaScript::new("cancel", include_str!("scripts/cancel.lua")),
+            move_due: LuaScript::new("move_due", include_str!("scripts/move_due.lua")),
+            watch: LuaScript::new("watch", include_str!("scripts/watch.lua")),
+            clear: LuaScript::new("clear", include_str!("scripts/clear.lua")),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+-- Cancels one execution in any live state. A queued delivery left in the stream becomes stale
+-- (the record is no longer queued); a running one is interrupted through the cancellation
+-- channel.
+-- KEYS[1] schedule, KEYS[2] events channel, KEYS[3] cancellation channel, KEYS[4] record.
+-- ARGV[1] key, ARGV[2] now (ms), ARGV[3] execution ttl (ms).
+-- Returns the state the execution was in, or 0 when it was not live.
+local current = redis.call('HMGET', KEYS[4], 's', 'g', 'x')
+local state = tonumber(current[1])
+if not state or state > 3 then
+  return 0
+end
+if state == 1 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+redis.call('HSET', KEYS[4], 's', 6, 'g', tonumber(current[2]) + 1, 't1', ARGV[2])
+if state == 3 then
+  redis.call('PUBLISH', KEYS[3], ARGV[1])
+end
+if current[3] then
+  redis.call('PUBLISH', KEYS[2], cmsgpack.pack({ARGV[1], 6}))
+end
+local ttl = tonumber(ARGV[3])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[4], ttl)
+else
+  redis.call('DEL', KEYS[4])
+end
+return state

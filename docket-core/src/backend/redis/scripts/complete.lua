@@ -1,0 +1,58 @@
+-- Records a batch of outcomes: state, result or error, successor, event; then acknowledges
+-- and deletes every delivery of the batch. Outcomes of stale deliveries are only acknowledged.
+-- KEYS[1] ready stream, KEYS[2] schedule, KEYS[3] dead letters, KEYS[4] events channel,
+-- KEYS[5..] one execution record per outcome.
+-- ARGV[1] consumer group, ARGV[2] now (ms), ARGV[3] execution ttl (ms), ARGV[4] dead-letter cap;
+-- then 5 per outcome: entry id, key, kind, a, b. Only the delivery the record points at may
+-- write its outcome. Kinds:
+-- 'c' completed (a = result), 'f' failed (a = message, b = type), 'd' dead letter (same),
+-- 'r' requeue (a = due ms, b = attempt).
+local now = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local ids = {}
+local function finish(record)
+  if ttl > 0 then
+    redis.call('PEXPIRE', record, ttl)
+  else
+    redis.call('DEL', record)
+  end
+end
+for i = 1, #KEYS - 4 do
+  local record = KEYS[i + 4]
+  local b = 4 + (i - 1) * 5
+  local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
+  ids[#ids + 1] = id
+  local current = redis.call('HMGET', record, 's', 'i', 'x', 'f', 'a', 'g')
+  if current[1] == '3' and current[2] == id then
+    local watched = current[3]
+    if kind == 'c' then
+      redis.call('HSET', record, 's', 4, 'r', a, 't1', now)
+      if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 4, a})) end
+      finish(record)
+    elseif kind == 'f' or kind == 'd' then
+      redis.call('HSET', record, 's', 5, 'e', a, 'et', bb, 't1', now)
+      if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 5, false, a, bb})) end
+      if kind == 'd' then
+        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', key, 'f', current[4], 'a', current[5], 'e', a, 't', now)
+      end
+      finish(record)
+    else
+      local due = tonumber(a)
+      local next_generation = tonumber(current[6]) + 1
+      if due <= now then
+        local entry = redis.call('XADD', KEYS[1], '*', 'k', key)
+        redis.call('HSET', record, 's', 2, 'g', next_generation, 'i', entry, 'w', due, 'n', bb)
+        if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 2})) end
+      else
+        redis.call('HSET', record, 's', 1, 'g', next_generation, 'i', '', 'w', due, 'n', bb)
+        redis.call('ZADD', KEYS[2], due, key)
+        if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 1})) end
+      end
+    end
+  end
+end
+if #ids > 0 then
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+  redis.call('XDEL', KEYS[1], unpack(ids))
+end
+return #ids

@@ -1,0 +1,21 @@
+-- Moves due executions from the schedule to the ready stream, at most a bounded batch.
+-- KEYS[1] schedule, KEYS[2] ready stream, KEYS[3] events channel.
+-- ARGV[1] now (ms), ARGV[2] batch limit, ARGV[3] execution record key prefix.
+-- Returns {moved, earliest remaining due time or false}.
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, key in ipairs(due) do
+  local record = ARGV[3] .. key
+  local current = redis.call('HMGET', record, 's', 'x')
+  if current[1] == '1' then
+    local entry = redis.call('XADD', KEYS[2], '*', 'k', key)
+    redis.call('HSET', record, 's', 2, 'i', entry)
+    if current[2] then
+      redis.call('PUBLISH', KEYS[3], cmsgpack.pack({key, 2}))
+    end
+  end
+end
+if #due > 0 then
+  redis.call('ZREM', KEYS[1], unpack(due))
+end
+local earliest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {#due, earliest[2] or false}

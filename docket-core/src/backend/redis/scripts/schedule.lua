@@ -1,0 +1,44 @@
+-- Schedules a batch of executions, one atomic decision per task.
+-- KEYS[1] ready stream, KEYS[2] schedule (zset of due times), KEYS[3] events channel,
+-- KEYS[4..] one execution record per task.
+-- ARGV[1] now (ms); then 5 per task: key, task name, argument map, due (ms), replace (0/1).
+-- Returns one code per task: 1 scheduled, 2 already scheduled.
+local now = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS - 3 do
+  local record = KEYS[i + 3]
+  local b = 1 + (i - 1) * 5
+  local key, task, args, when, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5]
+  local current = redis.call('HMGET', record, 's', 'g', 'x')
+  local state = tonumber(current[1]) or 0
+  if state >= 1 and state <= 3 and replace ~= '1' then
+    out[i] = 2
+  else
+    local generation = (tonumber(current[2]) or 0) + 1
+    if state == 1 then
+      redis.call('ZREM', KEYS[2], key)
+    end
+    if state ~= 0 then
+      redis.call('DEL', record)
+    end
+    local new_state = 2
+    if when > now then
+      new_state = 1
+    end
+    -- The record remembers its live stream entry: only that delivery may run it.
+    local entry = ''
+    if new_state == 2 then
+      entry = redis.call('XADD', KEYS[1], '*', 'k', key)
+    else
+      redis.call('ZADD', KEYS[2], when, key)
+    end
+    if current[3] then
+      redis.call('HSET', record, 's', new_state, 'g', generation, 'i', entry, 'f', task, 'a', args, 'w', when, 'n', 1, 'x', 1)
+      redis.call('PUBLISH', KEYS[3], cmsgpack.pack({key, new_state}))
+    else
+      redis.call('HSET', record, 's', new_state, 'g', generation, 'i', entry, 'f', task, 'a', args, 'w', when, 'n', 1)
+    end
+    out[i] = 1
+  end
+end
+return out

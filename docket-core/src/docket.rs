@@ -1,0 +1,196 @@
+//! The client: connect to a docket, schedule, cancel and inspect executions.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::backend::memory::MemoryBackend;
+use crate::backend::redis::RedisBackend;
+use crate::backend::{Backend, WorkerInfo};
+use crate::error::{Error, Result};
+use crate::execution::ExecutionInfo;
+
+/// The default docket name.
+pub const DEFAULT_NAME: &str = "docket";
+/// How long finished executions (state, result, error) are kept by default.
+pub const DEFAULT_EXECUTION_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// A handle on one docket: a named set of tasks stored in one backend.
+///
+/// Cheap to clone; clones share connections.
+#[derive(Clone)]
+pub struct Docket {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: String,
+    url: String,
+    execution_ttl: Duration,
+    backend: Arc<dyn Backend>,
+}
+
+impl fmt::Debug for Docket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Docket")
+            .field("name", &self.inner.name)
+            .field("url", &redact(&self.inner.url))
+            .field("execution_ttl", &self.inner.execution_ttl)
+            .finish()
+    }
+}
+
+impl Docket {
+    /// Connects to the docket named `"docket"` at `url` with default settings.
+    ///
+    /// URLs: `redis://host:port/db`, `rediss://` (TLS), `unix:///path/to.sock`, and
+    /// `memory://[name]` for the in-process backend.
+    pub async fn connect(url: &str) -> Result<Docket> {
+        Docket::builder(url).connect().await
+    }
+
+    /// Starts configuring a connection to `url`.
+    pub fn builder(url: &str) -> DocketBuilder {
+        DocketBuilder {
+            url: url.to_string(),
+            name: DEFAULT_NAME.to_string(),
+            execution_ttl: DEFAULT_EXECUTION_TTL,
+        }
+    }
+
+    /// The docket's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The URL this docket was opened with (credentials included; use `Debug` to print it).
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// How long finished executions are kept.
+    pub fn execution_ttl(&self) -> Duration {
+        self.inner.execution_ttl
+    }
+
+    /// The backend behind this docket, for worker runtimes.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.inner.backend
+    }
+
+    /// Cancels the execution with `key` in whatever state it is: a scheduled or queued one
+    /// never runs, a running one is interrupted on its worker. Its state becomes CANCELLED,
+    /// waiters get [`Error::Cancelled`], and the key is free again.
+    ///
+    /// Returns whether a live execution was found.
+    pub async fn cancel(&self, key: &str) -> Result<bool> {
+        self.inner.backend.cancel(key).await
+    }
+
+    /// The record of the execution with `key`, if one is known.
+    pub async fn execution(&self, key: &str) -> Result<Option<ExecutionInfo>> {
+        self.inner.backend.info(key).await
+    }
+
+    /// Workers that announced themselves within the last `within`.
+    pub async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>> {
+        self.inner.backend.workers(within).await
+    }
+
+    /// Deletes every scheduled and queued execution; returns how many were removed.
+    /// The keys can be scheduled again at once.
+    pub async fn clear(&self) -> Result<u64> {
+        self.inner.backend.clear().await
+    }
+}
+
+/// Configures a [`Docket`] before connecting.
+#[derive(Debug, Clone)]
+pub struct DocketBuilder {
+    url: String,
+    name: String,
+    execution_ttl: Duration,
+}
+
+impl DocketBuilder {
+    /// The docket's name (default `"docket"`): dockets with different names on one server
+    /// are fully separate.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// How long finished executions are kept (default 15 minutes). Zero keeps nothing:
+    /// fire-and-forget.
+    pub fn execution_ttl(mut self, ttl: Duration) -> Self {
+        self.execution_ttl = ttl;
+        self
+    }
+
+    /// Connects.
+    pub async fn connect(self) -> Result<Docket> {
+        if self.name.is_empty() || self.name.contains(['{', '}']) {
+            return Err(Error::Config(format!(
+                "docket name `{}` must be non-empty and contain no braces",
+                self.name
+            )));
+        }
+        let scheme = self.url.split_once("://").map(|(scheme, _)| scheme);
+        let backend: Arc<dyn Backend> = match scheme {
+            Some("memory") => Arc::new(MemoryBackend::open(&self.url, &self.name, self.execution_ttl)?),
+            Some("redis" | "rediss" | "unix" | "redis+cluster" | "rediss+cluster" | "redis+sentinel") => {
+                Arc::new(RedisBackend::connect(&self.url, &self.name, self.execution_ttl).await?)
+            }
+            _ => {
+                return Err(Error::InvalidUrl {
+                    url: redact(&self.url),
+                    reason: "expected a redis://, rediss://, unix:// or memory:// URL".into(),
+                })
+            }
+        };
+        Ok(Docket {
+            inner: Arc::new(Inner {
+                name: self.name,
+                url: self.url,
+                execution_ttl: self.execution_ttl,
+                backend,
+            }),
+        })
+    }
+}
+
+/// The URL with any password replaced, for logs and errors.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("redis://:hunter2@127.0.0.1:6379/0"),
+            "redis://:***@127.0.0.1:6379/0"
+        );
+        assert_eq!(redact("redis://127.0.0.1"), "redis://127.0.0.1");
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_are_refused() {
+        let error = Docket::connect("http://127.0.0.1").await.unwrap_err();
+        assert!(error.to_string().contains("expected a redis://"), "{error}");
+        let error = Docket::connect("no url").await.unwrap_err();
+        assert!(matches!(error, Error::InvalidUrl { .. }), "{error}");
+    }
+}

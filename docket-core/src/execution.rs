@@ -1,0 +1,311 @@
+//! Executions: the handle a schedule returns, their states, records and events.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::{Duration, SystemTime};
+
+use futures::Stream;
+use serde::de::DeserializeOwned;
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+
+use crate::backend::Disposition;
+use crate::codec;
+use crate::docket::Docket;
+use crate::error::{Error, Result};
+
+/// Where an execution is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Waiting for its due time.
+    Scheduled,
+    /// Due, waiting for a worker.
+    Queued,
+    /// A worker is running it.
+    Running,
+    /// Finished successfully.
+    Completed,
+    /// Finished with an error.
+    Failed,
+    /// Cancelled before it finished.
+    Cancelled,
+}
+
+impl State {
+    /// Whether the execution has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, State::Completed | State::Failed | State::Cancelled)
+    }
+
+    /// The compact code stored in records and events.
+    pub fn code(self) -> u8 {
+        match self {
+            State::Scheduled => 1,
+            State::Queued => 2,
+            State::Running => 3,
+            State::Completed => 4,
+            State::Failed => 5,
+            State::Cancelled => 6,
+        }
+    }
+
+    /// The state for a stored code.
+    pub fn from_code(code: u8) -> Option<State> {
+        Some(match code {
+            1 => State::Scheduled,
+            2 => State::Queued,
+            3 => State::Running,
+            4 => State::Completed,
+            5 => State::Failed,
+            6 => State::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Scheduled => "scheduled",
+            State::Queued => "queued",
+            State::Running => "running",
+            State::Completed => "completed",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+        })
+    }
+}
+
+/// A failure as stored in an execution record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredError {
+    /// The error's message.
+    pub message: String,
+    /// The error's Rust type name.
+    pub type_name: String,
+}
+
+/// Everything known about one execution (untyped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionInfo {
+    /// The execution key.
+    pub key: String,
+    /// The task name.
+    pub task: String,
+    /// The current state.
+    pub state: State,
+    /// When it is (or was) due.
+    pub when: SystemTime,
+    /// The run number, starting at 1.
+    pub attempt: u32,
+    /// The worker running (or that ran) it.
+    pub worker: Option<String>,
+    /// When the last run started.
+    pub started_at: Option<SystemTime>,
+    /// When it ended.
+    pub completed_at: Option<SystemTime>,
+    /// The stored error of a failed execution.
+    pub error: Option<StoredError>,
+    /// The encoded result of a completed execution.
+    pub result: Option<Vec<u8>>,
+}
+
+/// A change of state, published by the transition that made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The execution key.
+    pub key: String,
+    /// The new state.
+    pub state: State,
+    /// The encoded result, on completion.
+    pub result: Option<Vec<u8>>,
+    /// The error, on failure.
+    pub error: Option<StoredError>,
+}
+
+/// A typed handle on a scheduled execution; `T` is the task's success type.
+pub struct Execution<T> {
+    docket: Docket,
+    key: String,
+    when: SystemTime,
+    disposition: Disposition,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Execution<T> {
+    fn clone(&self) -> Self {
+        Self {
+            docket: self.docket.clone(),
+            key: self.key.clone(),
+            when: self.when,
+            disposition: self.disposition,
+            _output: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Execution<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Execution")
+            .field("key", &self.key)
+            .field("when", &self.when)
+            .field("disposition", &self.disposition)
+            .finish()
+    }
+}
+
+/// How often a waiter re-reads the record in case an event was lost (a reconnect, say).
+const WAIT_BACKSTOP: Duration = Duration::from_secs(2);
+
+impl<T: DeserializeOwned> Execution<T> {
+    pub(crate) fn new(docket: Docket, key: String, when: SystemTime, disposition: Disposition) -> Self {
+        Self {
+            docket,
+            key,
+            when,
+            disposition,
+            _output: PhantomData,
+        }
+    }
+
+    /// The execution key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// When the execution was asked to run.
+    pub fn when(&self) -> SystemTime {
+        self.when
+    }
+
+    /// Whether scheduling created it or found it already scheduled.
+    pub fn disposition(&self) -> Disposition {
+        self.disposition
+    }
+
+    /// The current state, or `None` once the record is gone.
+    pub async fn state(&self) -> Result<Option<State>> {
+        Ok(self.info().await?.map(|info| info.state))
+    }
+
+    /// The full record, or `None` once it is gone.
+    pub async fn info(&self) -> Result<Option<ExecutionInfo>> {
+        self.docket.backend().info(&self.key).await
+    }
+
+    /// Cancels the execution (see [`Docket::cancel`]).
+    pub async fn cancel(&self) -> Result<bool> {
+        self.docket.cancel(&self.key).await
+    }
+
+    /// Waits for the execution to end and returns its typed result.
+    ///
+    /// A failed run returns [`Error::TaskFailed`], a cancelled one [`Error::Cancelled`]; with
+    /// `execution_ttl = 0` an outcome that was not seen live returns [`Error::ResultNotKept`].
+    pub async fn result(&self) -> Result<T> {
+        self.wait(None).await
+    }
+
+    /// Like [`result`](Self::result), giving up with [`Error::Timeout`] after `timeout`.
+    pub async fn result_timeout(&self, timeout: Duration) -> Result<T> {
+        self.wait(Some(Instant::now() + timeout)).await
+    }
+
+    /// Like [`result`](Self::result), giving up with [`Error::Timeout`] at `deadline`.
+    pub async fn result_deadline(&self, deadline: Instant) -> Result<T> {
+        self.wait(Some(deadline)).await
+    }
+
+    /// A stream of this execution's state changes from now on.
+    pub async fn subscribe(&self) -> Result<impl Stream<Item = Event> + Send + 'static> {
+        let (_, receiver) = self.docket.backend().watch(&self.key).await?;
+        Ok(events_for(self.key.clone(), receiver))
+    }
+
+    async fn wait(&self, deadline: Option<Instant>) -> Result<T> {
+        let started = Instant::now();
+        let (mut info, mut events) = self.docket.backend().watch(&self.key).await?;
+        loop {
+            match &info {
+                None => return Err(self.missing()),
+                Some(record) if record.state.is_terminal() => {
+                    return self.decode(record.state, record.result.as_deref(), record.error.clone())
+                }
+                Some(_) => {}
+            }
+            let backstop = Instant::now() + WAIT_BACKSTOP;
+            let wake = deadline.map_or(backstop, |d| d.min(backstop));
+            tokio::select! {
+                received = events.recv() => match received {
+                    Ok(event) if event.key == self.key && event.state.is_terminal() => {
+                        return self.decode(event.state, event.result.as_deref(), event.error);
+                    }
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => {
+                        (info, events) = self.docket.backend().watch(&self.key).await?;
+                        continue;
+                    }
+                },
+                _ = tokio::time::sleep_until(wake) => {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(Error::Timeout { key: self.key.clone(), waited: started.elapsed() });
+                    }
+                }
+            }
+            info = self.info().await?;
+        }
+    }
+
+    fn missing(&self) -> Error {
+        if self.docket.execution_ttl().is_zero() {
+            Error::ResultNotKept {
+                key: self.key.clone(),
+            }
+        } else {
+            Error::NotFound {
+                key: self.key.clone(),
+            }
+        }
+    }
+
+    fn decode(&self, state: State, result: Option<&[u8]>, error: Option<StoredError>) -> Result<T> {
+        match state {
+            State::Completed => match result {
+                Some(bytes) => codec::decode_value(bytes),
+                None => Err(Error::ResultNotKept {
+                    key: self.key.clone(),
+                }),
+            },
+            State::Failed => {
+                let error = error.unwrap_or(StoredError {
+                    message: "unknown error".into(),
+                    type_name: "unknown".into(),
+                });
+                Err(Error::TaskFailed {
+                    message: error.message,
+                    type_name: error.type_name,
+                })
+            }
+            _ => Err(Error::Cancelled {
+                key: self.key.clone(),
+            }),
+        }
+    }
+}
+
+/// Filters a docket-wide event receiver down to one key's events.
+fn events_for(
+    key: String,
+    receiver: broadcast::Receiver<Event>,
+) -> impl Stream<Item = Event> + Send + 'static {
+    futures::stream::unfold((key, receiver), |(key, mut receiver)| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) if event.key == key => return Some((event, (key, receiver))),
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}

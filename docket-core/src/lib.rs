@@ -1,0 +1,45 @@
+//! # docket
+//!
+//! Distributed background tasks for Rust, on Redis (or in process with `memory://`).
+//!
+//! Annotate an `async fn` with [`#[docket::task]`](task); schedule it with the generated
+//! `schedule(&docket, args…)`, now, at a time or after a delay; run a worker (the
+//! `docket-worker` crate) that discovers every task linked into its binary.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! #[docket::task]
+//! async fn greet(name: String) -> String {
+//!     format!("hello, {name}")
+//! }
+//!
+//! # async fn run() -> Result<(), docket::Error> {
+//! let docket = docket::Docket::connect("redis://127.0.0.1:6379/0").await?;
+//! let now = greet::schedule(&docket, "world".into()).await?;
+//! greet::schedule(&docket, "later".into()).after(Duration::from_secs(30)).await?;
+//! greet::schedule(&docket, "once".into()).key("greet-once").await?;
+//! let greeting: String = now.result().await?;
+//! # Ok(()) }
+//! ```
+
+pub mod backend;
+pub mod codec;
+mod context;
+mod docket;
+mod error;
+mod execution;
+mod schedule;
+mod task;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use crate::backend::{Disposition, WorkerInfo};
+pub use crate::context::TaskContext;
+pub use crate::docket::{Docket, DocketBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_NAME};
+pub use crate::error::{Error, Result};
+pub use crate::execution::{Event, Execution, ExecutionInfo, State, StoredError};
+pub use crate::schedule::{Schedule, MAX_KEY_LEN};
+pub use crate::task::{Failure, FailureKind, Registry, RunFn, RunFuture, Task, TaskDescriptor};
+pub use docket_macros::task;

@@ -1,0 +1,172 @@
+//! The schedule builder every task module's `schedule(..)` returns, and bulk scheduling.
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
+
+use futures::{StreamExt, TryStreamExt};
+
+use crate::backend::{self, NewTask};
+use crate::docket::Docket;
+use crate::error::{Error, Result};
+use crate::execution::Execution;
+use crate::task::Task;
+
+/// The longest key accepted, in bytes.
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// A pending schedule of task `T`: set its time and key, then `.await` it.
+///
+/// ```text
+/// process_order::schedule(&docket, 42).after(Duration::from_secs(30)).key("order-42").await?;
+/// ```
+#[must_use = "a schedule does nothing until it is awaited"]
+pub struct Schedule<'d, T: Task> {
+    docket: &'d Docket,
+    task: &'static str,
+    args: Result<Vec<u8>>,
+    when: Option<SystemTime>,
+    key: Option<String>,
+    replace: bool,
+    _task: PhantomData<fn() -> T>,
+}
+
+impl<'d, T: Task> Schedule<'d, T> {
+    pub(crate) fn new(docket: &'d Docket, task: &'static str, args: Result<Vec<u8>>) -> Self {
+        Self {
+            docket,
+            task,
+            args,
+            when: None,
+            key: None,
+            replace: false,
+            _task: PhantomData,
+        }
+    }
+
+    /// Runs the task at `when` (now, if `when` has passed). Accepts `SystemTime` and anything
+    /// that converts into it (chrono's and jiff's timestamps do).
+    pub fn at(mut self, when: impl Into<SystemTime>) -> Self {
+        self.when = Some(when.into());
+        self
+    }
+
+    /// Runs the task after `delay`.
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.when = Some(SystemTime::now() + delay);
+        self
+    }
+
+    /// Gives the execution a key: while an execution with this key is scheduled, queued or
+    /// running, scheduling the key again changes nothing (see [`replace`](Self::replace)).
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Replaces the pending execution with the same key (its time and arguments) instead of
+    /// keeping it. An execution that is already running keeps running, but its outcome is
+    /// discarded in favour of the replacement.
+    pub fn replace(mut self) -> Self {
+        self.replace = true;
+        self
+    }
+
+    fn into_new_task(self) -> Result<(NewTask, SystemTime)> {
+        let args = self.args?;
+        let key = match self.key {
+            Some(key) => {
+                validate_key(&key)?;
+                key
+            }
+            None => uuid::Uuid::now_v7().to_string(),
+        };
+        // An explicit time is rounded up to the millisecond so work never runs early.
+        let (when, when_ms) = match self.when {
+            Some(when) => (when, backend::to_ms_ceil(when)),
+            None => {
+                let now = SystemTime::now();
+                (now, backend::to_ms(now))
+            }
+        };
+        Ok((
+            NewTask {
+                key,
+                task: self.task.to_string(),
+                args,
+                when_ms,
+                replace: self.replace,
+            },
+            when,
+        ))
+    }
+}
+
+impl<'d, T: Task> IntoFuture for Schedule<'d, T> {
+    type Output = Result<Execution<T::Output>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'd>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let docket = self.docket;
+        Box::pin(async move {
+            let (task, when) = self.into_new_task()?;
+            let disposition = docket.backend().schedule(std::slice::from_ref(&task)).await?;
+            let disposition = disposition
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Backend("schedule returned no disposition".into()))?;
+            Ok(Execution::new(docket.clone(), task.key, when, disposition))
+        })
+    }
+}
+
+/// How many tasks go into one backend call when scheduling in bulk.
+const BULK_CHUNK: usize = 1000;
+
+impl Docket {
+    /// Schedules many executions of one task in few round trips, returning their handles in
+    /// order. Each execution is scheduled atomically; the batch as a whole is not.
+    pub async fn schedule_all<'d, T: Task>(
+        &'d self,
+        schedules: impl IntoIterator<Item = Schedule<'d, T>>,
+    ) -> Result<Vec<Execution<T::Output>>> {
+        let mut tasks = Vec::new();
+        let mut whens = Vec::new();
+        for schedule in schedules {
+            let (task, when) = schedule.into_new_task()?;
+            tasks.push(task);
+            whens.push(when);
+        }
+        let backend = self.backend();
+        let chunks = tasks.chunks(BULK_CHUNK).map(|chunk| backend.schedule(chunk));
+        let dispositions: Vec<_> = futures::stream::iter(chunks)
+            .buffered(2)
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        Ok(tasks
+            .into_iter()
+            .zip(whens)
+            .zip(dispositions)
+            .map(|((task, when), disposition)| Execution::new(self.clone(), task.key, when, disposition))
+            .collect())
+    }
+}
+
+/// Checks that a user-supplied key is usable.
+pub(crate) fn validate_key(key: &str) -> Result<()> {
+    let reason = if key.is_empty() {
+        "a key must not be empty"
+    } else if key.len() > MAX_KEY_LEN {
+        "a key must be at most 1024 bytes"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidKey {
+        key: key.chars().take(64).collect(),
+        reason,
+    })
+}

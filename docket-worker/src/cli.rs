@@ -1,0 +1,149 @@
+//! The `docket` command line: `docket worker …` and `docket version`.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use docket::Docket;
+
+use crate::duration::parse_duration;
+use crate::worker::Worker;
+
+/// docket: distributed background tasks on Redis.
+#[derive(Debug, Parser)]
+#[command(name = "docket", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs a worker for every task linked into this binary.
+    Worker(WorkerArgs),
+    /// Prints the docket version.
+    Version,
+}
+
+/// Where the docket lives.
+#[derive(Debug, clap::Args)]
+struct Connection {
+    /// The docket URL: redis://host:port/db, rediss://…, unix:///path, memory://name.
+    #[arg(long, env = "DOCKET_URL", default_value = "redis://127.0.0.1:6379/0")]
+    url: String,
+    /// The docket name.
+    #[arg(long, env = "DOCKET_NAME", default_value = docket::DEFAULT_NAME)]
+    name: String,
+    /// How long finished executions are kept (e.g. 15m; 0s keeps nothing).
+    #[arg(long, env = "DOCKET_EXECUTION_TTL", default_value = "15m", value_parser = parse_duration)]
+    execution_ttl: Duration,
+}
+
+#[derive(Debug, clap::Args)]
+struct WorkerArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// The worker's name (default: host name plus a random suffix).
+    #[arg(long = "worker-name", env = "DOCKET_WORKER_NAME")]
+    worker_name: Option<String>,
+    /// How many tasks run at once.
+    #[arg(long, env = "DOCKET_WORKER_CONCURRENCY", default_value_t = 10)]
+    concurrency: usize,
+    /// How long a delivery may go unrenewed before another worker takes it over.
+    #[arg(long, env = "DOCKET_WORKER_REDELIVERY_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    redelivery_timeout: Duration,
+    /// The longest the scheduler sleeps before looking for due work.
+    #[arg(long, env = "DOCKET_WORKER_SCHEDULING_RESOLUTION", default_value = "250ms", value_parser = parse_duration)]
+    scheduling_resolution: Duration,
+    /// How long shutdown waits for running tasks before releasing them.
+    #[arg(long, env = "DOCKET_WORKER_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    shutdown_timeout: Duration,
+    /// Exit once no task is queued, running or scheduled.
+    #[arg(long, env = "DOCKET_WORKER_UNTIL_FINISHED")]
+    until_finished: bool,
+    /// Log format.
+    #[arg(long, env = "DOCKET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Plain)]
+    log_format: LogFormat,
+    /// Log filter (tracing's EnvFilter syntax, e.g. `info` or `docket=debug`).
+    #[arg(long, env = "DOCKET_LOG_LEVEL", default_value = "info")]
+    log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Plain,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Runs the `docket` command line with the process's arguments. Call it from the `main` of a
+/// binary that links your task crates.
+pub async fn main() -> anyhow::Result<()> {
+    main_with_args(std::env::args_os()).await
+}
+
+/// Runs the `docket` command line with the given arguments (the first is the program name).
+pub async fn main_with_args<I, T>(args: I) -> anyhow::Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let exit = error.use_stderr();
+            error.print()?;
+            if exit {
+                std::process::exit(2);
+            }
+            return Ok(());
+        }
+    };
+    match cli.command {
+        Command::Version => {
+            println!("docket {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Worker(args) => run_worker(args).await,
+    }
+}
+
+async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format, &args.log_level)?;
+    let docket = Docket::builder(&args.connection.url)
+        .name(&args.connection.name)
+        .execution_ttl(args.connection.execution_ttl)
+        .connect()
+        .await?;
+    let mut builder = Worker::builder(&docket)
+        .concurrency(args.concurrency)
+        .redelivery_timeout(args.redelivery_timeout)
+        .scheduling_resolution(args.scheduling_resolution)
+        .shutdown_timeout(args.shutdown_timeout)
+        .shutdown_on_signals();
+    if let Some(name) = args.worker_name {
+        builder = builder.name(name);
+    }
+    let worker = builder.build()?;
+    if args.until_finished {
+        worker.run_until_finished().await?;
+    } else {
+        worker.run_forever().await?;
+    }
+    Ok(())
+}
+
+fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .map_err(|error| anyhow::anyhow!("invalid log filter `{filter}`: {error}"))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A host that already installed a subscriber keeps it.
+    let _ = match format {
+        LogFormat::Plain => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Keeping leases and presence: renewing the leases of running deliveries so no other worker
+//! takes them over, and announcing the worker in the registry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::runner::{leases, InFlight};
+use crate::worker::Config;
+
+/// The most leases renewed in one backend call.
+const RENEW_CHUNK: usize = 500;
+
+/// How often leases are renewed: four times per redelivery timeout.
+pub(crate) fn renew_interval(config: &Config) -> Duration {
+    (config.redelivery_timeout / 4).max(Duration::from_millis(20))
+}
+
+/// Renews the leases of everything in flight until stopped.
+pub(crate) async fn keep(config: Arc<Config>, in_flight: InFlight, stop: CancellationToken) {
+    let mut ticker = tokio::time::interval(renew_interval(&config));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        for chunk in leases(&in_flight).chunks(RENEW_CHUNK) {
+            if let Err(error) = config.backend().renew(&config.name, chunk).await {
+                tracing::warn!(%error, "renewing leases failed");
+            }
+        }
+    }
+}
+
+/// Announces the worker as alive until stopped.
+pub(crate) async fn heartbeat(config: Arc<Config>, stop: CancellationToken) {
+    let mut ticker = tokio::time::interval(renew_interval(&config).min(Duration::from_secs(5)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        if let Err(error) = config.backend().heartbeat(&config.name).await {
+            tracing::warn!(%error, "heartbeat failed");
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! # docket-worker
+//!
+//! The worker runtime of [docket](docket): it discovers every `#[docket::task]` linked into
+//! the binary, claims ready work from the docket, runs it under a concurrency cap, records
+//! outcomes in batches, moves due scheduled work, renews its leases and takes over work that
+//! dead workers left behind.
+//!
+//! A worker binary is a `main` that links the crates defining your tasks:
+//!
+//! ```no_run
+//! #[tokio::main]
+//! async fn main() -> anyhow::Result<()> {
+//!     docket_worker::main().await
+//! }
+//! ```
+//!
+//! Or embed a worker in your own process:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), docket_worker::Error> {
+//! let docket = docket::Docket::connect("memory://").await?;
+//! let worker = docket_worker::Worker::builder(&docket).concurrency(16).build()?;
+//! worker.run_until_finished().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Task discovery and the linker
+//!
+//! Tasks register themselves through `inventory` when their crate is linked. A library crate
+//! that the binary never references is not linked at all, and its tasks silently vanish. Pull
+//! each task crate in explicitly, e.g. with `use my_tasks as _;` in the binary's `main.rs`, and
+//! check the task list the worker logs at start-up.
+
+mod cli;
+mod completer;
+mod duration;
+mod lease;
+mod runner;
+mod scheduler;
+mod shutdown;
+mod worker;
+
+pub use crate::cli::{main, main_with_args};
+pub use crate::duration::parse_duration;
+pub use crate::worker::{Worker, WorkerBuilder};
+
+/// Errors of the worker runtime.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error from the docket client or its backend.
+    #[error(transparent)]
+    Docket(#[from] docket::Error),
+    /// The worker could not install its signal handlers.
+    #[error("cannot listen for shutdown signals: {0}")]
+    Signals(#[from] std::io::Error),
+}

@@ -1,0 +1,220 @@
+//! Running one delivery: find its task, run the body under its cancellation token, and turn
+//! what happened into an outcome for the completer.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use docket::backend::{from_ms, now_ms, Delivery, Lease, Outcome, OutcomeKind};
+use docket::{FailureKind, TaskContext};
+use futures::FutureExt;
+use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::worker::Config;
+
+/// A delivery being run by this worker.
+#[derive(Debug)]
+pub(crate) struct Running {
+    key: String,
+    cancel: CancellationToken,
+}
+
+/// The deliveries this worker is running, by delivery id.
+pub(crate) type InFlight = Arc<Mutex<HashMap<String, Running>>>;
+
+/// The leases of everything in flight.
+pub(crate) fn leases(in_flight: &InFlight) -> Vec<Lease> {
+    let in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+    in_flight
+        .iter()
+        .map(|(id, running)| Lease {
+            id: id.clone(),
+            key: running.key.clone(),
+        })
+        .collect()
+}
+
+/// Starts executions and reports their outcomes.
+pub(crate) struct Runner {
+    config: Arc<Config>,
+    in_flight: InFlight,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+    release: CancellationToken,
+}
+
+impl Runner {
+    pub fn new(config: Arc<Config>, in_flight: InFlight, outcomes: mpsc::UnboundedSender<Outcome>) -> Self {
+        Self {
+            config,
+            in_flight,
+            outcomes,
+            release: CancellationToken::new(),
+        }
+    }
+
+    /// Interrupts every running execution and puts it back for another run (shutdown).
+    pub fn release_all(&self) {
+        self.release.cancel();
+    }
+
+    /// Runs one delivery in its own tokio task, holding `permit` until it ends.
+    pub fn dispatch(&self, mut delivery: Delivery, permit: OwnedSemaphorePermit) {
+        let Some(descriptor) = self.config.registry.get(&delivery.task) else {
+            let delay = self.config.unknown_task_delay;
+            tracing::warn!(
+                task = %delivery.task,
+                key = %delivery.key,
+                known = ?self.config.registry.names(),
+                retry_in = ?delay,
+                "unknown task: putting it back for a worker that knows it"
+            );
+            let kind = OutcomeKind::Requeue {
+                at_ms: now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+                attempt: delivery.attempt,
+            };
+            let _ = self.outcomes.send(outcome(&delivery, kind));
+            return;
+        };
+        let cancel = CancellationToken::new();
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            delivery.id.clone(),
+            Running {
+                key: delivery.key.clone(),
+                cancel: cancel.clone(),
+            },
+        );
+        let context = TaskContext {
+            docket: self.config.docket.clone(),
+            key: delivery.key.clone(),
+            attempt: delivery.attempt,
+            when: from_ms(delivery.when_ms),
+            worker: self.config.name.clone(),
+            redelivered: delivery.redelivered,
+        };
+        let span = tracing::info_span!(
+            "task",
+            task = %delivery.task,
+            key = %delivery.key,
+            attempt = delivery.attempt,
+            worker = %self.config.name,
+        );
+        let in_flight = self.in_flight.clone();
+        let outcomes = self.outcomes.clone();
+        let release = self.release.clone();
+        let args = std::mem::take(&mut delivery.args);
+        tokio::spawn(
+            async move {
+                let punctuality = now_ms() - delivery.when_ms;
+                tracing::info!(punctuality_ms = punctuality, redelivered = delivery.redelivered, "started");
+                let started = Instant::now();
+                let body = AssertUnwindSafe(descriptor.run(context, args)).catch_unwind();
+                let kind = tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => {
+                        tracing::info!(duration_ms = millis(started.elapsed()), "cancelled");
+                        // The cancel already recorded CANCELLED and moved the generation on, so
+                        // this outcome only acknowledges the delivery.
+                        OutcomeKind::Failed { message: "cancelled".into(), type_name: "docket::Cancelled".into() }
+                    }
+                    _ = release.cancelled() => {
+                        tracing::warn!(duration_ms = millis(started.elapsed()), "released for redelivery at shutdown");
+                        OutcomeKind::Requeue { at_ms: now_ms(), attempt: delivery.attempt }
+                    }
+                    ended = body => classify(ended, started.elapsed()),
+                };
+                in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&delivery.id);
+                drop(permit);
+                let _ = outcomes.send(outcome(&delivery, kind));
+            }
+            .instrument(span),
+        );
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn outcome(delivery: &Delivery, kind: OutcomeKind) -> Outcome {
+    Outcome {
+        id: delivery.id.clone(),
+        key: delivery.key.clone(),
+        generation: delivery.generation,
+        kind,
+    }
+}
+
+type Ended = Result<Result<Vec<u8>, docket::Failure>, Box<dyn std::any::Any + Send>>;
+
+fn classify(ended: Ended, elapsed: Duration) -> OutcomeKind {
+    let duration_ms = millis(elapsed);
+    match ended {
+        Ok(Ok(result)) => {
+            tracing::info!(duration_ms, "completed");
+            OutcomeKind::Completed(result)
+        }
+        Ok(Err(failure)) if failure.kind == FailureKind::BadArguments => {
+            tracing::error!(duration_ms, error = %failure.message, "arguments do not fit the task: dead-lettered");
+            OutcomeKind::DeadLetter {
+                message: failure.message,
+                type_name: failure.type_name,
+            }
+        }
+        Ok(Err(failure)) => {
+            tracing::warn!(duration_ms, error = %failure.message, error_type = %failure.type_name, "failed");
+            OutcomeKind::Failed {
+                message: failure.message,
+                type_name: failure.type_name,
+            }
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "the task panicked".to_string());
+            tracing::error!(duration_ms, error = %message, "panicked");
+            OutcomeKind::Failed {
+                message,
+                type_name: "panic".into(),
+            }
+        }
+    }
+}
+
+/// Interrupts running executions whose cancellation the backend announces.
+pub(crate) async fn listen_for_cancellations(
+    config: Arc<Config>,
+    in_flight: InFlight,
+    stop: CancellationToken,
+) {
+    let mut keys = loop {
+        match config.backend().cancellations().await {
+            Ok(keys) => break keys,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for cancellations; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.cancelled() => return,
+                }
+            }
+        }
+    };
+    loop {
+        let key = tokio::select! {
+            received = keys.recv() => match received {
+                Ok(key) => key,
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = stop.cancelled() => return,
+        };
+        let in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        for running in in_flight.values().filter(|running| running.key == key) {
+            running.cancel.cancel();
+        }
+    }
+}

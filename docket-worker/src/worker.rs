@@ -1,0 +1,383 @@
+//! The worker: its builder and its main loop.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use docket::backend::{Backend, Delivery};
+use docket::{Docket, Registry};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::completer::Completer;
+use crate::runner::{InFlight, Runner};
+use crate::shutdown::Shutdown;
+use crate::Error;
+
+/// Defaults of [`WorkerBuilder`].
+const DEFAULT_CONCURRENCY: usize = 10;
+const DEFAULT_REDELIVERY_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+const DEFAULT_SCHEDULING_RESOLUTION: Duration = Duration::from_millis(250);
+const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an idle claim waits for work before looking at the shutdown flag again.
+const CLAIM_WAIT: Duration = Duration::from_millis(500);
+/// How long an unknown task waits before it is offered to a worker again.
+const UNKNOWN_TASK_DELAY: Duration = Duration::from_secs(5);
+
+/// Configures a [`Worker`].
+#[derive(Debug, Clone)]
+pub struct WorkerBuilder {
+    docket: Docket,
+    name: Option<String>,
+    concurrency: usize,
+    redelivery_timeout: Duration,
+    scheduling_resolution: Duration,
+    shutdown_timeout: Duration,
+    unknown_task_delay: Duration,
+    registry: Option<Registry>,
+    shutdown: CancellationToken,
+    signals: bool,
+}
+
+impl WorkerBuilder {
+    /// The worker's name (default: `<hostname-ish>-<random>`), shown in records and listings.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// How many tasks run at once (default 10).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// How long a delivery may go without a lease renewal before another worker takes it over
+    /// (default 5 minutes). Live workers renew their leases, so long tasks are not affected.
+    pub fn redelivery_timeout(mut self, timeout: Duration) -> Self {
+        self.redelivery_timeout = timeout;
+        self
+    }
+
+    /// The longest the scheduler sleeps before looking for due work (default 250 ms).
+    pub fn scheduling_resolution(mut self, resolution: Duration) -> Self {
+        self.scheduling_resolution = resolution;
+        self
+    }
+
+    /// How long shutdown waits for running tasks before releasing them for redelivery
+    /// (default 30 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// How long a delivery of a task this binary does not know waits before it is offered
+    /// again, so a worker that knows it can take it (default 5 s).
+    pub fn unknown_task_delay(mut self, delay: Duration) -> Self {
+        self.unknown_task_delay = delay;
+        self
+    }
+
+    /// Runs only the tasks of `registry` instead of every task linked into the binary.
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Stops the worker gracefully when `token` is cancelled.
+    pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
+        self.shutdown = token;
+        self
+    }
+
+    /// Also stops gracefully on SIGTERM or SIGINT (Ctrl-C); a second signal skips the wait
+    /// for running tasks.
+    pub fn shutdown_on_signals(mut self) -> Self {
+        self.signals = true;
+        self
+    }
+
+    /// Builds the worker, discovering its tasks.
+    ///
+    /// Fails when two tasks share a name or when no task is registered.
+    pub fn build(self) -> Result<Worker, Error> {
+        let registry = match self.registry {
+            Some(registry) => registry,
+            None => Registry::discover()?,
+        };
+        if registry.is_empty() {
+            return Err(docket::Error::NoTasks.into());
+        }
+        if self.concurrency == 0 {
+            return Err(docket::Error::Config("concurrency must be at least 1".into()).into());
+        }
+        if self.redelivery_timeout < Duration::from_millis(100) {
+            return Err(docket::Error::Config("redelivery_timeout must be at least 100ms".into()).into());
+        }
+        let name = self.name.unwrap_or_else(default_name);
+        Ok(Worker {
+            config: Arc::new(Config {
+                docket: self.docket,
+                name,
+                concurrency: self.concurrency,
+                redelivery_timeout: self.redelivery_timeout,
+                scheduling_resolution: self.scheduling_resolution.max(Duration::from_millis(1)),
+                shutdown_timeout: self.shutdown_timeout,
+                unknown_task_delay: self.unknown_task_delay,
+                registry,
+            }),
+            shutdown: self.shutdown,
+            signals: self.signals,
+        })
+    }
+}
+
+fn default_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".to_string());
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}", &id[..8])
+}
+
+/// Settings shared by the worker's loops.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub docket: Docket,
+    pub name: String,
+    pub concurrency: usize,
+    pub redelivery_timeout: Duration,
+    pub scheduling_resolution: Duration,
+    pub shutdown_timeout: Duration,
+    pub unknown_task_delay: Duration,
+    pub registry: Registry,
+}
+
+impl Config {
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        self.docket.backend()
+    }
+}
+
+/// Runs the tasks of one docket. Build it with [`Worker::builder`].
+#[derive(Debug)]
+pub struct Worker {
+    config: Arc<Config>,
+    shutdown: CancellationToken,
+    signals: bool,
+}
+
+impl Worker {
+    /// Starts configuring a worker for `docket`.
+    pub fn builder(docket: &Docket) -> WorkerBuilder {
+        WorkerBuilder {
+            docket: docket.clone(),
+            name: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            redelivery_timeout: DEFAULT_REDELIVERY_TIMEOUT,
+            scheduling_resolution: DEFAULT_SCHEDULING_RESOLUTION,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            unknown_task_delay: UNKNOWN_TASK_DELAY,
+            registry: None,
+            shutdown: CancellationToken::new(),
+            signals: false,
+        }
+    }
+
+    /// The worker's name.
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The names of the tasks this worker runs.
+    pub fn tasks(&self) -> Vec<&'static str> {
+        self.config.registry.names()
+    }
+
+    /// A token that stops the worker gracefully when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Runs until shut down (by the token or, if enabled, a signal).
+    pub async fn run_forever(&self) -> Result<(), Error> {
+        self.run(false).await
+    }
+
+    /// Runs until no task is queued, running or scheduled, then returns.
+    pub async fn run_until_finished(&self) -> Result<(), Error> {
+        self.run(true).await
+    }
+
+    async fn run(&self, until_finished: bool) -> Result<(), Error> {
+        let config = &self.config;
+        tracing::info!(
+            worker = %config.name,
+            docket = %config.docket.name(),
+            concurrency = config.concurrency,
+            tasks = ?config.registry.names(),
+            "worker starting"
+        );
+        let shutdown = Shutdown::new(self.shutdown.child_token(), self.signals)?;
+        let background = CancellationToken::new();
+        let in_flight: InFlight = Arc::new(Mutex::new(HashMap::new()));
+        let (outcomes, outcome_receiver) = mpsc::unbounded_channel();
+        let mut loops = JoinSet::new();
+        loops.spawn(crate::scheduler::run(config.clone(), background.clone()));
+        loops.spawn(crate::lease::keep(
+            config.clone(),
+            in_flight.clone(),
+            background.clone(),
+        ));
+        loops.spawn(crate::lease::heartbeat(config.clone(), background.clone()));
+        loops.spawn(crate::runner::listen_for_cancellations(
+            config.clone(),
+            in_flight.clone(),
+            background.clone(),
+        ));
+        let completer = tokio::spawn(Completer::new(config.clone(), outcome_receiver).run());
+        let runner = Runner::new(config.clone(), in_flight.clone(), outcomes);
+        let slots = Arc::new(Semaphore::new(config.concurrency));
+
+        let result = self.claim_loop(&runner, &slots, &shutdown, until_finished).await;
+
+        // Stop claiming; let running tasks finish (their leases still renewed), up to the
+        // shutdown timeout or a second signal; then release what is left.
+        let drained = tokio::select! {
+            _ = slots.acquire_many(config.concurrency as u32) => true,
+            _ = tokio::time::sleep(config.shutdown_timeout) => false,
+            _ = shutdown.aborted() => false,
+        };
+        if !drained {
+            tracing::warn!(worker = %config.name, "releasing unfinished tasks for redelivery");
+            runner.release_all();
+            let _ = slots.acquire_many(config.concurrency as u32).await;
+        }
+        drop(runner);
+        if let Err(error) = completer.await {
+            tracing::error!(%error, "the completer stopped unexpectedly");
+        }
+        background.cancel();
+        while loops.join_next().await.is_some() {}
+        if let Err(error) = config.backend().leave(&config.name).await {
+            tracing::warn!(%error, "could not leave the worker registry");
+        }
+        tracing::info!(worker = %config.name, "worker stopped");
+        result
+    }
+
+    async fn claim_loop(
+        &self,
+        runner: &Runner,
+        slots: &Arc<Semaphore>,
+        shutdown: &Shutdown,
+        until_finished: bool,
+    ) -> Result<(), Error> {
+        let config = &self.config;
+        let mut backoff = Backoff::default();
+        let mut next_sweep = tokio::time::Instant::now();
+        loop {
+            let first = tokio::select! {
+                permit = slots.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => return Ok(()),
+                },
+                _ = shutdown.requested() => return Ok(()),
+            };
+            let mut permits = vec![first];
+            while let Ok(permit) = slots.clone().try_acquire_owned() {
+                permits.push(permit);
+            }
+            let wait = if until_finished {
+                config.scheduling_resolution.min(CLAIM_WAIT)
+            } else {
+                CLAIM_WAIT
+            };
+            let sweep = tokio::time::Instant::now() >= next_sweep;
+            if sweep {
+                next_sweep = tokio::time::Instant::now() + sweep_interval(config.redelivery_timeout);
+            }
+            let claim = async {
+                if sweep {
+                    let reclaimed = config
+                        .backend()
+                        .reclaim(&config.name, config.redelivery_timeout, permits.len())
+                        .await?;
+                    if !reclaimed.is_empty() {
+                        tracing::warn!(
+                            count = reclaimed.len(),
+                            "took over deliveries a stalled worker left"
+                        );
+                        return Ok(reclaimed);
+                    }
+                }
+                config.backend().claim(&config.name, permits.len(), wait).await
+            };
+            let claimed = tokio::select! {
+                claimed = claim => claimed,
+                _ = shutdown.requested() => return Ok(()),
+            };
+            let deliveries: Vec<Delivery> = match claimed {
+                Ok(deliveries) => {
+                    backoff.reset();
+                    deliveries
+                }
+                Err(error) => {
+                    let delay = backoff.next();
+                    tracing::warn!(%error, retry_in = ?delay, "claiming work failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.requested() => return Ok(()),
+                    }
+                    continue;
+                }
+            };
+            let idle = deliveries.is_empty();
+            for delivery in deliveries {
+                let Some(permit) = permits.pop() else {
+                    tracing::error!("claimed more deliveries than free slots");
+                    break;
+                };
+                runner.dispatch(delivery, permit);
+            }
+            drop(permits);
+            if idle && until_finished && self.finished(slots).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Whether nothing is running here and nothing is queued or scheduled anywhere.
+    async fn finished(&self, slots: &Semaphore) -> Result<bool, Error> {
+        if slots.available_permits() != self.config.concurrency {
+            return Ok(false);
+        }
+        let backlog = self.config.backend().backlog().await?;
+        Ok(backlog.ready == 0 && backlog.scheduled == 0)
+    }
+}
+
+/// The time to the next redelivery sweep: half the redelivery timeout, jittered by ±25% so
+/// workers started together do not sweep together.
+fn sweep_interval(redelivery_timeout: Duration) -> Duration {
+    let half = redelivery_timeout / 2;
+    half.mul_f64(rand::Rng::gen_range(&mut rand::thread_rng(), 0.75..1.25))
+}
+
+/// Exponential backoff for failing backend calls: 50 ms doubling up to 2 s.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    pub fn next(&mut self) -> Duration {
+        let delay = Duration::from_millis(50u64 << self.failures.min(6)).min(Duration::from_secs(2));
+        self.failures = self.failures.saturating_add(1);
+        delay
+    }
+
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+}

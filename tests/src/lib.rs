@@ -1,0 +1,261 @@
+//! The test kit: real `redis-server` processes on free loopback ports, and a harness that
+//! runs one behaviour test against both backends.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use docket::Docket;
+
+/// A `redis-server` started for one test, stopped (killed) when dropped.
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// Starts a fresh, empty server without persistence on a free loopback port.
+    pub fn start() -> RedisServer {
+        let dir = std::env::temp_dir().join(format!("docket-redis-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).expect("create a directory for redis-server");
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let mut server = RedisServer {
+                child: None,
+                port,
+                dir: dir.clone(),
+            };
+            match server.spawn() {
+                Ok(()) => return server,
+                Err(error) => last_error = error,
+            }
+        }
+        panic!("could not start redis-server: {last_error}");
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A `redis://` URL for the server.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills the server (SIGKILL), losing everything in it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the server and starts a new, empty one on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.spawn() {
+                Ok(()) => return,
+                Err(error) if Instant::now() > deadline => panic!("could not restart redis-server: {error}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let child = Command::new(redis_server_binary())
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(["--appendonly", "no"])
+            .args(["--protected-mode", "yes"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run redis-server (is it installed?): {e}"))?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if ping(self.port) {
+                return Ok(());
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Err(format!(
+                        "redis-server exited with {status} (port {} taken?)",
+                        self.port
+                    ));
+                }
+            }
+            if Instant::now() > deadline {
+                self.kill();
+                return Err("redis-server did not answer PING within 10s".into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn redis_server_binary() -> String {
+    std::env::var("DOCKET_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_string())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("bind a free loopback port")
+}
+
+fn ping(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    if stream.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut reply = [0u8; 7];
+    stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    )
+}
+
+/// Which backend a behaviour test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A real `redis-server`.
+    Redis,
+    /// The in-process `memory://` backend.
+    Memory,
+}
+
+/// One test's backend: the server (for Redis) and a URL to connect to.
+pub struct Env {
+    /// Which backend this is.
+    pub kind: Kind,
+    /// The Redis server, when the backend is Redis.
+    pub redis: Option<RedisServer>,
+    url: String,
+}
+
+impl Env {
+    /// A fresh backend of `kind`: a new server, or a uniquely named memory docket.
+    pub fn new(kind: Kind) -> Env {
+        match kind {
+            Kind::Redis => {
+                let server = RedisServer::start();
+                Env {
+                    kind,
+                    url: server.url(),
+                    redis: Some(server),
+                }
+            }
+            Kind::Memory => Env {
+                kind,
+                redis: None,
+                url: format!("memory://test-{}", uuid_like()),
+            },
+        }
+    }
+
+    /// The URL of this backend.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Connects a docket with default settings.
+    pub async fn docket(&self) -> Docket {
+        Docket::connect(&self.url)
+            .await
+            .expect("connect to the test backend")
+    }
+
+    /// Connects a docket with a custom execution TTL.
+    pub async fn docket_with_ttl(&self, ttl: Duration) -> Docket {
+        Docket::builder(&self.url)
+            .execution_ttl(ttl)
+            .connect()
+            .await
+            .expect("connect to the test backend")
+    }
+}
+
+/// Waits until `condition` holds, checking every 10 ms, failing with `what` after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !condition().await {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Defines each test twice: once against Redis, once against `memory://`.
+///
+/// ```text
+/// behaviour_tests! {
+///     async fn runs_now(env: Env) { … }
+/// }
+/// ```
+#[macro_export]
+macro_rules! behaviour_tests {
+    ($(async fn $name:ident($env:ident : Env) $body:block)*) => {
+        mod redis {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $env = $crate::Env::new($crate::Kind::Redis);
+                    $body
+                }
+            )*
+        }
+        mod memory {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $env = $crate::Env::new($crate::Kind::Memory);
+                    $body
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,295 @@
+//! The behaviour suite: every test runs against a real Redis and against `memory://`.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::*;
+use docket::backend::NewTask;
+use docket::{Disposition, Error, State};
+use docket_tests::{behaviour_tests, eventually};
+use futures::StreamExt;
+
+behaviour_tests! {
+    async fn an_immediate_task_runs_and_returns_its_typed_result(env: Env) {
+        let docket = env.docket().await;
+        let _worker = start(test_worker(&docket));
+        let execution = add::schedule(&docket, 2, 3).await.unwrap();
+        assert_eq!(execution.disposition(), Disposition::Scheduled);
+        let sum: i64 = execution.result_timeout(WAIT).await.unwrap();
+        assert_eq!(sum, 5);
+        let info = execution.info().await.unwrap().expect("a record");
+        assert_eq!(info.state, State::Completed);
+        assert_eq!(info.task, "add");
+        assert!(info.worker.is_some());
+        assert!(info.started_at.is_some() && info.completed_at.is_some());
+    }
+
+    async fn a_future_task_waits_scheduled_and_never_runs_early(env: Env) {
+        let docket = env.docket().await;
+        let _worker = start(test_worker(&docket));
+        let when = SystemTime::now() + Duration::from_millis(400);
+        let execution = add::schedule(&docket, 1, 1).at(when).await.unwrap();
+        assert_eq!(execution.state().await.unwrap(), Some(State::Scheduled));
+        assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 2);
+        let started = execution.info().await.unwrap().unwrap().started_at.unwrap();
+        assert!(started >= when, "started {started:?} before it was due {when:?}");
+    }
+
+    async fn transitions_are_published_as_events(env: Env) {
+        let docket = env.docket().await;
+        let execution = add::schedule(&docket, 4, 4).after(Duration::from_millis(200)).await.unwrap();
+        let events = execution.subscribe().await.unwrap();
+        let _worker = start(test_worker(&docket));
+        let states: Vec<State> = tokio::time::timeout(WAIT, events.map(|e| e.state).take(3).collect())
+            .await
+            .expect("three events");
+        assert_eq!(states, vec![State::Queued, State::Running, State::Completed]);
+    }
+
+    async fn a_key_that_is_pending_is_not_scheduled_twice(env: Env) {
+        let docket = env.docket().await;
+        let first = add::schedule(&docket, 1, 2).after(Duration::from_millis(300)).key("sum").await.unwrap();
+        let second = add::schedule(&docket, 10, 20).key("sum").await.unwrap();
+        assert_eq!(first.disposition(), Disposition::Scheduled);
+        assert_eq!(second.disposition(), Disposition::AlreadyScheduled);
+        let _worker = start(test_worker(&docket));
+        assert_eq!(second.result_timeout(WAIT).await.unwrap(), 3, "the first arguments are kept");
+        let again = add::schedule(&docket, 10, 20).key("sum").await.unwrap();
+        assert_eq!(again.disposition(), Disposition::Scheduled, "a finished key can be scheduled again");
+        assert_eq!(again.result_timeout(WAIT).await.unwrap(), 30);
+    }
+
+    async fn replace_swaps_time_and_arguments_and_the_old_delivery_never_runs(env: Env) {
+        let docket = env.docket().await;
+        let old = format!("{}-old", env.url());
+        let new = format!("{}-new", env.url());
+        record::schedule(&docket, old.clone()).key("job").await.unwrap();
+        let replaced = record::schedule(&docket, new.clone()).key("job").replace().await.unwrap();
+        assert_eq!(replaced.disposition(), Disposition::Scheduled);
+        let later = add::schedule(&docket, 1, 1).after(Duration::from_secs(3600)).key("later").await.unwrap();
+        add::schedule(&docket, 2, 2).key("later").replace().await.unwrap();
+        let worker = test_worker(&docket).build().unwrap();
+        worker.run_until_finished().await.unwrap();
+        assert_eq!(count(&new), 1);
+        assert_eq!(count(&old), 0, "the replaced delivery must not run");
+        assert_eq!(later.result_timeout(WAIT).await.unwrap(), 4, "replacing a future task moves it to now");
+    }
+
+    async fn replace_of_an_unknown_key_schedules_it(env: Env) {
+        let docket = env.docket().await;
+        let execution = add::schedule(&docket, 3, 3).key("fresh").replace().await.unwrap();
+        assert_eq!(execution.disposition(), Disposition::Scheduled);
+        let _worker = start(test_worker(&docket));
+        assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 6);
+    }
+
+    async fn cancel_of_a_scheduled_task_frees_its_key_and_wakes_waiters(env: Env) {
+        let docket = env.docket().await;
+        let execution = add::schedule(&docket, 1, 1).after(Duration::from_secs(3600)).key("c").await.unwrap();
+        let waiter = {
+            let execution = execution.clone();
+            tokio::spawn(async move { execution.result_timeout(WAIT).await })
+        };
+        assert!(docket.cancel("c").await.unwrap());
+        assert!(matches!(waiter.await.unwrap(), Err(Error::Cancelled { .. })));
+        assert_eq!(execution.state().await.unwrap(), Some(State::Cancelled));
+        assert!(!docket.cancel("c").await.unwrap(), "a cancelled execution is no longer live");
+        let again = add::schedule(&docket, 2, 2).key("c").await.unwrap();
+        assert_eq!(again.disposition(), Disposition::Scheduled);
+    }
+
+    async fn cancel_of_a_queued_task_means_it_never_runs(env: Env) {
+        let docket = env.docket().await;
+        let label = format!("{}-queued", env.url());
+        let execution = record::schedule(&docket, label.clone()).await.unwrap();
+        assert_eq!(execution.state().await.unwrap(), Some(State::Queued));
+        assert!(execution.cancel().await.unwrap());
+        test_worker(&docket).build().unwrap().run_until_finished().await.unwrap();
+        assert_eq!(count(&label), 0);
+        assert_eq!(execution.state().await.unwrap(), Some(State::Cancelled));
+    }
+
+    async fn cancel_after_the_scheduler_moved_the_task_still_stops_it(env: Env) {
+        let docket = env.docket().await;
+        let label = format!("{}-moved", env.url());
+        let execution = record::schedule(&docket, label.clone()).after(Duration::from_millis(50)).await.unwrap();
+        // Move it to the ready queue without running it.
+        eventually(WAIT, "the task to become due", || async {
+            docket.backend().move_due(100).await.unwrap();
+            execution.state().await.unwrap() == Some(State::Queued)
+        })
+        .await;
+        assert!(execution.cancel().await.unwrap());
+        test_worker(&docket).build().unwrap().run_until_finished().await.unwrap();
+        assert_eq!(count(&label), 0);
+    }
+
+    async fn cancel_of_a_running_task_interrupts_it(env: Env) {
+        let docket = env.docket().await;
+        let gate = format!("{}-running", env.url());
+        let _worker = start(test_worker(&docket));
+        let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
+        eventually(WAIT, "the task to run", || async {
+            execution.state().await.unwrap() == Some(State::Running)
+        })
+        .await;
+        assert!(execution.cancel().await.unwrap());
+        assert!(matches!(execution.result_timeout(WAIT).await, Err(Error::Cancelled { .. })));
+        let dropped = format!("{gate}:dropped");
+        eventually(WAIT, "the body to be dropped", || async { count(&dropped) == 1 }).await;
+        assert_eq!(execution.state().await.unwrap(), Some(State::Cancelled));
+    }
+
+    async fn failures_keep_their_message_and_type(env: Env) {
+        let docket = env.docket().await;
+        let _worker = start(test_worker(&docket));
+        let execution = fails::schedule(&docket, "disk on fire".into()).await.unwrap();
+        match execution.result_timeout(WAIT).await {
+            Err(Error::TaskFailed { message, type_name }) => {
+                assert_eq!(message, "disk on fire");
+                assert!(type_name.contains("io::error::Error"), "{type_name}");
+            }
+            other => panic!("expected a task failure, got {other:?}"),
+        }
+        assert_eq!(execution.state().await.unwrap(), Some(State::Failed));
+    }
+
+    async fn records_expire_after_the_execution_ttl(env: Env) {
+        let docket = env.docket_with_ttl(Duration::from_millis(300)).await;
+        let _worker = start(test_worker(&docket));
+        let execution = add::schedule(&docket, 5, 5).await.unwrap();
+        assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 10);
+        assert!(execution.info().await.unwrap().is_some());
+        eventually(WAIT, "the record to expire", || async { execution.info().await.unwrap().is_none() }).await;
+        assert!(matches!(execution.result().await, Err(Error::NotFound { .. })));
+    }
+
+    async fn a_zero_ttl_keeps_nothing_and_result_says_so(env: Env) {
+        let docket = env.docket_with_ttl(Duration::ZERO).await;
+        let watched = add::schedule(&docket, 1, 2).after(Duration::from_millis(200)).await.unwrap();
+        let waiter = {
+            let watched = watched.clone();
+            tokio::spawn(async move { watched.result_timeout(WAIT).await })
+        };
+        let unwatched = add::schedule(&docket, 3, 4).await.unwrap();
+        test_worker(&docket).build().unwrap().run_until_finished().await.unwrap();
+        assert_eq!(waiter.await.unwrap().unwrap(), 3, "a live waiter still gets the result");
+        assert!(unwatched.info().await.unwrap().is_none());
+        assert!(matches!(
+            unwatched.result_timeout(WAIT).await,
+            Err(Error::ResultNotKept { .. })
+        ));
+    }
+
+    async fn bulk_scheduling_runs_every_task(env: Env) {
+        let docket = env.docket().await;
+        let executions = docket
+            .schedule_all((0..2500).map(|i| add::schedule(&docket, i, 1)))
+            .await
+            .unwrap();
+        assert_eq!(executions.len(), 2500);
+        assert!(executions.iter().all(|e| e.disposition() == Disposition::Scheduled));
+        test_worker(&docket).concurrency(16).build().unwrap().run_until_finished().await.unwrap();
+        for (i, execution) in executions.iter().enumerate().step_by(250) {
+            assert_eq!(execution.result().await.unwrap(), i as i64 + 1);
+        }
+    }
+
+    async fn run_until_finished_waits_for_future_tasks(env: Env) {
+        let docket = env.docket().await;
+        let label = format!("{}-future", env.url());
+        record::schedule(&docket, label.clone()).after(Duration::from_millis(300)).await.unwrap();
+        test_worker(&docket).build().unwrap().run_until_finished().await.unwrap();
+        assert_eq!(count(&label), 1);
+    }
+
+    async fn undecodable_arguments_fail_clearly_instead_of_crash_looping(env: Env) {
+        let docket = env.docket().await;
+        docket
+            .backend()
+            .schedule(&[NewTask {
+                key: "poison".into(),
+                task: "add".into(),
+                args: vec![0x81, 0xa1, b'a', 0xa3, b'x', b'y', b'z'],
+                when_ms: 0,
+                replace: false,
+            }])
+            .await
+            .unwrap();
+        let _worker = start(test_worker(&docket));
+        let after = add::schedule(&docket, 1, 1).await.unwrap();
+        assert_eq!(after.result_timeout(WAIT).await.unwrap(), 2, "the worker keeps working");
+        let info = docket.execution("poison").await.unwrap().expect("a record");
+        assert_eq!(info.state, State::Failed);
+        let error = info.error.unwrap();
+        assert!(error.message.contains("arguments of task `add`"), "{}", error.message);
+    }
+
+    async fn unknown_tasks_are_put_back_not_dropped(env: Env) {
+        let docket = env.docket().await;
+        let only_record = docket::Registry::from_descriptors(docket::Registry::discover().unwrap().get("record")).unwrap();
+        let ignorant = start(test_worker(&docket).registry(only_record).unknown_task_delay(Duration::from_millis(100)));
+        let execution = add::schedule(&docket, 20, 22).await.unwrap();
+        eventually(WAIT, "the unknown task to be put back", || async {
+            execution.state().await.unwrap() == Some(State::Scheduled)
+        })
+        .await;
+        ignorant.stop().await;
+        let _knowing = start(test_worker(&docket));
+        assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 42);
+    }
+
+    async fn graceful_shutdown_finishes_running_tasks(env: Env) {
+        let docket = env.docket().await;
+        let gate = format!("{}-shutdown", env.url());
+        let worker = start(test_worker(&docket));
+        let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
+        eventually(WAIT, "the task to run", || async {
+            execution.state().await.unwrap() == Some(State::Running)
+        })
+        .await;
+        worker.token.cancel();
+        open_gate(&gate);
+        worker.stop().await;
+        assert_eq!(execution.state().await.unwrap(), Some(State::Completed));
+        assert_eq!(execution.result().await.unwrap(), gate);
+        assert!(docket.workers(Duration::from_secs(60)).await.unwrap().is_empty(), "the worker left the registry");
+    }
+
+    async fn shutdown_past_its_timeout_releases_tasks_for_another_worker(env: Env) {
+        let docket = env.docket().await;
+        let gate = format!("{}-release", env.url());
+        let worker = start(test_worker(&docket).shutdown_timeout(Duration::from_millis(100)));
+        let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
+        eventually(WAIT, "the task to run", || async {
+            execution.state().await.unwrap() == Some(State::Running)
+        })
+        .await;
+        worker.stop().await;
+        let state = execution.state().await.unwrap();
+        assert_eq!(state, Some(State::Queued), "released, never cancelled");
+        open_gate(&gate);
+        let _next = start(test_worker(&docket));
+        assert_eq!(execution.result_timeout(WAIT).await.unwrap(), gate);
+    }
+
+    async fn clear_removes_pending_work_and_frees_keys(env: Env) {
+        let docket = env.docket().await;
+        add::schedule(&docket, 1, 1).key("a").await.unwrap();
+        add::schedule(&docket, 1, 1).key("b").after(Duration::from_secs(3600)).await.unwrap();
+        assert_eq!(docket.clear().await.unwrap(), 2);
+        assert!(docket.execution("a").await.unwrap().is_none());
+        let again = add::schedule(&docket, 2, 2).key("b").await.unwrap();
+        assert_eq!(again.disposition(), Disposition::Scheduled);
+    }
+
+    async fn workers_announce_themselves(env: Env) {
+        let docket = env.docket().await;
+        let _worker = start(test_worker(&docket).name("w-1"));
+        eventually(WAIT, "the worker to appear", || async {
+            docket.workers(Duration::from_secs(60)).await.unwrap().iter().any(|w| w.name == "w-1")
+        })
+        .await;
+    }
+}

@@ -1,0 +1,123 @@
+//! Tasks and helpers shared by the behaviour tests (included with `mod common;`).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use docket::Docket;
+use docket_worker::Worker;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Adds two numbers.
+#[docket::task]
+pub async fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+/// Fails with an I/O error carrying `message`.
+#[docket::task]
+pub async fn fails(message: String) -> Result<(), std::io::Error> {
+    Err(std::io::Error::other(message))
+}
+
+/// Records that it ran with `label`.
+#[docket::task]
+pub async fn record(label: String) {
+    runs().lock().unwrap().push(label);
+}
+
+/// Waits until the gate called `gate` opens; records when its future is dropped unfinished.
+#[docket::task]
+pub async fn gated(gate: String) -> String {
+    let opened = gate_notify(&gate);
+    runs().lock().unwrap().push(format!("{gate}:started"));
+    let guard = DropFlag(gate.clone());
+    opened.notified().await;
+    std::mem::forget(guard);
+    gate
+}
+
+/// How many times each label was recorded.
+pub fn count(label: &str) -> usize {
+    runs().lock().unwrap().iter().filter(|l| *l == label).count()
+}
+
+/// Opens the gate called `gate`, letting its task finish.
+pub fn open_gate(gate: &str) {
+    gate_notify(gate).notify_one();
+}
+
+fn runs() -> &'static Mutex<Vec<String>> {
+    static RUNS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    RUNS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+fn gate_notify(gate: &str) -> Arc<Notify> {
+    static GATES: OnceLock<Mutex<HashMap<String, Arc<Notify>>>> = OnceLock::new();
+    GATES
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap()
+        .entry(gate.to_string())
+        .or_default()
+        .clone()
+}
+
+struct DropFlag(String);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        runs().lock().unwrap().push(format!("{}:dropped", self.0));
+    }
+}
+
+/// A worker running in the background of a test, stopped when dropped.
+pub struct RunningWorker {
+    /// Stops the worker when cancelled.
+    pub token: CancellationToken,
+    /// The worker's task.
+    pub handle: Option<JoinHandle<Result<(), docket_worker::Error>>>,
+}
+
+impl RunningWorker {
+    /// Stops the worker gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.token.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("worker task").expect("worker run");
+        }
+    }
+}
+
+impl Drop for RunningWorker {
+    fn drop(&mut self) {
+        self.token.cancel();
+    }
+}
+
+/// A worker builder with test-friendly timings.
+pub fn test_worker(docket: &Docket) -> docket_worker::WorkerBuilder {
+    Worker::builder(docket)
+        .concurrency(4)
+        .scheduling_resolution(Duration::from_millis(20))
+        .redelivery_timeout(Duration::from_secs(2))
+        .shutdown_timeout(Duration::from_secs(5))
+}
+
+/// Starts a worker in the background.
+pub fn start(builder: docket_worker::WorkerBuilder) -> RunningWorker {
+    let worker = builder.build().expect("build the worker");
+    let token = worker.shutdown_token();
+    let handle = tokio::spawn(async move { worker.run_forever().await });
+    RunningWorker {
+        token,
+        handle: Some(handle),
+    }
+}
+
+/// How long tests wait for anything before failing.
+pub const WAIT: Duration = Duration::from_secs(15);

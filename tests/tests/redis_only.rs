@@ -1,0 +1,206 @@
+//! Behaviour that only exists with a server: processes that die, signals, and Redis itself
+//! going away. These run against real `redis-server` processes only.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use docket::{Docket, State};
+use docket_tests::{eventually, RedisServer};
+
+/// Sleeps, then returns how long it slept (the same task as the `test-worker` binary's).
+#[docket::task]
+async fn slow(millis: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    millis
+}
+
+fn worker_process(server: &RedisServer, name: &str, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--url", &server.url(), "--worker-name", name])
+        .args(["--scheduling-resolution", "20ms", "--concurrency", "4"])
+        .args(extra)
+        .env("DOCKET_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the test-worker binary")
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} failed");
+}
+
+async fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
+    for _ in 0..1500 {
+        if let Some(status) = child.try_wait().expect("poll the worker process") {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = child.kill();
+    panic!("the worker process did not exit within 15s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_of_a_killed_worker_is_redelivered_to_another() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let mut doomed = worker_process(&server, "doomed", &["--redelivery-timeout", "1s"]);
+    let execution = slow::schedule(&docket, 1_500).await.unwrap();
+    eventually(WAIT, "the first worker to run the task", || async {
+        execution.state().await.unwrap() == Some(State::Running)
+    })
+    .await;
+    assert_eq!(
+        execution.info().await.unwrap().unwrap().worker.as_deref(),
+        Some("doomed")
+    );
+    doomed.kill().expect("SIGKILL the worker");
+    let _ = doomed.wait();
+
+    let _rescuer = start(
+        test_worker(&docket)
+            .name("rescuer")
+            .redelivery_timeout(Duration::from_secs(1)),
+    );
+    assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 1_500);
+    let info = execution.info().await.unwrap().unwrap();
+    assert_eq!(info.worker.as_deref(), Some("rescuer"));
+    assert_eq!(info.state, State::Completed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_worker_renews_its_lease_so_a_long_task_runs_once() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let first = start(
+        test_worker(&docket)
+            .name("first")
+            .redelivery_timeout(Duration::from_millis(300)),
+    );
+    let execution = slow::schedule(&docket, 1_500).await.unwrap();
+    eventually(WAIT, "the task to run", || async {
+        execution.state().await.unwrap() == Some(State::Running)
+    })
+    .await;
+    let _second = start(
+        test_worker(&docket)
+            .name("second")
+            .redelivery_timeout(Duration::from_millis(300)),
+    );
+    assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 1_500);
+    let info = execution.info().await.unwrap().unwrap();
+    assert_eq!(
+        info.worker.as_deref(),
+        Some("first"),
+        "the task was taken over despite renewals"
+    );
+    first.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_tasks_finish() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let mut worker = worker_process(&server, "terminated", &[]);
+    let executions = vec![
+        slow::schedule(&docket, 800).await.unwrap(),
+        slow::schedule(&docket, 900).await.unwrap(),
+    ];
+    for execution in &executions {
+        eventually(WAIT, "both tasks to run", || async {
+            execution.state().await.unwrap() == Some(State::Running)
+        })
+        .await;
+    }
+    signal(&worker, "TERM");
+    let status = wait_for_exit(&mut worker).await;
+    assert!(status.success(), "the worker exited with {status}");
+    for execution in &executions {
+        assert_eq!(execution.state().await.unwrap(), Some(State::Completed));
+    }
+    assert!(docket.workers(Duration::from_secs(60)).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_releases_running_tasks_instead_of_cancelling_them() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let mut worker = worker_process(&server, "impatient", &["--shutdown-timeout", "1m"]);
+    let execution = slow::schedule(&docket, 30_000).await.unwrap();
+    eventually(WAIT, "the task to run", || async {
+        execution.state().await.unwrap() == Some(State::Running)
+    })
+    .await;
+    signal(&worker, "TERM");
+    signal(&worker, "INT");
+    let status = wait_for_exit(&mut worker).await;
+    assert!(status.success(), "the worker exited with {status}");
+    assert_eq!(
+        execution.state().await.unwrap(),
+        Some(State::Queued),
+        "released, not cancelled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_and_producers_survive_a_redis_restart() {
+    let mut server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let _worker = start(test_worker(&docket));
+    let before = add::schedule(&docket, 1, 2).await.unwrap();
+    assert_eq!(before.result_timeout(WAIT).await.unwrap(), 3);
+
+    server.restart();
+
+    // The producer reconnects; the worker recreates the stream and its group.
+    let after = tokio::time::timeout(WAIT, async {
+        loop {
+            match add::schedule(&docket, 20, 22).await {
+                Ok(execution) => break execution,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await
+    .expect("scheduling works again after the restart");
+    assert_eq!(after.result_timeout(WAIT).await.unwrap(), 42);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_clear_error_not_a_hang() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let connect = Docket::connect(&url);
+    let error = tokio::time::timeout(Duration::from_secs(30), connect)
+        .await
+        .expect("connect gives up instead of hanging")
+        .unwrap_err();
+    assert!(error.to_string().contains("cannot connect"), "{error}");
+}
+
+#[tokio::test]
+async fn a_malformed_url_is_a_clear_error() {
+    let error = Docket::connect("redis://127.0.0.1:notaport/0").await.unwrap_err();
+    assert!(matches!(error, docket::Error::InvalidUrl { .. }), "{error}");
+}
+
+#[test]
+fn the_worker_binary_reports_its_version() {
+    let output = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .arg("version")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("docket "));
+}
