@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use docket::Docket;
 use docket_tests::RedisServer;
 use docket_worker::Worker;
-use fred::interfaces::{ClientLike, ServerInterface};
+use fred::interfaces::ClientLike;
 
 static DONE: AtomicU64 = AtomicU64::new(0);
 
@@ -82,7 +82,7 @@ async fn redis_stats(url: &str) -> anyhow::Result<fred::clients::Client> {
 
 /// Total commands the server has run (Lua-internal ones included).
 async fn commands(client: &fred::clients::Client) -> anyhow::Result<u64> {
-    let info: String = client.info(Some(fred::types::InfoKind::Commandstats)).await?;
+    let info: String = client.info(Some(fred::types::InfoKind::CommandStats)).await?;
     Ok(info
         .lines()
         .filter(|line| line.starts_with("cmdstat_") && !line.starts_with("cmdstat_info"))

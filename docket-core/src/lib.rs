@@ -8,6 +8,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
+//! # fn main() {}
 //!
 //! #[docket::task]
 //! async fn greet(name: String) -> String {

@@ -1,0 +1,490 @@
+//! Code generation: turns a valid [`TaskDef`] into the task's module. Pure: no checks, no
+//! errors (those happened before), the same output for the same input.
+//!
+//! For `async fn process_order(order_id: u64) -> Result<Receipt, E>` it emits, next to the
+//! unchanged function:
+//!
+//! ```text
+//! mod process_order {                     // the function's visibility
+//!     use super::*;
+//!     pub struct Task;                    // marker: `impl docket::Task`
+//!     pub const NAME: &str = "process_order";
+//!     pub use self::__docket_task::schedule;
+//!     inventory::submit! { TaskDescriptor::new(NAME, __docket_run, ..) }
+//!
+//!     mod __docket_task {                 // resolves names as the function's module does
+//!         use super::super::*;
+//!         struct __DocketArgs { order_id: u64 }   // serde, a map by parameter name
+//!         impl docket::Task for super::Task { type Output = Receipt; .. }
+//!         fn __docket_run(ctx, bytes) -> RunFuture { decode, call, encode the outcome }
+//!         pub fn schedule(docket: &Docket, order_id: u64) -> Schedule<'_, super::Task>
+//!     }
+//! }
+//! ```
+//!
+//! Everything that names a user's type lives in the inner module, which sees exactly the names
+//! of the function's module: the outer one defines `Task`, `NAME` and `schedule`, which would
+//! otherwise shadow a user's own `Task` type used in a parameter.
+
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+use syn::{Ident, LitStr, Path, PathSegment, Type, Visibility};
+
+use crate::model::{Header, Output, ParamRole, TaskDef};
+
+/// The full expansion of a valid task (without the function itself).
+pub(crate) fn task(def: &TaskDef) -> TokenStream {
+    let private = private_path(&def.header.krate, 2);
+    let serde = LitStr::new(&quote!(#private::serde).to_string(), Span::call_site());
+    let fn_ident = &def.header.ident;
+    let output = def.output.ty();
+    let outcome = match &def.output {
+        Output::Unit | Output::Value(_) => quote!(#private::value_outcome),
+        // An error type that is not `Display` is reported where it is written.
+        Output::Result { error_span, .. } => {
+            let private = respan(private.clone(), *error_span);
+            quote_spanned!(*error_span=> #private::result_outcome)
+        }
+    };
+
+    let serialized: Vec<_> = def.serialized().collect();
+    let fields: Vec<_> = serialized.iter().map(|param| &param.ident).collect();
+    let types: Vec<_> = serialized.iter().map(|param| &param.ty).collect();
+    let call_args = def.params.iter().map(|param| match &param.role {
+        ParamRole::Serialized { .. } => param.ident.to_token_stream(),
+    });
+
+    // `schedule`'s first parameter is `docket`, unless a task parameter already has that name.
+    let docket = if fields.iter().any(|field| field.unraw() == "docket") {
+        format_ident!("__docket_docket")
+    } else {
+        format_ident!("docket")
+    };
+    // Elision ties the builder to `docket`, unless a parameter's type (`Cow<'static, str>`)
+    // holds a lifetime too; then the lifetime is named.
+    let (generics, docket_ty, lifetime) = if types.iter().any(|ty| has_lifetime(ty)) {
+        (
+            quote!(<'__docket>),
+            quote!(&'__docket #private::Docket),
+            quote!('__docket),
+        )
+    } else {
+        (quote!(), quote!(&#private::Docket), quote!('_))
+    };
+    let schedule_vis = item_vis(&def.header.vis, 2);
+    let schedule_docs = schedule_docs(&def.header);
+
+    let inner = quote! {
+        #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
+        #[serde(crate = #serde)]
+        struct __DocketArgs {
+            #(#fields: #types,)*
+        }
+
+        impl #private::Task for super::Task {
+            const NAME: &'static str = super::NAME;
+            type Output = #output;
+        }
+
+        // Registering a deprecated task is not a use of it.
+        #[allow(deprecated)]
+        pub(super) fn __docket_run(
+            __docket_ctx: #private::TaskContext,
+            __docket_args: ::std::vec::Vec<u8>,
+        ) -> #private::RunFuture {
+            #private::Box::pin(async move {
+                let __DocketArgs { #(#fields),* } =
+                    #private::decode_args::<__DocketArgs>(super::NAME, &__docket_args)?;
+                #outcome(super::super::#fn_ident(#(#call_args),*).await)
+            })
+        }
+
+        #schedule_docs
+        #[allow(clippy::too_many_arguments)]
+        #schedule_vis fn schedule #generics(
+            #docket: #docket_ty,
+            #(#fields: #types),*
+        ) -> #private::Schedule<#lifetime, super::Task> {
+            #private::schedule::<super::Task, _>(#docket, &__DocketArgs { #(#fields),* })
+        }
+    };
+
+    let outer_private = private_path(&def.header.krate, 1);
+    let outer = quote! {
+        #outer_private::inventory::submit! {
+            #outer_private::TaskDescriptor::new(
+                self::NAME,
+                self::__docket_task::__docket_run,
+                ::core::module_path!(),
+                ::core::file!(),
+                ::core::line!(),
+            )
+        }
+    };
+    module(&def.header, outer, inner)
+}
+
+/// The task's module around `outer` (items next to `Task`) and `inner` (items that name the
+/// user's types, in a module that sees what the function's module sees). The fallback uses it
+/// too, so both present the same `Task`, `NAME` and `schedule` to call sites.
+pub(crate) fn module(header: &Header, outer: TokenStream, inner: TokenStream) -> TokenStream {
+    let Header {
+        ident,
+        vis,
+        cfg,
+        name,
+        ..
+    } = header;
+    let item_vis = item_vis(vis, 1);
+    let module_doc = format!(" The docket task `{name}`: `schedule` runs the function on a worker.");
+    let task_doc = format!(" Marker type of the task `{name}`, implementing `docket::Task`.");
+    let name_doc = format!(" The name the task is registered and scheduled under: `{name}`.");
+    quote! {
+        #(#cfg)*
+        #[doc = #module_doc]
+        // A task is used by being registered: its items need not be used in this crate.
+        #[allow(dead_code)]
+        #vis mod #ident {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[doc = #task_doc]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
+            #item_vis struct Task;
+
+            #[doc = #name_doc]
+            #item_vis const NAME: &str = #name;
+
+            #item_vis use self::__docket_task::schedule;
+
+            #outer
+
+            mod __docket_task {
+                #[allow(unused_imports)]
+                use super::super::*;
+
+                #inner
+            }
+        }
+    }
+}
+
+/// The doc comment of `schedule`.
+pub(crate) fn schedule_docs(header: &Header) -> TokenStream {
+    let summary = format!(" Schedules the task `{}` with these arguments.", header.name);
+    quote! {
+        #[doc = #summary]
+        #[doc = ""]
+        #[doc = " The task runs now unless the returned builder is given `.at(..)` or `.after(..)`;"]
+        #[doc = " `.key(..)` names the execution. Nothing is scheduled until the builder is awaited,"]
+        #[doc = " which returns the `Execution`."]
+    }
+}
+
+/// `path::__private`, for code `depth` modules below the function's module.
+pub(crate) fn private_path(krate: &Path, depth: usize) -> TokenStream {
+    let krate = rebase(krate, depth);
+    quote!(#krate::__private)
+}
+
+/// The visibility that reaches as far as the function's `vis` does, for an item declared
+/// `depth` modules below the function's module: a private function's items are visible in its
+/// module, a `pub(super)` function's in the parent of that, and so on.
+pub(crate) fn item_vis(vis: &Visibility, depth: usize) -> TokenStream {
+    let restricted = match vis {
+        Visibility::Public(_) => return quote!(pub),
+        Visibility::Inherited => syn::parse_quote!(self),
+        Visibility::Restricted(restricted) => (*restricted.path).clone(),
+    };
+    if restricted.is_ident("crate") {
+        return quote!(pub(crate));
+    }
+    let path = rebase(&restricted, depth);
+    if path.is_ident("super") {
+        quote!(pub(super))
+    } else {
+        quote!(pub(in #path))
+    }
+}
+
+/// `path` as written in the function's module, for use `depth` modules below it: a leading
+/// `self` or `super` gets `depth` more `super`s; other paths mean the same everywhere.
+pub(crate) fn rebase(path: &Path, depth: usize) -> Path {
+    let Some(first) = path.segments.first() else {
+        return path.clone();
+    };
+    if path.leading_colon.is_some() {
+        return path.clone();
+    }
+    let skip = if first.ident == "self" {
+        1
+    } else if first.ident == "super" {
+        0
+    } else {
+        return path.clone();
+    };
+    let span = first.ident.span();
+    let mut segments: Punctuated<PathSegment, syn::Token![::]> = (0..depth)
+        .map(|_| PathSegment::from(Ident::new("super", span)))
+        .collect();
+    segments.extend(path.segments.iter().skip(skip).cloned());
+    Path {
+        leading_colon: None,
+        segments,
+    }
+}
+
+/// `tokens` with every token placed at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut group = Group::new(group.delimiter(), respan(group.stream(), span));
+                group.set_span(span);
+                TokenTree::Group(group)
+            } else {
+                token.set_span(span);
+                token
+            }
+        })
+        .collect()
+}
+
+/// Whether `ty` names a lifetime.
+fn has_lifetime(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl Visit<'_> for Finder {
+        fn visit_lifetime(&mut self, _: &syn::Lifetime) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_type(ty);
+    finder.0
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+    use crate::attr::TaskArgs;
+    use crate::model::TaskFn;
+
+    fn expand(item: TaskFn, args: TaskArgs) -> String {
+        let mut errors = Vec::new();
+        let def = TaskDef::new(&item, &args, &mut errors);
+        crate::validate::task(&def, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        task(&def).to_string()
+    }
+
+    fn vis(vis: Visibility, depth: usize) -> String {
+        item_vis(&vis, depth).to_string()
+    }
+
+    #[test]
+    fn snapshot_of_a_public_task() {
+        crate::snapshot::assert_expansion(
+            "public-result-task",
+            quote!(name = "orders.process"),
+            quote! {
+                /// Processes an order.
+                pub async fn process_order(order_id: u64, customer_id: String)
+                    -> Result<Receipt, OrderError>
+                {
+                    charge(order_id, customer_id).await
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn snapshot_of_a_private_task_through_a_reexport() {
+        crate::snapshot::assert_expansion(
+            "private-unit-task",
+            quote!(crate = self::runtime::docket),
+            quote! {
+                async fn cleanup() {}
+            },
+        );
+    }
+
+    #[test]
+    fn visibility_reaches_as_far_as_the_function() {
+        assert_eq!(vis(parse_quote!(), 1), "pub (super)");
+        assert_eq!(vis(parse_quote!(), 2), "pub (in super :: super)");
+        assert_eq!(vis(parse_quote!(pub(self)), 1), "pub (super)");
+        assert_eq!(vis(parse_quote!(pub), 2), "pub");
+        assert_eq!(vis(parse_quote!(pub(crate)), 2), "pub (crate)");
+        assert_eq!(vis(parse_quote!(pub(super)), 1), "pub (in super :: super)");
+        assert_eq!(
+            vis(parse_quote!(pub(in super::super)), 2),
+            "pub (in super :: super :: super :: super)"
+        );
+        assert_eq!(
+            vis(parse_quote!(pub(in crate::orders)), 2),
+            "pub (in crate :: orders)"
+        );
+    }
+
+    #[test]
+    fn rebases_relative_crate_paths_only() {
+        let rebased = |path: Path, depth| {
+            let path = rebase(&path, depth);
+            quote!(#path).to_string()
+        };
+        assert_eq!(rebased(parse_quote!(::docket), 2), ":: docket");
+        assert_eq!(rebased(parse_quote!(crate::reexport), 2), "crate :: reexport");
+        assert_eq!(rebased(parse_quote!(my_app::docket), 2), "my_app :: docket");
+        assert_eq!(rebased(parse_quote!(self::docket), 2), "super :: super :: docket");
+        assert_eq!(
+            rebased(parse_quote!(super::docket), 1),
+            "super :: super :: docket"
+        );
+    }
+
+    #[test]
+    fn emits_the_task_items() {
+        let out = expand(
+            parse_quote!(
+                pub async fn process_order(order_id: u64, customer_id: String) -> Receipt {}
+            ),
+            TaskArgs::default(),
+        );
+        for part in [
+            "pub mod process_order",
+            "pub struct Task ;",
+            "pub const NAME : & str = \"process_order\" ;",
+            "pub use self :: __docket_task :: schedule ;",
+            "struct __DocketArgs { order_id : u64 , customer_id : String , }",
+            "# [serde (crate = \":: docket :: __private :: serde\")]",
+            "impl :: docket :: __private :: Task for super :: Task { const NAME : & 'static str = super :: NAME ; type Output = Receipt ; }",
+            "let __DocketArgs { order_id , customer_id } = :: docket :: __private :: decode_args :: < __DocketArgs > (super :: NAME , & __docket_args) ? ;",
+            ":: docket :: __private :: value_outcome (super :: super :: process_order (order_id , customer_id) . await)",
+            "pub fn schedule (docket : & :: docket :: __private :: Docket , order_id : u64 , customer_id : String) -> :: docket :: __private :: Schedule < '_ , super :: Task >",
+            ":: docket :: __private :: schedule :: < super :: Task , _ > (docket , & __DocketArgs { order_id , customer_id })",
+            ":: docket :: __private :: inventory :: submit !",
+        ] {
+            assert!(out.contains(part), "missing `{part}` in\n{out}");
+        }
+    }
+
+    #[test]
+    fn results_store_their_success_type() {
+        let out = expand(
+            parse_quote!(
+                async fn f() -> anyhow::Result<Vec<u8>> {}
+            ),
+            TaskArgs::default(),
+        );
+        assert!(out.contains("type Output = Vec < u8 > ;"), "{out}");
+        assert!(
+            out.contains(":: docket :: __private :: result_outcome (super :: super :: f () . await)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn unit_tasks_store_unit() {
+        let out = expand(
+            parse_quote!(
+                async fn f() {}
+            ),
+            TaskArgs::default(),
+        );
+        assert!(out.contains("type Output = () ;"), "{out}");
+        assert!(out.contains("struct __DocketArgs { }"), "{out}");
+        assert!(
+            out.contains("value_outcome (super :: super :: f () . await)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn name_and_crate_overrides() {
+        let args = TaskArgs {
+            name: Some(parse_quote!("orders.process")),
+            krate: Some(parse_quote!(self::reexport)),
+        };
+        let out = expand(
+            parse_quote!(
+                async fn f() {}
+            ),
+            args,
+        );
+        assert!(out.contains("const NAME : & str = \"orders.process\" ;"), "{out}");
+        assert!(
+            out.contains("super :: super :: reexport :: __private :: Task for super :: Task"),
+            "{out}"
+        );
+        assert!(
+            out.contains("super :: reexport :: __private :: inventory :: submit !"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# [serde (crate = \"super :: super :: reexport :: __private :: serde\")]"),
+            "{out}"
+        );
+        assert!(!out.contains(":: docket ::"), "{out}");
+    }
+
+    #[test]
+    fn private_functions_get_module_visible_items() {
+        let out = expand(
+            parse_quote!(
+                async fn f(a: Local) {}
+            ),
+            TaskArgs::default(),
+        );
+        assert!(out.contains("mod f {"), "{out}");
+        assert!(!out.contains("pub mod f"), "{out}");
+        assert!(out.contains("pub (super) struct Task ;"), "{out}");
+        assert!(out.contains("pub (in super :: super) fn schedule"), "{out}");
+    }
+
+    #[test]
+    fn a_parameter_named_docket_moves_the_docket_aside() {
+        let out = expand(
+            parse_quote!(
+                async fn f(docket: String) {}
+            ),
+            TaskArgs::default(),
+        );
+        assert!(
+            out.contains(
+                "fn schedule (__docket_docket : & :: docket :: __private :: Docket , docket : String)"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn lifetimes_in_parameters_name_the_builder_lifetime() {
+        let out = expand(
+            parse_quote!(
+                async fn f(a: Cow<'static, str>) {}
+            ),
+            TaskArgs::default(),
+        );
+        assert!(out.contains("fn schedule < '__docket > (docket : & '__docket :: docket :: __private :: Docket , a : Cow < 'static , str >) -> :: docket :: __private :: Schedule < '__docket , super :: Task >"), "{out}");
+    }
+
+    #[test]
+    fn cfg_attributes_follow_the_function() {
+        let out = expand(
+            parse_quote!(
+                #[cfg(feature = "x")]
+                #[inline]
+                async fn f() {}
+            ),
+            TaskArgs::default(),
+        );
+        assert!(out.starts_with("# [cfg (feature = \"x\")] # [doc ="), "{out}");
+        assert!(!out.contains("inline"), "{out}");
+    }
+}

@@ -1,0 +1,198 @@
+//! What to emit next to the errors when a task is invalid.
+//!
+//! The function itself is always emitted as written, so its body still type-checks and the IDE
+//! keeps working inside it. Beside it comes a stub of the task's module with the same public
+//! face as the real one (`Task`, `NAME`, and `schedule` with the same parameters), so call
+//! sites elsewhere keep compiling and the user sees only the errors that matter:
+//!
+//! - `schedule` takes every typed parameter as written, even one the task may not have (a
+//!   pattern, a borrow, `impl Trait`), with the function's own generics so those types
+//!   resolve; its parameters are `_` so none is reported unused. It returns the real builder
+//!   type, built from no arguments: the crate does not compile, so it never runs.
+//! - `Task`'s output is the success type read from the signature when it can stand on its own,
+//!   and `()` when it can't (it borrows, names a generic, or is `impl Trait`): a result type
+//!   that is wrong is already reported, and repeating it here would only add noise.
+//! - No adapter and no registration: nothing can run.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::visit::Visit;
+use syn::{FnArg, GenericParam, Ident, Lifetime, Type};
+
+use crate::expand;
+use crate::model::{Header, Output, TaskFn};
+
+/// The stub module for `item`, whose errors are reported separately.
+pub(crate) fn module(header: &Header, item: &TaskFn) -> TokenStream {
+    let private = expand::private_path(&header.krate, 2);
+    let sig = &item.sig;
+    let output = stub_output(item);
+    let types = sig.inputs.iter().filter_map(|arg| match arg {
+        FnArg::Typed(arg) => Some(&arg.ty),
+        FnArg::Receiver(_) => None,
+    });
+    let params = &sig.generics.params;
+    let where_clause = &sig.generics.where_clause;
+    let schedule_vis = expand::item_vis(&header.vis, 2);
+    let schedule_docs = expand::schedule_docs(header);
+    let inner = quote! {
+        impl #private::Task for super::Task {
+            const NAME: &'static str = super::NAME;
+            type Output = #output;
+        }
+
+        #schedule_docs
+        #[allow(clippy::too_many_arguments)]
+        #schedule_vis fn schedule<'__docket, #params>(
+            docket: &'__docket #private::Docket,
+            #(_: #types),*
+        ) -> #private::Schedule<'__docket, super::Task> #where_clause {
+            #private::schedule::<super::Task, _>(docket, &())
+        }
+    };
+    expand::module(header, TokenStream::new(), inner)
+}
+
+/// The success type if it can be used outside the function, else `()`.
+fn stub_output(item: &TaskFn) -> TokenStream {
+    let Ok(output) = Output::new(&item.sig.output) else {
+        return quote!(());
+    };
+    let ty = output.ty();
+    if StandsAlone::check(&ty, item) {
+        quote!(#ty)
+    } else {
+        quote!(())
+    }
+}
+
+/// Whether a type borrows nothing, names none of the function's generics and is not opaque.
+struct StandsAlone<'a> {
+    generics: Vec<&'a Ident>,
+    ok: bool,
+}
+
+impl<'a> StandsAlone<'a> {
+    fn check(ty: &Type, item: &'a TaskFn) -> bool {
+        let generics = item
+            .sig
+            .generics
+            .params
+            .iter()
+            .map(|param| match param {
+                GenericParam::Type(param) => &param.ident,
+                GenericParam::Lifetime(param) => &param.lifetime.ident,
+                GenericParam::Const(param) => &param.ident,
+            })
+            .collect();
+        let mut visitor = Self { generics, ok: true };
+        visitor.visit_type(ty);
+        visitor.ok
+    }
+}
+
+impl<'ast> Visit<'ast> for StandsAlone<'_> {
+    fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
+        self.ok = false;
+    }
+
+    fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+        self.ok = false;
+    }
+
+    fn visit_lifetime(&mut self, lifetime: &'ast Lifetime) {
+        if lifetime.ident != "static" {
+            self.ok = false;
+        }
+    }
+
+    fn visit_ident(&mut self, ident: &'ast Ident) {
+        if self.generics.contains(&ident) {
+            self.ok = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+    use crate::attr::TaskArgs;
+
+    fn stub(item: TaskFn) -> String {
+        let header = Header::new(&item, &TaskArgs::default());
+        module(&header, &item).to_string()
+    }
+
+    #[test]
+    fn snapshot_of_an_invalid_task() {
+        crate::snapshot::assert_expansion(
+            "invalid-task",
+            quote::quote!(name = ""),
+            quote::quote! {
+                pub fn greet(name: &str) -> String {
+                    format!("hello, {name}")
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn keeps_the_public_face_with_the_same_parameters() {
+        let out = stub(parse_quote!(
+            pub fn f(&self, (a, b): (u8, u8), c: &str) -> Result<Receipt, E> {}
+        ));
+        for part in [
+            "pub mod f",
+            "pub struct Task ;",
+            "pub const NAME : & str = \"f\" ;",
+            "pub use self :: __docket_task :: schedule ;",
+            "type Output = Receipt ;",
+            "pub fn schedule < '__docket , > (docket : & '__docket :: docket :: __private :: Docket , _ : (u8 , u8) , _ : & str) -> :: docket :: __private :: Schedule < '__docket , super :: Task >",
+            ":: docket :: __private :: schedule :: < super :: Task , _ > (docket , & ())",
+        ] {
+            assert!(out.contains(part), "missing `{part}` in\n{out}");
+        }
+        assert!(!out.contains("submit"), "{out}");
+        assert!(!out.contains("__docket_run"), "{out}");
+    }
+
+    #[test]
+    fn keeps_generics_so_parameter_types_resolve() {
+        let out = stub(parse_quote!(
+            async fn f<T: Display>(t: T, u: impl Clone) -> T
+            where
+                T: Send,
+            {
+            }
+        ));
+        assert!(out.contains("fn schedule < '__docket , T : Display > (docket : & '__docket :: docket :: __private :: Docket , _ : T , _ : impl Clone) -> :: docket :: __private :: Schedule < '__docket , super :: Task > where T : Send"), "{out}");
+        assert!(out.contains("type Output = () ;"), "{out}");
+    }
+
+    #[test]
+    fn an_output_that_cannot_stand_alone_becomes_unit() {
+        for item in [
+            parse_quote!(
+                async fn f() -> &'static str {}
+            ),
+            parse_quote!(
+                async fn f() -> impl Serialize {}
+            ),
+            parse_quote!(
+                async fn f<'a>() -> Cow<'a, str> {}
+            ),
+            parse_quote!(
+                async fn f() -> fmt::Result {}
+            ),
+        ] {
+            let out = stub(item);
+            assert!(out.contains("type Output = () ;"), "{out}");
+        }
+        let out = stub(parse_quote!(
+            async fn f<T>() -> Vec<String> {}
+        ));
+        assert!(out.contains("type Output = Vec < String > ;"), "{out}");
+    }
+}

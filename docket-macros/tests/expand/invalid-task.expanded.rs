@@ -1,0 +1,44 @@
+pub fn greet(name: &str) -> String {
+    format!("hello, {name}")
+}
+/// The docket task `greet`: `schedule` runs the function on a worker.
+#[allow(dead_code)]
+pub mod greet {
+    #[allow(unused_imports)]
+    use super::*;
+    /// Marker type of the task `greet`, implementing `docket::Task`.
+    #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
+    pub struct Task;
+    /// The name the task is registered and scheduled under: `greet`.
+    pub const NAME: &str = "greet";
+    pub use self::__docket_task::schedule;
+    mod __docket_task {
+        #[allow(unused_imports)]
+        use super::super::*;
+        impl ::docket::__private::Task for super::Task {
+            const NAME: &'static str = super::NAME;
+            type Output = String;
+        }
+        /// Schedules the task `greet` with these arguments.
+        ///
+        /// The task runs now unless the returned builder is given `.at(..)` or `.after(..)`;
+        /// `.key(..)` names the execution. Nothing is scheduled until the builder is awaited,
+        /// which returns the `Execution`.
+        #[allow(clippy::too_many_arguments)]
+        pub fn schedule<'__docket>(
+            docket: &'__docket ::docket::__private::Docket,
+            _: &str,
+        ) -> ::docket::__private::Schedule<'__docket, super::Task> {
+            ::docket::__private::schedule::<super::Task, _>(docket, &())
+        }
+    }
+}
+::core::compile_error! {
+    "`name` must not be empty; leave it out to use the function's name"
+}
+::core::compile_error! {
+    "a task must be an `async fn`; add `async` before `fn`"
+}
+::core::compile_error! {
+    "task parameters must be owned; use `String` instead of `&str`"
+}

@@ -1,0 +1,60 @@
+async fn cleanup() {}
+/// The docket task `cleanup`: `schedule` runs the function on a worker.
+#[allow(dead_code)]
+mod cleanup {
+    #[allow(unused_imports)]
+    use super::*;
+    /// Marker type of the task `cleanup`, implementing `docket::Task`.
+    #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
+    pub(super) struct Task;
+    /// The name the task is registered and scheduled under: `cleanup`.
+    pub(super) const NAME: &str = "cleanup";
+    pub(super) use self::__docket_task::schedule;
+    super::runtime::docket::__private::inventory::submit! {
+        super::runtime::docket::__private::TaskDescriptor::new(self::NAME,
+        self::__docket_task::__docket_run, ::core::module_path!(), ::core::file!(),
+        ::core::line!(),)
+    }
+    mod __docket_task {
+        #[allow(unused_imports)]
+        use super::super::*;
+        #[derive(
+            super::super::runtime::docket::__private::serde::Serialize,
+            super::super::runtime::docket::__private::serde::Deserialize
+        )]
+        #[serde(crate = "super :: super :: runtime :: docket :: __private :: serde")]
+        struct __DocketArgs {}
+        impl super::super::runtime::docket::__private::Task for super::Task {
+            const NAME: &'static str = super::NAME;
+            type Output = ();
+        }
+        #[allow(deprecated)]
+        pub(super) fn __docket_run(
+            __docket_ctx: super::super::runtime::docket::__private::TaskContext,
+            __docket_args: ::std::vec::Vec<u8>,
+        ) -> super::super::runtime::docket::__private::RunFuture {
+            super::super::runtime::docket::__private::Box::pin(async move {
+                let __DocketArgs {} = super::super::runtime::docket::__private::decode_args::<
+                    __DocketArgs,
+                >(super::NAME, &__docket_args)?;
+                super::super::runtime::docket::__private::value_outcome(
+                    super::super::cleanup().await,
+                )
+            })
+        }
+        /// Schedules the task `cleanup` with these arguments.
+        ///
+        /// The task runs now unless the returned builder is given `.at(..)` or `.after(..)`;
+        /// `.key(..)` names the execution. Nothing is scheduled until the builder is awaited,
+        /// which returns the `Execution`.
+        #[allow(clippy::too_many_arguments)]
+        pub(in super::super) fn schedule(
+            docket: &super::super::runtime::docket::__private::Docket,
+        ) -> super::super::runtime::docket::__private::Schedule<'_, super::Task> {
+            super::super::runtime::docket::__private::schedule::<
+                super::Task,
+                _,
+            >(docket, &__DocketArgs {})
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// Processes an order.
+pub async fn process_order(
+    order_id: u64,
+    customer_id: String,
+) -> Result<Receipt, OrderError> {
+    charge(order_id, customer_id).await
+}
+/// The docket task `orders.process`: `schedule` runs the function on a worker.
+#[allow(dead_code)]
+pub mod process_order {
+    #[allow(unused_imports)]
+    use super::*;
+    /// Marker type of the task `orders.process`, implementing `docket::Task`.
+    #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy)]
+    pub struct Task;
+    /// The name the task is registered and scheduled under: `orders.process`.
+    pub const NAME: &str = "orders.process";
+    pub use self::__docket_task::schedule;
+    ::docket::__private::inventory::submit! {
+        ::docket::__private::TaskDescriptor::new(self::NAME,
+        self::__docket_task::__docket_run, ::core::module_path!(), ::core::file!(),
+        ::core::line!(),)
+    }
+    mod __docket_task {
+        #[allow(unused_imports)]
+        use super::super::*;
+        #[derive(
+            ::docket::__private::serde::Serialize,
+            ::docket::__private::serde::Deserialize
+        )]
+        #[serde(crate = ":: docket :: __private :: serde")]
+        struct __DocketArgs {
+            order_id: u64,
+            customer_id: String,
+        }
+        impl ::docket::__private::Task for super::Task {
+            const NAME: &'static str = super::NAME;
+            type Output = Receipt;
+        }
+        #[allow(deprecated)]
+        pub(super) fn __docket_run(
+            __docket_ctx: ::docket::__private::TaskContext,
+            __docket_args: ::std::vec::Vec<u8>,
+        ) -> ::docket::__private::RunFuture {
+            ::docket::__private::Box::pin(async move {
+                let __DocketArgs { order_id, customer_id } = ::docket::__private::decode_args::<
+                    __DocketArgs,
+                >(super::NAME, &__docket_args)?;
+                ::docket::__private::result_outcome(
+                    super::super::process_order(order_id, customer_id).await,
+                )
+            })
+        }
+        /// Schedules the task `orders.process` with these arguments.
+        ///
+        /// The task runs now unless the returned builder is given `.at(..)` or `.after(..)`;
+        /// `.key(..)` names the execution. Nothing is scheduled until the builder is awaited,
+        /// which returns the `Execution`.
+        #[allow(clippy::too_many_arguments)]
+        pub fn schedule(
+            docket: &::docket::__private::Docket,
+            order_id: u64,
+            customer_id: String,
+        ) -> ::docket::__private::Schedule<'_, super::Task> {
+            ::docket::__private::schedule::<
+                super::Task,
+                _,
+            >(
+                docket,
+                &__DocketArgs {
+                    order_id,
+                    customer_id,
+                },
+            )
+        }
+    }
+}

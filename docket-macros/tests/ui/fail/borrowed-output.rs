@@ -1,0 +1,6 @@
+#[docket::task]
+async fn greeting() -> &'static str {
+    "hello"
+}
+
+fn main() {}

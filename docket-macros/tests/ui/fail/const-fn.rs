@@ -1,0 +1,6 @@
+#[docket::task]
+const fn constant() -> u8 {
+    1
+}
+
+fn main() {}

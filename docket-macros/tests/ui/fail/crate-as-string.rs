@@ -1,0 +1,4 @@
+#[docket::task(crate = "docket")]
+async fn quoted() {}
+
+fn main() {}

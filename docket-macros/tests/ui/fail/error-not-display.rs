@@ -1,0 +1,9 @@
+#[derive(Debug)]
+struct Opaque;
+
+#[docket::task]
+async fn fails() -> Result<(), Opaque> {
+    Err(Opaque)
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[docket::task]
+async fn opaque() -> impl serde::Serialize {
+    1u8
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[docket::task(name = orders.process)]
+async fn unquoted() {}
+
+fn main() {}

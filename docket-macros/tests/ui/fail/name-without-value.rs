@@ -1,0 +1,4 @@
+#[docket::task(name)]
+async fn nameless() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct Plain;
+
+#[docket::task]
+async fn plain() -> Plain {
+    Plain
+}
+
+fn main() {}

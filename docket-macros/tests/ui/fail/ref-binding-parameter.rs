@@ -1,0 +1,6 @@
+#[docket::task]
+async fn by_ref(ref name: String) {
+    let _ = name;
+}
+
+fn main() {}

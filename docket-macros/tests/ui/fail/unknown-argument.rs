@@ -1,0 +1,4 @@
+#[docket::task(retries = 3)]
+async fn flaky() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[docket::task]
+async fn variadic(n: u8, rest: ...) {
+    let _ = n;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[docket::task]
+async fn ignore(_: u8) {}
+
+fn main() {}
