@@ -45,6 +45,16 @@ enum Workload {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// The embedded backend's memory over a long run: N tasks through `memory://`, resident
+    /// memory sampled every tenth of the run.
+    MemorySoak {
+        /// How many tasks.
+        #[arg(long, default_value_t = 100_000)]
+        n: u64,
+        /// How long finished executions are kept.
+        #[arg(long, default_value = "1s", value_parser = docket_worker::parse_duration)]
+        ttl: Duration,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +80,71 @@ async fn main() -> anyhow::Result<()> {
                 report_w1(n, concurrency, ttl, &results).await?;
             }
         }
+        Workload::MemorySoak { n, ttl } => memory_soak(n, ttl).await?,
+    }
+    Ok(())
+}
+
+/// Resident memory of this process in KiB (Linux).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+async fn memory_soak(n: u64, ttl: Duration) -> anyhow::Result<()> {
+    let docket = Docket::builder("memory://soak")
+        .execution_ttl(ttl)
+        .connect()
+        .await?;
+    let worker = Worker::builder(&docket).concurrency(16).build()?;
+    let token = worker.shutdown_token();
+    let running = tokio::spawn(async move { worker.run_forever().await });
+    DONE.store(0, Ordering::SeqCst);
+    // A steady producer: batches of 1,000, each drained before the next, so the live set
+    // stays small and any growth is a leak.
+    let sample_every = (n / 10).max(1);
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    let mut scheduled = 0;
+    while scheduled < n {
+        let batch = 1_000.min(n - scheduled);
+        docket
+            .schedule_all((scheduled..scheduled + batch).map(|i| noop::schedule(&docket, i)))
+            .await?;
+        scheduled += batch;
+        while DONE.load(Ordering::Relaxed) < scheduled {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        if scheduled % sample_every < batch {
+            samples.push((scheduled, rss_kib()));
+        }
+    }
+    // Let the last records expire, then sample once more.
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    docket.snapshot().await?;
+    samples.push((n, rss_kib()));
+    token.cancel();
+    running.await??;
+    let rss: Vec<String> = samples.iter().map(|(_, kib)| kib.to_string()).collect();
+    println!(
+        "{{\"system\":\"docket\",\"workload\":\"memory-soak\",\"n\":{n},\"execution_ttl_ms\":{},\"elapsed_s\":{:.2},\"rss_kib\":[{}]}}",
+        ttl.as_millis(),
+        started.elapsed().as_secs_f64(),
+        rss.join(",")
+    );
+    eprintln!("memory soak: {n} tasks through memory:// with execution_ttl {ttl:?}");
+    for (done, kib) in &samples {
+        eprintln!("  after {done:>8} tasks  RSS {:>8.1} MiB", *kib as f64 / 1024.0);
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::backend::memory::MemoryBackend;
 use crate::backend::redis::RedisBackend;
 use crate::backend::{Backend, WorkerInfo};
 use crate::error::{Error, Result};
-use crate::execution::ExecutionInfo;
+use crate::execution::{ExecutionInfo, State};
 
 /// The default docket name.
 pub const DEFAULT_NAME: &str = "docket";
@@ -97,10 +97,46 @@ impl Docket {
         self.inner.backend.workers(within).await
     }
 
+    /// What the docket holds right now: live executions (running, queued, then scheduled by
+    /// due time) and the workers seen in the last minute. At most
+    /// [`SNAPSHOT_LIMIT`] scheduled and as many queued or running executions are listed.
+    pub async fn snapshot(&self) -> Result<Snapshot> {
+        let mut executions = self.inner.backend.live(SNAPSHOT_LIMIT).await?;
+        executions.sort_by(|a, b| {
+            let rank = |state: State| match state {
+                State::Running => 0,
+                State::Queued => 1,
+                _ => 2,
+            };
+            (rank(a.state), a.when, &a.key).cmp(&(rank(b.state), b.when, &b.key))
+        });
+        let workers = self.inner.backend.workers(Duration::from_secs(60)).await?;
+        Ok(Snapshot { executions, workers })
+    }
+
     /// Deletes every scheduled and queued execution; returns how many were removed.
     /// The keys can be scheduled again at once.
     pub async fn clear(&self) -> Result<u64> {
         self.inner.backend.clear().await
+    }
+}
+
+/// How many executions of each kind a [`Snapshot`] lists at most.
+pub const SNAPSHOT_LIMIT: usize = 10_000;
+
+/// The live executions and workers of a docket at one moment (see [`Docket::snapshot`]).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Running, queued and scheduled executions, in that order (scheduled ones by due time).
+    pub executions: Vec<ExecutionInfo>,
+    /// Workers seen within the last minute.
+    pub workers: Vec<WorkerInfo>,
+}
+
+impl Snapshot {
+    /// The live executions of the task called `task`.
+    pub fn of_task<'s>(&'s self, task: &'s str) -> impl Iterator<Item = &'s ExecutionInfo> + 's {
+        self.executions.iter().filter(move |info| info.task == task)
     }
 }
 

@@ -108,6 +108,43 @@ pub struct ExecutionInfo {
     pub error: Option<StoredError>,
     /// The encoded result of a completed execution.
     pub result: Option<Vec<u8>>,
+    /// The MessagePack argument map (parameter name → value).
+    pub args: Vec<u8>,
+}
+
+impl ExecutionInfo {
+    /// The argument called `name`, decoded as `V`; `None` when there is no such argument or
+    /// it does not decode as `V`.
+    pub fn argument<V: DeserializeOwned>(&self, name: &str) -> Option<V> {
+        let value = codec::decode_dynamic(&self.args).ok()?;
+        let (_, found) = value
+            .as_map()?
+            .iter()
+            .find(|(key, _)| key.as_str() == Some(name))?;
+        rmpv::ext::from_value(found.clone()).ok()
+    }
+
+    /// The arguments as readable text, e.g. `{"order_id": 42}`, for logs and messages.
+    pub fn arguments_text(&self) -> String {
+        match codec::decode_dynamic(&self.args) {
+            Ok(value) => value.to_string(),
+            Err(error) => format!("<undecodable arguments: {error}>"),
+        }
+    }
+}
+
+impl fmt::Display for ExecutionInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}({}) key={:?} attempt={}",
+            self.state,
+            self.task,
+            self.arguments_text(),
+            self.key,
+            self.attempt
+        )
+    }
 }
 
 /// A change of state, published by the transition that made it.

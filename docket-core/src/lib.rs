@@ -32,13 +32,16 @@ mod error;
 mod execution;
 mod schedule;
 mod task;
+pub mod testing;
 
 #[doc(hidden)]
 pub mod __private;
 
 pub use crate::backend::{Disposition, WorkerInfo};
 pub use crate::context::TaskContext;
-pub use crate::docket::{Docket, DocketBuilder, DEFAULT_EXECUTION_TTL, DEFAULT_NAME};
+pub use crate::docket::{
+    Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,
+};
 pub use crate::error::{Error, Result};
 pub use crate::execution::{Event, Execution, ExecutionInfo, State, StoredError};
 pub use crate::schedule::{Schedule, MAX_KEY_LEN};

@@ -169,3 +169,36 @@ impl Registry {
         self.tasks.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(_: TaskContext, _: Vec<u8>) -> RunFuture {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    static FIRST: TaskDescriptor = TaskDescriptor::new("send", run, "billing", "src/billing.rs", 10);
+    static SECOND: TaskDescriptor = TaskDescriptor::new("send", run, "mail", "src/mail.rs", 20);
+    static OTHER: TaskDescriptor = TaskDescriptor::new("other", run, "mail", "src/mail.rs", 30);
+
+    #[test]
+    fn duplicate_names_are_refused_naming_both_definitions() {
+        let error = Registry::from_descriptors([&FIRST, &OTHER, &SECOND]).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("`send` is registered twice"), "{message}");
+        assert!(message.contains("billing (src/billing.rs:10)"), "{message}");
+        assert!(message.contains("mail (src/mail.rs:20)"), "{message}");
+    }
+
+    #[test]
+    fn a_registry_lists_its_tasks_sorted() {
+        let registry = Registry::from_descriptors([&FIRST, &OTHER]).unwrap();
+        assert_eq!(registry.names(), vec!["other", "send"]);
+        assert_eq!(
+            registry.get("send").map(TaskDescriptor::location).as_deref(),
+            Some("billing (src/billing.rs:10)")
+        );
+        assert!(registry.get("missing").is_none());
+    }
+}

@@ -293,3 +293,50 @@ behaviour_tests! {
         .await;
     }
 }
+
+mod snapshots_and_test_helpers {
+    use super::*;
+    use docket::testing::{
+        assert_key_scheduled, assert_not_scheduled, assert_scheduled, assert_scheduled_count,
+    };
+    use futures::FutureExt;
+
+    behaviour_tests! {
+        async fn a_snapshot_lists_live_executions_in_order(env: Env) {
+            let docket = env.docket().await;
+            add::schedule(&docket, 1, 1).key("later").after(Duration::from_secs(7200)).await.unwrap();
+            add::schedule(&docket, 1, 2).key("sooner").after(Duration::from_secs(3600)).await.unwrap();
+            add::schedule(&docket, 1, 3).key("now").await.unwrap();
+            let snapshot = docket.snapshot().await.unwrap();
+            let keys: Vec<&str> = snapshot.executions.iter().map(|e| e.key.as_str()).collect();
+            assert_eq!(keys, vec!["now", "sooner", "later"]);
+            assert_eq!(snapshot.executions[0].state, State::Queued);
+            assert_eq!(snapshot.executions[1].argument::<i64>("b"), Some(2));
+        }
+
+        async fn the_assertions_pass_and_fail_with_a_listing(env: Env) {
+            let docket = env.docket().await;
+            add::schedule(&docket, 40, 2).key("answer").after(Duration::from_secs(60)).await.unwrap();
+            let found = assert_scheduled::<add::Task>(&docket).await;
+            assert_eq!(found.argument::<i64>("a"), Some(40));
+            assert_scheduled_count::<add::Task>(&docket, 1).await;
+            assert_not_scheduled::<record::Task>(&docket).await;
+            assert_eq!(assert_key_scheduled(&docket, "answer").await.task, "add");
+
+            let failed = std::panic::AssertUnwindSafe(assert_scheduled::<record::Task>(&docket))
+                .catch_unwind()
+                .await
+                .expect_err("record is not scheduled");
+            let message = failed.downcast_ref::<String>().expect("a message");
+            assert!(message.contains("expected task `record` to be scheduled"), "{message}");
+            assert!(message.contains("add({\"a\": 40, \"b\": 2}) key=\"answer\""), "{message}");
+
+            let failed = std::panic::AssertUnwindSafe(assert_scheduled_count::<add::Task>(&docket, 2))
+                .catch_unwind()
+                .await
+                .expect_err("add is scheduled once");
+            let message = failed.downcast_ref::<String>().expect("a message");
+            assert!(message.contains("found 1"), "{message}");
+        }
+    }
+}

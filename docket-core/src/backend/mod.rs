@@ -188,6 +188,10 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Deletes every pending execution; returns how many were removed.
     async fn clear(&self) -> Result<u64>;
+
+    /// The records of live executions (scheduled, queued, running), at most `limit` of each
+    /// kind (scheduled; queued and running), in no particular order.
+    async fn live(&self, limit: usize) -> Result<Vec<ExecutionInfo>>;
 }
 
 /// Milliseconds since the Unix epoch for a point in time (saturating).

@@ -236,6 +236,10 @@ impl Backend for MemoryBackend {
         Ok(self.with_store(|store, _, _| store.backlog()))
     }
 
+    async fn live(&self, limit: usize) -> Result<Vec<ExecutionInfo>> {
+        Ok(self.with_store(|store, _, _| store.live(limit)))
+    }
+
     async fn clear(&self) -> Result<u64> {
         Ok(self.with_store(|store, _, _| store.clear()))
     }

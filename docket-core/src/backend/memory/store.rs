@@ -440,7 +440,20 @@ impl Store {
             completed_at: record.completed_ms.map(from_ms),
             error: record.error.clone(),
             result: record.result.clone(),
+            args: record.args.clone(),
         })
+    }
+
+    /// The records of live executions, at most `limit` scheduled and `limit` queued or running.
+    pub(super) fn live(&self, limit: usize) -> Vec<ExecutionInfo> {
+        let scheduled = self.scheduled.iter().map(|(_, key)| key).take(limit);
+        let ready = self
+            .records
+            .iter()
+            .filter(|(_, record)| matches!(record.state, State::Queued | State::Running))
+            .map(|(key, _)| key)
+            .take(limit);
+        scheduled.chain(ready).filter_map(|key| self.info(key)).collect()
     }
 
     /// Refreshes the leases of in-flight deliveries.

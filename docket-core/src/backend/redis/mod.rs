@@ -475,6 +475,45 @@ impl Backend for RedisBackend {
         Ok(Backlog { ready, scheduled })
     }
 
+    async fn live(&self, limit: usize) -> Result<Vec<ExecutionInfo>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let scheduled: Vec<String> = self
+            .client
+            .zrange(self.keys.schedule(), 0, limit - 1, None, false, None, false)
+            .await?;
+        let ready: Value = self
+            .client
+            .custom(
+                self.command("XRANGE", false),
+                vec![
+                    Value::from(self.keys.stream()),
+                    "-".into(),
+                    "+".into(),
+                    "COUNT".into(),
+                    Value::from(limit),
+                ],
+            )
+            .await?;
+        let mut keys: Vec<String> = scheduled;
+        if let Value::Array(entries) = ready {
+            keys.extend(
+                entries
+                    .into_iter()
+                    .filter_map(parse::entry)
+                    .map(|entry| entry.key),
+            );
+        }
+        keys.sort();
+        keys.dedup();
+        // Concurrent reads on one connection are pipelined by fred.
+        let records = futures::future::try_join_all(keys.iter().map(|key| self.info(key))).await?;
+        Ok(records
+            .into_iter()
+            .flatten()
+            .filter(|info| !info.state.is_terminal())
+            .collect())
+    }
+
     async fn clear(&self) -> Result<u64> {
         let keys = vec![self.keys.schedule(), self.keys.stream()];
         let args = vec![Value::from(self.keys.record_prefix()), Value::from(GROUP)];

@@ -48,7 +48,7 @@ fn bytes(value: Value) -> Option<Vec<u8>> {
 }
 
 /// One entry `[id, [field, value, …]]` (nil for an entry deleted while pending).
-fn entry(value: Value) -> Option<Entry> {
+pub fn entry(value: Value) -> Option<Entry> {
     let Value::Array(mut parts) = value else {
         return None;
     };
@@ -166,6 +166,7 @@ pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
         completed_at: None,
         error: None,
         result: None,
+        args: Vec::new(),
     };
     let mut message = None;
     let mut type_name = None;
@@ -183,6 +184,7 @@ pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
             Some("t0") => info.started_at = integer(&value).map(from_ms),
             Some("t1") => info.completed_at = integer(&value).map(from_ms),
             Some("r") => info.result = bytes(value),
+            Some("a") => info.args = bytes(value).unwrap_or_default(),
             Some("e") => message = text(&value),
             Some("et") => type_name = text(&value),
             _ => {}
