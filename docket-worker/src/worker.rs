@@ -313,10 +313,9 @@ impl Worker {
                 }
                 config.backend().claim(&config.name, permits.len(), wait).await
             };
-            let claimed = tokio::select! {
-                claimed = claim => claimed,
-                _ = shutdown.requested() => return Ok(()),
-            };
+            // A claim is never abandoned half-way (its deliveries would sit unstarted until
+            // redelivery); it waits at most CLAIM_WAIT, which bounds how late shutdown starts.
+            let claimed = claim.await;
             let deliveries: Vec<Delivery> = match claimed {
                 Ok(deliveries) => {
                     backoff.reset();

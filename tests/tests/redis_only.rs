@@ -204,3 +204,17 @@ fn the_worker_binary_reports_its_version() {
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("docket "));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_of_a_linked_library_crate_are_discovered_by_the_worker_binary() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let mut worker = worker_process(&server, "linked", &[]);
+    let execution = docket_linked_tasks::shout::schedule(&docket, "hello".into())
+        .await
+        .unwrap();
+    let result = execution.result_timeout(WAIT).await;
+    signal(&worker, "TERM");
+    wait_for_exit(&mut worker).await;
+    assert_eq!(result.unwrap(), "HELLO");
+}
