@@ -15,7 +15,6 @@ redis-server --version
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
-
 # The README's main command must keep working without a server.
 cargo run --locked --example quickstart
+cargo test --workspace --locked
