@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::{Duration, SystemTime};
 
-use futures::Stream;
+use futures::stream::{BoxStream, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
@@ -245,7 +245,7 @@ impl<T: DeserializeOwned> Execution<T> {
 
     /// Like [`result`](Self::result), giving up with [`Error::Timeout`] after `timeout`.
     pub async fn result_timeout(&self, timeout: Duration) -> Result<T> {
-        self.wait(Some(Instant::now() + timeout)).await
+        self.wait(Instant::now().checked_add(timeout)).await
     }
 
     /// Like [`result`](Self::result), giving up with [`Error::Timeout`] at `deadline`.
@@ -254,9 +254,11 @@ impl<T: DeserializeOwned> Execution<T> {
     }
 
     /// A stream of this execution's state changes from now on.
-    pub async fn subscribe(&self) -> Result<impl Stream<Item = Event> + Send + 'static> {
+    ///
+    /// A subscriber that falls far behind skips events rather than holding the docket back.
+    pub async fn subscribe(&self) -> Result<BoxStream<'static, Event>> {
         let (_, receiver) = self.docket.backend().watch(&self.key).await?;
-        Ok(events_for(self.key.clone(), receiver))
+        Ok(events_for(self.key.clone(), receiver).boxed())
     }
 
     async fn wait(&self, deadline: Option<Instant>) -> Result<T> {
@@ -270,23 +272,28 @@ impl<T: DeserializeOwned> Execution<T> {
                 }
                 Some(_) => {}
             }
+            // Re-read the record at least every WAIT_BACKSTOP, however many events of other
+            // executions arrive in between, in case ours was lost.
             let backstop = Instant::now() + WAIT_BACKSTOP;
             let wake = deadline.map_or(backstop, |d| d.min(backstop));
-            tokio::select! {
-                received = events.recv() => match received {
-                    Ok(event) if event.key == self.key && event.state.is_terminal() => {
-                        return self.decode(event.state, event.result.as_deref(), event.error);
-                    }
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => {
-                        (info, events) = self.docket.backend().watch(&self.key).await?;
-                        continue;
-                    }
-                },
-                _ = tokio::time::sleep_until(wake) => {
-                    if deadline.is_some_and(|d| Instant::now() >= d) {
-                        return Err(Error::Timeout { key: self.key.clone(), waited: started.elapsed() });
+            loop {
+                tokio::select! {
+                    received = events.recv() => match received {
+                        Ok(event) if event.key == self.key && event.state.is_terminal() => {
+                            return self.decode(event.state, event.result.as_deref(), event.error);
+                        }
+                        Ok(_) => continue,
+                        Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            events = self.docket.backend().watch(&self.key).await?.1;
+                            break;
+                        }
+                    },
+                    _ = tokio::time::sleep_until(wake) => {
+                        if deadline.is_some_and(|d| Instant::now() >= d) {
+                            return Err(Error::Timeout { key: self.key.clone(), waited: started.elapsed() });
+                        }
+                        break;
                     }
                 }
             }

@@ -52,9 +52,9 @@ impl<'d, T: Task> Schedule<'d, T> {
         self
     }
 
-    /// Runs the task after `delay`.
+    /// Runs the task after `delay` (delays beyond the year 9999 are capped there).
     pub fn after(mut self, delay: Duration) -> Self {
-        self.when = Some(SystemTime::now() + delay);
+        self.when = Some(SystemTime::now().checked_add(delay).unwrap_or_else(latest));
         self
     }
 
@@ -84,7 +84,10 @@ impl<'d, T: Task> Schedule<'d, T> {
         };
         // An explicit time is rounded up to the millisecond so work never runs early.
         let (when, when_ms) = match self.when {
-            Some(when) => (when, backend::to_ms_ceil(when)),
+            Some(when) => {
+                let when = when.min(latest());
+                (when, backend::to_ms_ceil(when))
+            }
             None => {
                 let now = SystemTime::now();
                 (now, backend::to_ms(now))
@@ -119,6 +122,12 @@ impl<'d, T: Task> IntoFuture for Schedule<'d, T> {
             Ok(Execution::new(docket.clone(), task.key, when, disposition))
         })
     }
+}
+
+/// The latest due time accepted: the end of the year 9999 (times are stored as
+/// milliseconds, which Lua must hold exactly).
+fn latest() -> SystemTime {
+    backend::from_ms(253_402_300_799_999)
 }
 
 /// How many tasks go into one backend call when scheduling in bulk.

@@ -29,7 +29,7 @@ impl Completer {
             let mut backoff = Backoff::default();
             // An outcome that cannot be written leaves its delivery pending: we keep trying,
             // and if this process dies the delivery is redelivered.
-            while let Err(error) = self.config.backend().complete(&batch).await {
+            while let Err(error) = self.config.backend().complete(&self.config.name, &batch).await {
                 let delay = backoff.next();
                 tracing::warn!(%error, outcomes = batch.len(), retry_in = ?delay, "recording outcomes failed");
                 tokio::time::sleep(delay).await;

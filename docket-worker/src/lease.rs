@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::runner::{leases, InFlight};
+use crate::runner::{interrupt, leases, InFlight};
 use crate::worker::Config;
 
 /// The most leases renewed in one backend call.
@@ -27,8 +27,15 @@ pub(crate) async fn keep(config: Arc<Config>, in_flight: InFlight, stop: Cancell
             _ = stop.cancelled() => return,
         }
         for chunk in leases(&in_flight).chunks(RENEW_CHUNK) {
-            if let Err(error) = config.backend().renew(&config.name, chunk).await {
-                tracing::warn!(%error, "renewing leases failed");
+            match config.backend().renew(&config.name, chunk).await {
+                Ok(lost) if !lost.is_empty() => {
+                    // Cancelled (a missed notification), replaced, or taken over by another
+                    // worker after we stalled: stop running them.
+                    tracing::warn!(count = lost.len(), "interrupting runs whose lease was lost");
+                    interrupt(&in_flight, &lost);
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "renewing leases failed"),
             }
         }
     }

@@ -72,20 +72,27 @@ impl Runner {
                 "unknown task: putting it back for a worker that knows it"
             );
             let kind = OutcomeKind::Requeue {
-                at_ms: now_ms() + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+                at_ms: now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
                 attempt: delivery.attempt,
             };
             let _ = self.outcomes.send(outcome(&delivery, kind));
             return;
         };
         let cancel = CancellationToken::new();
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            delivery.id.clone(),
-            Running {
-                key: delivery.key.clone(),
-                cancel: cancel.clone(),
-            },
-        );
+        {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            if in_flight.contains_key(&delivery.id) {
+                // Taken over from ourselves (our renewals failed for a while): it is running.
+                return;
+            }
+            in_flight.insert(
+                delivery.id.clone(),
+                Running {
+                    key: delivery.key.clone(),
+                    cancel: cancel.clone(),
+                },
+            );
+        }
         let context = TaskContext {
             docket: self.config.docket.clone(),
             key: delivery.key.clone(),
@@ -114,10 +121,8 @@ impl Runner {
                 let kind = tokio::select! {
                     biased;
                     _ = cancel.cancelled() => {
-                        tracing::info!(duration_ms = millis(started.elapsed()), "cancelled");
-                        // The cancel already recorded CANCELLED and moved the generation on, so
-                        // this outcome only acknowledges the delivery.
-                        OutcomeKind::Failed { message: "cancelled".into(), type_name: "docket::Cancelled".into() }
+                        tracing::info!(duration_ms = millis(started.elapsed()), "interrupted: cancelled or lease lost");
+                        OutcomeKind::Interrupted
                     }
                     _ = release.cancelled() => {
                         tracing::warn!(duration_ms = millis(started.elapsed()), "released for redelivery at shutdown");
@@ -185,15 +190,25 @@ fn classify(ended: Ended, elapsed: Duration) -> OutcomeKind {
     }
 }
 
+/// Interrupts the given deliveries if they are running here.
+pub(crate) fn interrupt(in_flight: &InFlight, ids: &[String]) {
+    let in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+    for id in ids {
+        if let Some(running) = in_flight.get(id) {
+            running.cancel.cancel();
+        }
+    }
+}
+
 /// Interrupts running executions whose cancellation the backend announces.
 pub(crate) async fn listen_for_cancellations(
     config: Arc<Config>,
     in_flight: InFlight,
     stop: CancellationToken,
 ) {
-    let mut keys = loop {
+    let mut cancellations = loop {
         match config.backend().cancellations().await {
-            Ok(keys) => break keys,
+            Ok(receiver) => break receiver,
             Err(error) => {
                 tracing::warn!(%error, "cannot listen for cancellations; retrying");
                 tokio::select! {
@@ -204,17 +219,15 @@ pub(crate) async fn listen_for_cancellations(
         }
     };
     loop {
-        let key = tokio::select! {
-            received = keys.recv() => match received {
-                Ok(key) => key,
+        let cancellation = tokio::select! {
+            received = cancellations.recv() => match received {
+                Ok(cancellation) => cancellation,
+                // Missed ones are found by the next lease renewal.
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             _ = stop.cancelled() => return,
         };
-        let in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        for running in in_flight.values().filter(|running| running.key == key) {
-            running.cancel.cancel();
-        }
+        interrupt(&in_flight, &[cancellation.delivery_id]);
     }
 }

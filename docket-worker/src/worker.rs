@@ -22,6 +22,8 @@ const DEFAULT_SCHEDULING_RESOLUTION: Duration = Duration::from_millis(250);
 const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an idle claim waits for work before looking at the shutdown flag again.
 const CLAIM_WAIT: Duration = Duration::from_millis(500);
+/// How long leaving the registry may take at shutdown.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long an unknown task waits before it is offered to a worker again.
 const UNKNOWN_TASK_DELAY: Duration = Duration::from_secs(5);
 
@@ -229,7 +231,8 @@ impl Worker {
             in_flight.clone(),
             background.clone(),
         ));
-        loops.spawn(crate::lease::heartbeat(config.clone(), background.clone()));
+        let presence = CancellationToken::new();
+        loops.spawn(crate::lease::heartbeat(config.clone(), presence.clone()));
         loops.spawn(crate::runner::listen_for_cancellations(
             config.clone(),
             in_flight.clone(),
@@ -241,8 +244,10 @@ impl Worker {
 
         let result = self.claim_loop(&runner, &slots, &shutdown, until_finished).await;
 
-        // Stop claiming; let running tasks finish (their leases still renewed), up to the
-        // shutdown timeout or a second signal; then release what is left.
+        // Stop claiming and leave the registry; let running tasks finish (their leases still
+        // renewed), up to the shutdown timeout or a second signal; then release what is left.
+        presence.cancel();
+        self.leave().await;
         let drained = tokio::select! {
             _ = slots.acquire_many(config.concurrency as u32) => true,
             _ = tokio::time::sleep(config.shutdown_timeout) => false,
@@ -254,16 +259,35 @@ impl Worker {
             let _ = slots.acquire_many(config.concurrency as u32).await;
         }
         drop(runner);
-        if let Err(error) = completer.await {
-            tracing::error!(%error, "the completer stopped unexpectedly");
+        // Record what finished. If the backend stays unreachable, give up after the shutdown
+        // timeout: unrecorded deliveries stay pending and are redelivered (at least once).
+        let mut completer = completer;
+        tokio::select! {
+            flushed = &mut completer => if let Err(error) = flushed {
+                tracing::error!(%error, "the completer stopped unexpectedly");
+            },
+            _ = tokio::time::sleep(config.shutdown_timeout) => {
+                tracing::error!("could not record every outcome before the shutdown timeout; they will be redelivered");
+                completer.abort();
+            }
         }
         background.cancel();
-        while loops.join_next().await.is_some() {}
-        if let Err(error) = config.backend().leave(&config.name).await {
-            tracing::warn!(%error, "could not leave the worker registry");
-        }
+        loops.shutdown().await;
+        // Again, now that nothing is pending here: this also removes our consumer.
+        self.leave().await;
         tracing::info!(worker = %config.name, "worker stopped");
         result
+    }
+
+    /// Leaves the worker registry, giving up quickly when the backend is unreachable (the
+    /// entry then ages out).
+    async fn leave(&self) {
+        let leave = self.config.backend().leave(&self.config.name);
+        match tokio::time::timeout(LEAVE_TIMEOUT, leave).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "could not leave the worker registry"),
+            Err(_) => tracing::warn!("could not leave the worker registry in time"),
+        }
     }
 
     async fn claim_loop(

@@ -172,6 +172,95 @@ async fn workers_and_producers_survive_a_redis_restart() {
     .await
     .expect("scheduling works again after the restart");
     assert_eq!(after.result_timeout(WAIT).await.unwrap(), 42);
+
+    // Pub/sub came back too: events reach subscribers and cancellations reach the worker.
+    let gate = format!("{}-restart", server.url());
+    let running = gated::schedule(&docket, gate.clone())
+        .after(Duration::from_millis(300))
+        .await
+        .unwrap();
+    let mut events = running.subscribe().await.unwrap();
+    for expected in [State::Queued, State::Running] {
+        let event = tokio::time::timeout(WAIT, futures::StreamExt::next(&mut events)).await;
+        assert_eq!(event.unwrap().map(|e| e.state), Some(expected));
+    }
+    assert!(running.cancel().await.unwrap());
+    let dropped = format!("{gate}:dropped");
+    eventually(WAIT, "the running task to be interrupted", || async {
+        count(&dropped) == 1
+    })
+    .await;
+}
+
+fn client_count(server: &RedisServer) -> usize {
+    let output = Command::new("redis-cli")
+        .args(["-p", &server.port().to_string(), "CLIENT", "LIST"])
+        .output()
+        .expect("run redis-cli");
+    String::from_utf8_lossy(&output.stdout).lines().count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_docket_closes_its_connections() {
+    let server = RedisServer::start();
+    let baseline = client_count(&server);
+    for _ in 0..5 {
+        let docket = Docket::connect(&server.url()).await.unwrap();
+        add::schedule(&docket, 1, 1).await.unwrap();
+        drop(docket);
+    }
+    eventually(WAIT, "the connections to close", || async {
+        client_count(&server) <= baseline
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_worker_leaves_no_consumer_behind() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let worker = start(test_worker(&docket).name("short-lived"));
+    assert_eq!(
+        add::schedule(&docket, 1, 1)
+            .await
+            .unwrap()
+            .result_timeout(WAIT)
+            .await
+            .unwrap(),
+        2
+    );
+    worker.stop().await;
+    let output = Command::new("redis-cli")
+        .args([
+            "-p",
+            &server.port().to_string(),
+            "XINFO",
+            "CONSUMERS",
+            "{docket}:stream",
+            "workers",
+        ])
+        .output()
+        .expect("run redis-cli");
+    let consumers = String::from_utf8_lossy(&output.stdout);
+    assert!(!consumers.contains("short-lived"), "{consumers}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_hang_when_redis_is_gone() {
+    let mut server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let gate = format!("{}-gone", server.url());
+    let worker = start(test_worker(&docket).shutdown_timeout(Duration::from_millis(500)));
+    let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
+    eventually(WAIT, "the task to run", || async {
+        execution.state().await.unwrap() == Some(State::Running)
+    })
+    .await;
+    server.kill();
+    open_gate(&gate);
+    tokio::time::timeout(Duration::from_secs(30), worker.stop())
+        .await
+        .expect("the worker stops although its outcome cannot be recorded");
 }
 
 #[tokio::test]

@@ -81,6 +81,9 @@ pub enum OutcomeKind {
         /// The error's type name.
         type_name: String,
     },
+    /// The run was interrupted because it was cancelled or its lease was lost. Nothing is
+    /// written: the delivery is only acknowledged if no live run owns it any more.
+    Interrupted,
     /// Put the execution back to run again at `at_ms` (not a failure: unknown task,
     /// shutdown release, or a retry).
     Requeue {
@@ -111,6 +114,16 @@ pub struct Lease {
     pub id: String,
     /// The execution key.
     pub key: String,
+}
+
+/// A running execution that was cancelled: the worker running delivery `delivery_id`
+/// interrupts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    /// The execution key.
+    pub key: String,
+    /// The id of the delivery that was running when it was cancelled.
+    pub delivery_id: String,
 }
 
 /// How much work a docket still holds.
@@ -153,22 +166,24 @@ pub trait Backend: Send + Sync + 'static {
     /// ready, and marks them RUNNING. Stale deliveries (replaced, cancelled) are skipped.
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>>;
 
-    /// Records a batch of outcomes, acknowledges their deliveries and writes successors, each
-    /// outcome atomically. Outcomes of stale deliveries are only acknowledged.
-    async fn complete(&self, outcomes: &[Outcome]) -> Result<()>;
+    /// Records a batch of outcomes of `worker`'s deliveries, acknowledges them and writes
+    /// successors, each outcome atomically. Outcomes of stale deliveries (cancelled, replaced)
+    /// are only acknowledged; outcomes of deliveries another worker has taken over are ignored.
+    async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()>;
 
     /// Moves up to `limit` due executions to the ready queue; returns the due time (ms since
     /// the epoch) of the earliest execution still scheduled.
     async fn move_due(&self, limit: usize) -> Result<Option<i64>>;
 
-    /// Renews the leases of deliveries `worker` is still running.
-    async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<()>;
+    /// Renews the leases of deliveries `worker` is still running; returns the ids of those it
+    /// no longer owns (cancelled, replaced, expired or taken over), which it should interrupt.
+    async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<Vec<String>>;
 
     /// Takes over up to `max` deliveries whose lease has not been renewed for `min_idle`.
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>>;
 
-    /// A stream of keys of running executions that were cancelled, for workers to interrupt.
-    async fn cancellations(&self) -> Result<broadcast::Receiver<String>>;
+    /// A stream of running executions that were cancelled, for workers to interrupt.
+    async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>>;
 
     /// A signal that fires when ready or scheduled work may have arrived (a hint; workers
     /// keep a timer as a backstop).

@@ -39,7 +39,9 @@ use tokio::sync::{broadcast, Notify};
 use tokio::time::Instant;
 
 use self::store::{Effects, Now, Store};
-use super::{now_ms, Backend, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, WorkerInfo};
+use super::{
+    now_ms, Backend, Backlog, Cancellation, Delivery, Disposition, Lease, NewTask, Outcome, WorkerInfo,
+};
 use crate::error::Result;
 use crate::execution::{Event, ExecutionInfo};
 
@@ -66,7 +68,7 @@ struct Shared {
     claimable: Notify,
     work_hint: Arc<Notify>,
     events: broadcast::Sender<Event>,
-    cancellations: broadcast::Sender<String>,
+    cancellations: broadcast::Sender<Cancellation>,
 }
 
 impl Shared {
@@ -125,8 +127,8 @@ impl MemoryBackend {
         for event in effects.events {
             let _ = self.shared.events.send(event);
         }
-        for key in effects.cancelled {
-            let _ = self.shared.cancellations.send(key);
+        for cancellation in effects.cancelled {
+            let _ = self.shared.cancellations.send(cancellation);
         }
         drop(store);
         if effects.ready {
@@ -192,8 +194,8 @@ impl Backend for MemoryBackend {
         }
     }
 
-    async fn complete(&self, outcomes: &[Outcome]) -> Result<()> {
-        self.with_store(|store, now, fx| store.complete(outcomes, self.ttl, now, fx));
+    async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()> {
+        self.with_store(|store, now, fx| store.complete(worker, outcomes, self.ttl, now, fx));
         Ok(())
     }
 
@@ -201,16 +203,15 @@ impl Backend for MemoryBackend {
         Ok(self.with_store(|store, now, fx| store.move_due(limit, now, fx)))
     }
 
-    async fn renew(&self, _worker: &str, leases: &[Lease]) -> Result<()> {
-        self.with_store(|store, now, _| store.renew(leases, now));
-        Ok(())
+    async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<Vec<String>> {
+        Ok(self.with_store(|store, now, _| store.renew(worker, leases, now)))
     }
 
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
         Ok(self.with_store(|store, now, fx| store.reclaim(worker, min_idle, max, now, fx)))
     }
 
-    async fn cancellations(&self) -> Result<broadcast::Receiver<String>> {
+    async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {
         Ok(self.shared.cancellations.subscribe())
     }
 

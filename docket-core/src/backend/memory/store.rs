@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::backend::{
-    from_ms, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, WorkerInfo,
+    from_ms, Backlog, Cancellation, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, WorkerInfo,
 };
 use crate::execution::{Event, ExecutionInfo, State, StoredError};
 
@@ -61,8 +61,8 @@ pub(super) struct Now {
 pub(super) struct Effects {
     /// Events to publish, in order.
     pub(super) events: Vec<Event>,
-    /// Keys of running executions that were cancelled.
-    pub(super) cancelled: Vec<String>,
+    /// Running executions that were cancelled.
+    pub(super) cancelled: Vec<Cancellation>,
     /// Whether ready work was added (wake claimers).
     pub(super) ready: bool,
     /// Whether future work was added (wake schedulers).
@@ -318,15 +318,38 @@ impl Store {
     }
 
     /// Records outcomes; outcomes of stale deliveries only end the delivery.
-    pub(super) fn complete(&mut self, outcomes: &[Outcome], ttl: Duration, now: Now, fx: &mut Effects) {
+    pub(super) fn complete(
+        &mut self,
+        worker: &str,
+        outcomes: &[Outcome],
+        ttl: Duration,
+        now: Now,
+        fx: &mut Effects,
+    ) {
         for outcome in outcomes {
-            self.complete_one(outcome, ttl, now, fx);
+            self.complete_one(worker, outcome, ttl, now, fx);
         }
     }
 
-    fn complete_one(&mut self, outcome: &Outcome, ttl: Duration, now: Now, fx: &mut Effects) {
-        if let Ok(id) = outcome.id.parse::<u64>() {
+    fn complete_one(&mut self, worker: &str, outcome: &Outcome, ttl: Duration, now: Now, fx: &mut Effects) {
+        let id = outcome.id.parse::<u64>().ok();
+        if let Some(id) = id {
+            if self
+                .in_flight
+                .get(&id)
+                .is_some_and(|delivery| delivery.worker != worker)
+            {
+                // Another worker took the delivery over: its run owns the outcome.
+                return;
+            }
+            if matches!(outcome.kind, OutcomeKind::Interrupted) && self.owns(id) {
+                // Still the live run: leave it in flight, to be taken over after its lease.
+                return;
+            }
             self.in_flight.remove(&id);
+        }
+        if matches!(outcome.kind, OutcomeKind::Interrupted) {
+            return;
         }
         let Some(record) = self.records.get_mut(&outcome.key) else {
             return;
@@ -376,6 +399,7 @@ impl Store {
                 });
                 self.finish(&outcome.key, generation, ttl, now);
             }
+            OutcomeKind::Interrupted => {}
             OutcomeKind::Requeue { at_ms, attempt } => {
                 let state = if *at_ms <= now.ms {
                     State::Queued
@@ -420,7 +444,14 @@ impl Store {
         record.completed_ms = Some(now.ms);
         fx.state(key, State::Cancelled);
         if previous == State::Running {
-            fx.cancelled.push(key.to_string());
+            let running = self
+                .in_flight
+                .iter()
+                .filter(|(_, delivery)| delivery.key == key && delivery.generation == generation - 1);
+            fx.cancelled.extend(running.map(|(id, _)| Cancellation {
+                key: key.to_string(),
+                delivery_id: id.to_string(),
+            }));
         }
         self.finish(key, generation, ttl, now);
         true
@@ -456,18 +487,32 @@ impl Store {
         scheduled.chain(ready).filter_map(|key| self.info(key)).collect()
     }
 
-    /// Refreshes the leases of in-flight deliveries.
-    pub(super) fn renew(&mut self, leases: &[Lease], now: Now) {
+    /// Whether in-flight delivery `id` is still the live run of its record.
+    fn owns(&self, id: u64) -> bool {
+        self.in_flight.get(&id).is_some_and(|delivery| {
+            self.records.get(&delivery.key).is_some_and(|record| {
+                record.generation == delivery.generation && record.state == State::Running
+            })
+        })
+    }
+
+    /// Refreshes the leases `worker` still owns; returns the ids of those it lost.
+    pub(super) fn renew(&mut self, worker: &str, leases: &[Lease], now: Now) -> Vec<String> {
+        let mut lost = Vec::new();
         for lease in leases {
-            let Ok(id) = lease.id.parse::<u64>() else {
-                continue;
-            };
-            if let Some(delivery) = self.in_flight.get_mut(&id) {
-                if delivery.key == lease.key {
-                    delivery.last_renewed = now.instant;
-                }
+            let owned = lease.id.parse::<u64>().ok().filter(|id| {
+                self.owns(*id)
+                    && self
+                        .in_flight
+                        .get(id)
+                        .is_some_and(|delivery| delivery.worker == worker && delivery.key == lease.key)
+            });
+            match owned.and_then(|id| self.in_flight.get_mut(&id)) {
+                Some(delivery) => delivery.last_renewed = now.instant,
+                None => lost.push(lease.id.clone()),
             }
         }
+        lost
     }
 
     /// Hands up to `max` deliveries idle for at least `min_idle` to `worker`, oldest first;

@@ -150,7 +150,10 @@ async fn a_pending_key_is_not_scheduled_twice_and_keeps_its_first_arguments() {
     );
     assert!(claim_all(&backend, "w").await.is_empty());
     backend
-        .complete(&[outcome(&delivery, OutcomeKind::Completed(b"done".to_vec()))])
+        .complete(
+            "w",
+            &[outcome(&delivery, OutcomeKind::Completed(b"done".to_vec()))],
+        )
         .await
         .unwrap();
     let after = backend.schedule(&[task("k", b"fifth", now_ms())]).await.unwrap();
@@ -182,7 +185,10 @@ async fn replace_makes_the_old_delivery_stale() {
     backend.schedule(&[replacement]).await.unwrap();
     assert_eq!(state(&backend, "k").await, Some(State::Queued));
     backend
-        .complete(&[outcome(&old_run, OutcomeKind::Completed(b"old result".to_vec()))])
+        .complete(
+            "w",
+            &[outcome(&old_run, OutcomeKind::Completed(b"old result".to_vec()))],
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -296,7 +302,10 @@ async fn a_completed_result_is_kept_for_the_ttl_then_expires() {
     backend.schedule(&[now_task("k")]).await.unwrap();
     let delivery = claim_one(&backend, "w").await;
     backend
-        .complete(&[outcome(&delivery, OutcomeKind::Completed(b"result".to_vec()))])
+        .complete(
+            "w",
+            &[outcome(&delivery, OutcomeKind::Completed(b"result".to_vec()))],
+        )
         .await
         .unwrap();
     let info = backend.info("k").await.unwrap().expect("kept for the ttl");
@@ -327,16 +336,19 @@ async fn a_zero_ttl_removes_finished_records_at_once_but_live_waiters_get_the_ou
     let claimed = claim_all(&backend, "w").await;
     assert_eq!(claimed.len(), 2);
     backend
-        .complete(&[
-            outcome(&claimed[0], OutcomeKind::Completed(b"42".to_vec())),
-            outcome(
-                &claimed[1],
-                OutcomeKind::Failed {
-                    message: "boom".into(),
-                    type_name: "E".into(),
-                },
-            ),
-        ])
+        .complete(
+            "w",
+            &[
+                outcome(&claimed[0], OutcomeKind::Completed(b"42".to_vec())),
+                outcome(
+                    &claimed[1],
+                    OutcomeKind::Failed {
+                        message: "boom".into(),
+                        type_name: "E".into(),
+                    },
+                ),
+            ],
+        )
         .await
         .unwrap();
     assert!(backend.info("ok").await.unwrap().is_none());
@@ -369,7 +381,7 @@ async fn transitions_are_published_in_order() {
     }
     let delivery = claim_one(&backend, "w").await;
     backend
-        .complete(&[outcome(&delivery, OutcomeKind::Completed(vec![1]))])
+        .complete("w", &[outcome(&delivery, OutcomeKind::Completed(vec![1]))])
         .await
         .unwrap();
     let mut states = Vec::new();
@@ -429,14 +441,18 @@ async fn cancel_of_a_running_task_sends_its_key_to_workers() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(key, "k");
+    assert_eq!(key.key, "k");
+    assert_eq!(key.delivery_id, delivery.id, "the running delivery is named");
     assert_eq!(state(&backend, "k").await, Some(State::Cancelled));
     // The interrupted run reports; its outcome is stale and must not overwrite CANCELLED.
     let failed = OutcomeKind::Failed {
         message: "cancelled".into(),
         type_name: "docket::Cancelled".into(),
     };
-    backend.complete(&[outcome(&delivery, failed)]).await.unwrap();
+    backend
+        .complete("w", &[outcome(&delivery, failed)])
+        .await
+        .unwrap();
     assert_eq!(state(&backend, "k").await, Some(State::Cancelled));
     assert_eq!(backend.sizes().in_flight, 0);
 }
@@ -455,7 +471,7 @@ async fn a_cancelled_run_never_completes_its_successor_even_with_a_zero_ttl() {
     let new = claim_one(&backend, "b").await;
     assert_ne!(old.generation, new.generation, "generations are never reused");
     backend
-        .complete(&[outcome(&old, OutcomeKind::Completed(b"late".to_vec()))])
+        .complete("a", &[outcome(&old, OutcomeKind::Completed(b"late".to_vec()))])
         .await
         .unwrap();
     assert_eq!(
@@ -491,7 +507,7 @@ async fn reclaim_takes_over_deliveries_idle_for_min_idle() {
         (State::Running, Some("rescuer"))
     );
     backend
-        .complete(&[outcome(second, OutcomeKind::Completed(vec![]))])
+        .complete("rescuer", &[outcome(second, OutcomeKind::Completed(vec![]))])
         .await
         .unwrap();
     assert_eq!(state(&backend, "k").await, Some(State::Completed));
@@ -508,7 +524,7 @@ async fn requeue_runs_again_now_or_later() {
         at_ms: now_ms(),
         attempt: 2,
     };
-    backend.complete(&[outcome(&first, again)]).await.unwrap();
+    backend.complete("w", &[outcome(&first, again)]).await.unwrap();
     assert_eq!(state(&backend, "k").await, Some(State::Queued));
     let second = claim_one(&backend, "w").await;
     assert_eq!(second.attempt, 2);
@@ -516,7 +532,7 @@ async fn requeue_runs_again_now_or_later() {
 
     let at_ms = now_ms() + 3_600_000;
     let later = OutcomeKind::Requeue { at_ms, attempt: 3 };
-    backend.complete(&[outcome(&second, later)]).await.unwrap();
+    backend.complete("w", &[outcome(&second, later)]).await.unwrap();
     let info = backend.info("k").await.unwrap().unwrap();
     assert_eq!((info.state, info.attempt), (State::Scheduled, 3));
     assert_eq!(
@@ -529,7 +545,7 @@ async fn requeue_runs_again_now_or_later() {
     assert_eq!(backend.move_due(10).await.unwrap(), Some(at_ms));
     // The first delivery was already ended: its outcome is stale.
     backend
-        .complete(&[outcome(&first, OutcomeKind::Completed(vec![]))])
+        .complete("w", &[outcome(&first, OutcomeKind::Completed(vec![]))])
         .await
         .unwrap();
     assert_eq!(state(&backend, "k").await, Some(State::Scheduled));
@@ -544,7 +560,7 @@ async fn dead_letters_are_failed_and_kept() {
         message: "cannot decode".into(),
         type_name: "docket::Decode".into(),
     };
-    backend.complete(&[outcome(&delivery, dead)]).await.unwrap();
+    backend.complete("w", &[outcome(&delivery, dead)]).await.unwrap();
     let info = backend.info("k").await.unwrap().unwrap();
     assert_eq!(info.state, State::Failed);
     let error = StoredError {
@@ -710,7 +726,7 @@ async fn memory_stays_bounded_over_many_tasks() {
             .iter()
             .map(|d| outcome(d, OutcomeKind::Completed(vec![0])))
             .collect();
-        backend.complete(&outcomes).await.unwrap();
+        backend.complete("w", &outcomes).await.unwrap();
         done += claimed.len();
     }
     assert_eq!(done, TASKS);
@@ -756,6 +772,7 @@ fn renewed_leases_are_not_reclaimed_and_oldest_go_first() {
     let b = store.claim("w", 1, at(base, 10), &mut fx).remove(0);
     let c = store.claim("w", 1, at(base, 20), &mut fx).remove(0);
     store.renew(
+        "w",
         &[Lease {
             id: b.id.clone(),
             key: b.key.clone(),
@@ -836,7 +853,13 @@ fn dead_letters_are_capped() {
             message: "bad".into(),
             type_name: "T".into(),
         };
-        store.complete(&[outcome(&delivery, dead)], Duration::ZERO, at(base, 0), &mut fx);
+        store.complete(
+            "w",
+            &[outcome(&delivery, dead)],
+            Duration::ZERO,
+            at(base, 0),
+            &mut fx,
+        );
         fx = Effects::default();
     }
     let letters = store.dead_letters();

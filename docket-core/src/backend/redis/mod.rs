@@ -29,7 +29,8 @@ use tokio::sync::{broadcast, OnceCell};
 use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
-    now_ms, Backend, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, WorkerInfo,
+    now_ms, Backend, Backlog, Cancellation, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
+    WorkerInfo,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -41,6 +42,16 @@ const DEAD_LETTER_CAP: u64 = 10_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one command may wait (queued through a reconnection included) before it fails.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a connection may leave a command unanswered before it is considered dead.
+const UNRESPONSIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many pub/sub messages may wait for the dispatcher before some are lost.
+const PUBSUB_BUFFER: usize = 65_536;
+/// How often the subscriber connection is pinged, so a silently dropped one is noticed.
+const SUBSCRIBER_PING: Duration = Duration::from_secs(5);
+/// Consumers idle this long without pending deliveries are deleted from the group.
+const CONSUMER_RETENTION_MS: i64 = 60 * 60 * 1000;
+/// How often starting claimed deliveries is tried before they are left for redelivery.
+const START_ATTEMPTS: u32 = 3;
 /// How long a worker entry without a heartbeat is kept in the registry.
 const WORKER_RETENTION_MS: i64 = 10 * 60 * 1000;
 
@@ -49,13 +60,15 @@ pub struct RedisBackend {
     client: Client,
     builder: Builder,
     blocking: OnceCell<Client>,
-    _subscriber: SubscriberClient,
+    subscriber: SubscriberClient,
+    /// The dispatcher, resubscription and ping tasks, stopped when the backend is dropped.
+    background: Vec<tokio::task::JoinHandle<()>>,
     keys: Keys,
     slot: u16,
     ttl_ms: i64,
     scripts: Scripts,
     events: broadcast::Sender<Event>,
-    cancellations: broadcast::Sender<String>,
+    cancellations: broadcast::Sender<Cancellation>,
     group_ready: AtomicBool,
     sweep_cursor: Mutex<String>,
 }
@@ -72,29 +85,35 @@ impl RedisBackend {
             .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
             .with_connection_config(|connection| {
                 connection.connection_timeout = CONNECT_TIMEOUT;
-                connection.max_command_attempts = 10;
+                // A command in flight when the connection drops fails instead of being sent
+                // again: replaying a script could apply it twice. Callers retry.
+                connection.max_command_attempts = 1;
+                connection.unresponsive.max_timeout = Some(UNRESPONSIVE_TIMEOUT);
             })
             .with_performance_config(|performance| {
                 performance.default_command_timeout = COMMAND_TIMEOUT;
+                performance.broadcast_channel_capacity = PUBSUB_BUFFER;
             });
         let client = builder.build()?;
         connect_client(&client, url).await?;
         let subscriber = builder.build_subscriber_client()?;
         connect_client(&subscriber, url).await?;
         let keys = Keys::new(name);
-        let (events, _) = broadcast::channel(4096);
-        let (cancellations, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(16_384);
+        let (cancellations, _) = broadcast::channel(4096);
+        let dispatcher = spawn_dispatcher(&subscriber, &keys, events.clone(), cancellations.clone());
         subscriber
             .subscribe(vec![keys.events(), keys.cancellations()])
             .await?;
-        let _resubscribe = subscriber.manage_subscriptions();
-        spawn_dispatcher(&subscriber, &keys, events.clone(), cancellations.clone());
+        let resubscribe = subscriber.manage_subscriptions();
+        let ping = spawn_pinger(subscriber.clone());
         Ok(Self {
             slot: fred::util::redis_keyslot(keys.tag().as_bytes()),
             client,
             builder,
             blocking: OnceCell::new(),
-            _subscriber: subscriber,
+            subscriber,
+            background: vec![dispatcher, resubscribe, ping],
             keys,
             ttl_ms: i64::try_from(execution_ttl.as_millis()).unwrap_or(i64::MAX),
             scripts: Scripts::new(),
@@ -167,7 +186,25 @@ impl RedisBackend {
             args.push(Value::from(entry.id.as_str()));
             args.push(Value::from(entry.key.as_str()));
         }
-        let results: Vec<Value> = self.scripts.start.run(&self.client, keys, args).await?;
+        // The entries are already delivered to this worker: if starting them fails (a blip),
+        // try again before leaving them to the redelivery sweep.
+        let mut attempt = 1;
+        let results: Vec<Value> = loop {
+            match self
+                .scripts
+                .start
+                .run(&self.client, keys.clone(), args.clone())
+                .await
+            {
+                Ok(results) => break results,
+                Err(error) if attempt < START_ATTEMPTS => {
+                    tracing::warn!(%error, attempt, "starting claimed deliveries failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        };
         Ok(entries
             .into_iter()
             .zip(results)
@@ -225,12 +262,49 @@ async fn connect_client<C: ClientLike + EventInterface>(client: &C, what: &str) 
     }
 }
 
+impl Drop for RedisBackend {
+    fn drop(&mut self) {
+        for task in &self.background {
+            task.abort();
+        }
+        // Close the connections (fred keeps them until QUIT).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let client = self.client.clone();
+            let subscriber = self.subscriber.clone();
+            let blocking = self.blocking.get().cloned();
+            runtime.spawn(async move {
+                for client in [Some(client), Some(subscriber.to_client()), blocking]
+                    .into_iter()
+                    .flatten()
+                {
+                    if client.is_connected() {
+                        let _ = client.quit().await;
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Pings the subscriber connection now and then: it sends nothing otherwise, so a silently
+/// dropped connection would go unnoticed (and events and cancellations with it).
+fn spawn_pinger(subscriber: SubscriberClient) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(SUBSCRIBER_PING).await;
+            if let Err(error) = subscriber.ping::<Value>(None).await {
+                tracing::debug!(%error, "subscriber ping failed");
+            }
+        }
+    })
+}
+
 fn spawn_dispatcher(
     subscriber: &SubscriberClient,
     keys: &Keys,
     events: broadcast::Sender<Event>,
-    cancellations: broadcast::Sender<String>,
-) {
+    cancellations: broadcast::Sender<Cancellation>,
+) -> tokio::task::JoinHandle<()> {
     let mut messages = subscriber.message_rx();
     let events_channel = keys.events();
     tokio::spawn(async move {
@@ -244,17 +318,25 @@ fn spawn_dispatcher(
                             }
                             Err(error) => tracing::warn!(%error, "ignoring a malformed event"),
                         }
-                    } else if let Some(key) = message.value.as_string() {
-                        let _ = cancellations.send(key);
+                    } else if let Some(cancellation) = message.value.as_string().and_then(|text| {
+                        let (id, key) = text.split_once(' ')?;
+                        Some(Cancellation {
+                            key: key.to_string(),
+                            delivery_id: id.to_string(),
+                        })
+                    }) {
+                        let _ = cancellations.send(cancellation);
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "event dispatcher lagged behind");
+                    // Waiters re-read records on a timer and workers learn of lost leases when
+                    // renewing, so nothing hangs; it only takes longer.
+                    tracing::warn!(missed, "pub/sub messages were lost: the dispatcher lagged behind");
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             }
         }
-    });
+    })
 }
 
 #[async_trait]
@@ -331,7 +413,7 @@ impl Backend for RedisBackend {
         self.start(worker, entries, false).await
     }
 
-    async fn complete(&self, outcomes: &[Outcome]) -> Result<()> {
+    async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()> {
         if outcomes.is_empty() {
             return Ok(());
         }
@@ -340,11 +422,12 @@ impl Backend for RedisBackend {
         keys.push(self.keys.schedule());
         keys.push(self.keys.dead());
         keys.push(self.keys.events());
-        let mut args = Vec::with_capacity(outcomes.len() * 5 + 4);
+        let mut args = Vec::with_capacity(outcomes.len() * 5 + 5);
         args.push(Value::from(GROUP));
         args.push(Value::from(now_ms()));
         args.push(Value::from(self.ttl_ms));
         args.push(Value::from(DEAD_LETTER_CAP as i64));
+        args.push(Value::from(worker));
         for outcome in outcomes {
             keys.push(self.keys.record(&outcome.key));
             args.push(Value::from(outcome.id.as_str()));
@@ -364,6 +447,7 @@ impl Backend for RedisBackend {
                 OutcomeKind::Requeue { at_ms, attempt } => {
                     ("r", Value::from(*at_ms), Value::from(*attempt as i64))
                 }
+                OutcomeKind::Interrupted => ("x", Value::from(""), Value::from("")),
             };
             args.push(Value::from(kind));
             args.push(a);
@@ -384,19 +468,21 @@ impl Backend for RedisBackend {
         Ok(result.get(1).and_then(parse::integer))
     }
 
-    async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<()> {
+    async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<Vec<String>> {
         if leases.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let mut args = Vec::with_capacity(leases.len() + 5);
-        args.push(Value::from(self.keys.stream()));
+        let mut keys = Vec::with_capacity(leases.len() + 1);
+        keys.push(self.keys.stream());
+        let mut args = Vec::with_capacity(leases.len() + 2);
         args.push(Value::from(GROUP));
         args.push(Value::from(worker));
-        args.push(Value::from(0));
-        args.extend(leases.iter().map(|lease| Value::from(lease.id.as_str())));
-        args.push(Value::from("JUSTID"));
-        let _: Value = self.client.custom(self.command("XCLAIM", false), args).await?;
-        Ok(())
+        for lease in leases {
+            keys.push(self.keys.record(&lease.key));
+            args.push(Value::from(lease.id.as_str()));
+        }
+        let lost: Vec<String> = self.scripts.renew.run(&self.client, keys, args).await?;
+        Ok(lost)
     }
 
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
@@ -420,11 +506,23 @@ impl Backend for RedisBackend {
             .custom(self.command("XAUTOCLAIM", false), args)
             .await?;
         let (next, entries) = parse::autoclaim(claimed)?;
+        if next == "0-0" {
+            // A full pass over the pending list: also drop consumers dead workers left.
+            let _: i64 = self
+                .scripts
+                .prune_consumers
+                .run(
+                    &self.client,
+                    vec![self.keys.stream()],
+                    vec![Value::from(GROUP), Value::from(CONSUMER_RETENTION_MS)],
+                )
+                .await?;
+        }
         *self.sweep_cursor.lock().unwrap_or_else(|e| e.into_inner()) = next;
         self.start(worker, entries, true).await
     }
 
-    async fn cancellations(&self) -> Result<broadcast::Receiver<String>> {
+    async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {
         Ok(self.cancellations.subscribe())
     }
 
@@ -447,7 +545,9 @@ impl Backend for RedisBackend {
     }
 
     async fn leave(&self, worker: &str) -> Result<()> {
-        let _: Value = self.client.zrem(self.keys.workers(), worker).await?;
+        let keys = vec![self.keys.workers(), self.keys.stream()];
+        let args = vec![Value::from(worker), Value::from(GROUP)];
+        let _: i64 = self.scripts.leave.run(&self.client, keys, args).await?;
         Ok(())
     }
 

@@ -54,6 +54,12 @@ pub struct Scripts {
     pub watch: LuaScript,
     /// Deletes scheduled and queued executions.
     pub clear: LuaScript,
+    /// Renews held leases and reports lost ones.
+    pub renew: LuaScript,
+    /// Removes a worker from the registry and its consumer from the group.
+    pub leave: LuaScript,
+    /// Deletes idle consumers without pending deliveries.
+    pub prune_consumers: LuaScript,
 }
 
 impl Scripts {
@@ -67,6 +73,9 @@ impl Scripts {
             move_due: LuaScript::new("move_due", include_str!("scripts/move_due.lua")),
             watch: LuaScript::new("watch", include_str!("scripts/watch.lua")),
             clear: LuaScript::new("clear", include_str!("scripts/clear.lua")),
+            renew: LuaScript::new("renew", include_str!("scripts/renew.lua")),
+            leave: LuaScript::new("leave", include_str!("scripts/leave.lua")),
+            prune_consumers: LuaScript::new("prune_consumers", include_str!("scripts/prune_consumers.lua")),
         }
     }
 }

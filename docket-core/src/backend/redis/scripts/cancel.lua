@@ -3,8 +3,9 @@
 -- channel.
 -- KEYS[1] schedule, KEYS[2] events channel, KEYS[3] cancellation channel, KEYS[4] record.
 -- ARGV[1] key, ARGV[2] now (ms), ARGV[3] execution ttl (ms).
+-- Publishes `<entry id> <key>` on the cancellation channel for a running execution.
 -- Returns the state the execution was in, or 0 when it was not live.
-local current = redis.call('HMGET', KEYS[4], 's', 'g', 'x')
+local current = redis.call('HMGET', KEYS[4], 's', 'g', 'x', 'i')
 local state = tonumber(current[1])
 if not state or state > 3 then
   return 0
@@ -14,7 +15,7 @@ if state == 1 then
 end
 redis.call('HSET', KEYS[4], 's', 6, 'g', tonumber(current[2]) + 1, 't1', ARGV[2])
 if state == 3 then
-  redis.call('PUBLISH', KEYS[3], ARGV[1])
+  redis.call('PUBLISH', KEYS[3], current[4] .. ' ' .. ARGV[1])
 end
 if current[3] then
   redis.call('PUBLISH', KEYS[2], cmsgpack.pack({ARGV[1], 6}))

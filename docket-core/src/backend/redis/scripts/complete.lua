@@ -1,12 +1,15 @@
--- Records a batch of outcomes: state, result or error, successor, event; then acknowledges
--- and deletes every delivery of the batch. Outcomes of stale deliveries are only acknowledged.
+-- Records a batch of one worker's outcomes: state, result or error, successor, event; then
+-- acknowledges and deletes the deliveries that no live run owns any more.
 -- KEYS[1] ready stream, KEYS[2] schedule, KEYS[3] dead letters, KEYS[4] events channel,
 -- KEYS[5..] one execution record per outcome.
--- ARGV[1] consumer group, ARGV[2] now (ms), ARGV[3] execution ttl (ms), ARGV[4] dead-letter cap;
--- then 5 per outcome: entry id, key, kind, a, b. Only the delivery the record points at may
--- write its outcome. Kinds:
+-- ARGV[1] consumer group, ARGV[2] now (ms), ARGV[3] execution ttl (ms), ARGV[4] dead-letter cap,
+-- ARGV[5] worker; then 5 per outcome: entry id, key, kind, a, b. Kinds:
 -- 'c' completed (a = result), 'f' failed (a = message, b = type), 'd' dead letter (same),
--- 'r' requeue (a = due ms, b = attempt).
+-- 'r' requeue (a = due ms, b = attempt), 'x' interrupted (nothing written).
+-- A delivery is the live run of its record while the record is RUNNING and points at it.
+-- Its outcome is written only by the worker that holds it; an outcome of a delivery another
+-- worker took over is ignored entirely (that worker will finish it), and an interrupted live
+-- run is left pending so it is redelivered after its lease.
 local now = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local ids = {}
@@ -19,11 +22,14 @@ local function finish(record)
 end
 for i = 1, #KEYS - 4 do
   local record = KEYS[i + 4]
-  local b = 4 + (i - 1) * 5
+  local b = 5 + (i - 1) * 5
   local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  ids[#ids + 1] = id
-  local current = redis.call('HMGET', record, 's', 'i', 'x', 'f', 'a', 'g')
-  if current[1] == '3' and current[2] == id then
+  local current = redis.call('HMGET', record, 's', 'i', 'x', 'f', 'a', 'g', 'k')
+  local live = current[1] == '3' and current[2] == id
+  if not live then
+    ids[#ids + 1] = id
+  elseif current[7] == ARGV[5] and kind ~= 'x' then
+    ids[#ids + 1] = id
     local watched = current[3]
     if kind == 'c' then
       redis.call('HSET', record, 's', 4, 'r', a, 't1', now)
@@ -51,8 +57,10 @@ for i = 1, #KEYS - 4 do
     end
   end
 end
-if #ids > 0 then
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-  redis.call('XDEL', KEYS[1], unpack(ids))
+-- Acknowledge in bounded chunks (unpack has a stack limit).
+for first = 1, #ids, 500 do
+  local chunk = {unpack(ids, first, math.min(first + 499, #ids))}
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
+  redis.call('XDEL', KEYS[1], unpack(chunk))
 end
 return #ids

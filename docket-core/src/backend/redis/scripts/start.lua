@@ -25,8 +25,9 @@ for i = 1, #KEYS - 2 do
     stale[#stale + 1] = id
   end
 end
-if #stale > 0 then
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(stale))
-  redis.call('XDEL', KEYS[1], unpack(stale))
+for first = 1, #stale, 500 do
+  local chunk = {unpack(stale, first, math.min(first + 499, #stale))}
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
+  redis.call('XDEL', KEYS[1], unpack(chunk))
 end
 return out
