@@ -408,6 +408,27 @@ impl Backend for RedisBackend {
 
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
         self.ensure_group().await?;
+        // Under load, one round trip reads and starts a batch.
+        let keys = vec![self.keys.stream(), self.keys.events()];
+        let args = vec![
+            Value::from(GROUP),
+            Value::from(worker),
+            Value::from(now_ms()),
+            Value::from(max as i64),
+            Value::from(self.keys.record_prefix()),
+        ];
+        let rows: std::result::Result<Vec<Value>, Error> =
+            self.scripts.claim.run(&self.client, keys, args).await;
+        match rows {
+            Ok(rows) if !rows.is_empty() => return Ok(rows.into_iter().filter_map(parse::claimed).collect()),
+            Ok(_) => {}
+            Err(error) if error.to_string().contains("NOGROUP") => {
+                self.group_ready.store(false, Ordering::Release);
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        }
+        // Nothing ready: wait for work on the blocking connection.
         let read = self.read_group(worker, max, wait).await?;
         let entries = parse::read_entries(read)?;
         self.start(worker, entries, false).await

@@ -132,6 +132,18 @@ pub fn started(entry: Entry, reply: Value, redelivered: bool) -> Option<Delivery
     })
 }
 
+/// A delivery from one row of the claim script's reply:
+/// `[id, key, task, args, attempt, due, generation]`.
+pub fn claimed(row: Value) -> Option<Delivery> {
+    let Value::Array(fields) = row else {
+        return None;
+    };
+    let mut fields = fields.into_iter();
+    let id = text(&fields.next()?)?;
+    let key = text(&fields.next()?)?;
+    started(Entry { id, key }, Value::Array(fields.collect()), false)
+}
+
 /// An execution record from an `HGETALL`-style flat field list (empty: no record).
 pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
     let pairs: Vec<(Value, Value)> = match reply {
