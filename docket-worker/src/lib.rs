@@ -44,6 +44,11 @@ pub use crate::cli::{main, main_with_args};
 pub use crate::duration::parse_duration;
 pub use crate::worker::{Worker, WorkerBuilder};
 
+/// The README's Rust examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Errors of the worker runtime.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
