@@ -339,3 +339,32 @@ mod snapshots_and_test_helpers {
         }
     }
 }
+
+mod poison {
+    use super::*;
+    use docket::backend::{MAX_DELIVERIES, TOO_MANY_DELIVERIES};
+
+    behaviour_tests! {
+        async fn a_task_that_keeps_killing_its_workers_is_failed_not_redelivered_forever(env: Env) {
+            let docket = env.docket().await;
+            let backend = docket.backend();
+            let execution = add::schedule(&docket, 1, 1).key("killer").await.unwrap();
+            // Every worker that takes it "dies": nobody completes it, another takes it over.
+            let first = backend.claim("w0", 1, Duration::from_secs(1)).await.unwrap();
+            assert_eq!(first.len(), 1);
+            for i in 1..MAX_DELIVERIES {
+                let taken = backend.reclaim(&format!("w{i}"), Duration::ZERO, 10).await.unwrap();
+                assert_eq!(taken.len(), 1, "delivery {} happens", i + 1);
+                assert!(taken[0].redelivered);
+            }
+            let taken = backend.reclaim("last", Duration::ZERO, 10).await.unwrap();
+            assert!(taken.is_empty(), "no delivery beyond the maximum: {taken:?}");
+            let info = execution.info().await.unwrap().expect("a record");
+            assert_eq!(info.state, State::Failed);
+            let error = info.error.unwrap();
+            assert_eq!(error.type_name, TOO_MANY_DELIVERIES);
+            assert!(error.message.contains(&format!("delivered {MAX_DELIVERIES} times")), "{}", error.message);
+            assert_eq!(docket.backend().backlog().await.unwrap().ready, 0, "the delivery is gone");
+        }
+    }
+}

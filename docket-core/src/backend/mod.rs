@@ -16,6 +16,14 @@ use tokio::sync::broadcast;
 use crate::error::Result;
 use crate::execution::{Event, ExecutionInfo};
 
+/// How many times one execution is delivered without finishing before it is failed and
+/// dead-lettered: a task that kills its worker (an abort, the OOM killer) must not crash-loop
+/// every worker. Retries and releases at shutdown start the count again.
+pub const MAX_DELIVERIES: u32 = 5;
+
+/// The error type recorded for an execution failed by [`MAX_DELIVERIES`].
+pub const TOO_MANY_DELIVERIES: &str = "docket::TooManyDeliveries";
+
 /// One task to schedule.
 #[derive(Debug, Clone)]
 pub struct NewTask {

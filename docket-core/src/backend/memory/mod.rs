@@ -208,7 +208,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
-        Ok(self.with_store(|store, now, fx| store.reclaim(worker, min_idle, max, now, fx)))
+        Ok(self.with_store(|store, now, fx| store.reclaim(worker, min_idle, max, self.ttl, now, fx)))
     }
 
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::backend::{
     from_ms, Backlog, Cancellation, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, WorkerInfo,
+    MAX_DELIVERIES, TOO_MANY_DELIVERIES,
 };
 use crate::execution::{Event, ExecutionInfo, State, StoredError};
 
@@ -94,6 +95,8 @@ struct Record {
     completed_ms: Option<i64>,
     result: Option<Vec<u8>>,
     error: Option<StoredError>,
+    /// Deliveries of the current run that did not finish (see [`MAX_DELIVERIES`]).
+    deliveries: u32,
 }
 
 /// An entry of the ready FIFO: a delivery waiting for a worker.
@@ -236,6 +239,7 @@ impl Store {
                 completed_ms: None,
                 result: None,
                 error: None,
+                deliveries: 0,
             },
         );
         if state == State::Queued {
@@ -292,6 +296,7 @@ impl Store {
             record.state = State::Running;
             record.worker = Some(worker.to_string());
             record.started_ms = Some(now.ms);
+            record.deliveries += 1;
             self.queued = self.queued.saturating_sub(1);
             fx.state(&entry.key, State::Running);
             claimed.push(Delivery {
@@ -380,16 +385,14 @@ impl Store {
                 record.error = Some(error.clone());
                 record.completed_ms = Some(now.ms);
                 if matches!(outcome.kind, OutcomeKind::DeadLetter { .. }) {
-                    if self.dead_letters.len() >= DEAD_LETTER_CAP {
-                        self.dead_letters.pop_front();
-                    }
-                    self.dead_letters.push_back(DeadLetter {
+                    let letter = DeadLetter {
                         key: outcome.key.clone(),
                         task: record.task.clone(),
                         args: record.args.clone(),
                         error: error.clone(),
                         at_ms: now.ms,
-                    });
+                    };
+                    self.dead_letter(letter);
                 }
                 fx.events.push(Event {
                     key: outcome.key.clone(),
@@ -412,6 +415,7 @@ impl Store {
                 record.attempt = *attempt;
                 record.when_ms = *at_ms;
                 record.state = state;
+                record.deliveries = 0;
                 if state == State::Queued {
                     self.enqueue(&outcome.key, generation, fx);
                 } else {
@@ -487,6 +491,14 @@ impl Store {
         scheduled.chain(ready).filter_map(|key| self.info(key)).collect()
     }
 
+    /// Keeps a dead letter, dropping the oldest beyond the cap.
+    fn dead_letter(&mut self, letter: DeadLetter) {
+        if self.dead_letters.len() >= DEAD_LETTER_CAP {
+            self.dead_letters.pop_front();
+        }
+        self.dead_letters.push_back(letter);
+    }
+
     /// Whether in-flight delivery `id` is still the live run of its record.
     fn owns(&self, id: u64) -> bool {
         self.in_flight.get(&id).is_some_and(|delivery| {
@@ -522,6 +534,7 @@ impl Store {
         worker: &str,
         min_idle: Duration,
         max: usize,
+        ttl: Duration,
         now: Now,
         fx: &mut Effects,
     ) -> Vec<Delivery> {
@@ -548,6 +561,39 @@ impl Store {
                 self.in_flight.remove(&id);
                 continue;
             };
+            record.deliveries += 1;
+            if record.deliveries > MAX_DELIVERIES {
+                // It keeps stopping its workers: fail it instead of crash-looping them all.
+                let error = StoredError {
+                    message: format!(
+                        "delivered {} times without finishing: the task keeps stopping its workers",
+                        record.deliveries - 1
+                    ),
+                    type_name: TOO_MANY_DELIVERIES.to_string(),
+                };
+                record.state = State::Failed;
+                record.error = Some(error.clone());
+                record.completed_ms = Some(now.ms);
+                let generation = record.generation;
+                let letter = DeadLetter {
+                    key: delivery.key.clone(),
+                    task: record.task.clone(),
+                    args: record.args.clone(),
+                    error: error.clone(),
+                    at_ms: now.ms,
+                };
+                let key = delivery.key.clone();
+                self.in_flight.remove(&id);
+                self.dead_letter(letter);
+                fx.events.push(Event {
+                    key: key.clone(),
+                    state: State::Failed,
+                    result: None,
+                    error: Some(error),
+                });
+                self.finish(&key, generation, ttl, now);
+                continue;
+            }
             delivery.worker = worker.to_string();
             delivery.last_renewed = now.instant;
             record.worker = Some(worker.to_string());

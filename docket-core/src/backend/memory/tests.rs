@@ -780,16 +780,18 @@ fn renewed_leases_are_not_reclaimed_and_oldest_go_first() {
         at(base, 150),
     );
     let min_idle = Duration::from_millis(100);
-    assert!(store.reclaim("r", min_idle, 10, at(base, 90), &mut fx).is_empty());
-    let taken = store.reclaim("r", min_idle, 1, at(base, 200), &mut fx);
+    assert!(store
+        .reclaim("r", min_idle, 10, TTL, at(base, 90), &mut fx)
+        .is_empty());
+    let taken = store.reclaim("r", min_idle, 1, TTL, at(base, 200), &mut fx);
     assert_eq!(
         taken.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
         vec![a.id.clone()]
     );
-    let taken = store.reclaim("r", min_idle, 10, at(base, 200), &mut fx);
+    let taken = store.reclaim("r", min_idle, 10, TTL, at(base, 200), &mut fx);
     assert_eq!(taken.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), vec![c.id]);
     assert!(taken[0].redelivered);
-    let taken = store.reclaim("r", min_idle, 10, at(base, 260), &mut fx);
+    let taken = store.reclaim("r", min_idle, 10, TTL, at(base, 260), &mut fx);
     assert_eq!(taken.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), vec![b.id]);
 }
 
@@ -802,7 +804,7 @@ fn stale_in_flight_deliveries_are_dropped_by_reclaim() {
     store.claim("w", 1, at(base, 0), &mut fx);
     assert!(store.cancel("k", TTL, at(base, 1), &mut fx));
     assert!(store
-        .reclaim("r", Duration::ZERO, 10, at(base, 2), &mut fx)
+        .reclaim("r", Duration::ZERO, 10, TTL, at(base, 2), &mut fx)
         .is_empty());
     assert_eq!(store.sizes().in_flight, 0);
 }

@@ -30,7 +30,7 @@ use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
     now_ms, Backend, Backlog, Cancellation, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
-    WorkerInfo,
+    WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -164,40 +164,45 @@ impl RedisBackend {
             .await
     }
 
-    /// Marks raw stream entries RUNNING for `worker` and turns the live ones into deliveries.
+    /// Starts deliveries for `worker`: the `entries` given or, with `read` > 0, up to that many
+    /// new ones read in the same script. Returns the live ones, marked RUNNING.
     async fn start(
         &self,
         worker: &str,
-        entries: Vec<parse::Entry>,
+        read: usize,
+        entries: &[parse::Entry],
         redelivered: bool,
     ) -> Result<Vec<Delivery>> {
-        if entries.is_empty() {
+        if read == 0 && entries.is_empty() {
             return Ok(Vec::new());
         }
-        let mut keys = Vec::with_capacity(entries.len() + 2);
-        keys.push(self.keys.stream());
-        keys.push(self.keys.events());
-        let mut args = Vec::with_capacity(entries.len() * 2 + 3);
+        let keys = vec![self.keys.stream(), self.keys.events(), self.keys.dead()];
+        let mut args = Vec::with_capacity(entries.len() * 2 + 8);
         args.push(Value::from(GROUP));
         args.push(Value::from(worker));
         args.push(Value::from(now_ms()));
-        for entry in &entries {
-            keys.push(self.keys.record(&entry.key));
+        args.push(Value::from(self.keys.record_prefix()));
+        args.push(Value::from(self.ttl_ms));
+        args.push(Value::from(i64::from(MAX_DELIVERIES)));
+        args.push(Value::from(DEAD_LETTER_CAP as i64));
+        args.push(Value::from(read as i64));
+        for entry in entries {
             args.push(Value::from(entry.id.as_str()));
             args.push(Value::from(entry.key.as_str()));
         }
-        // The entries are already delivered to this worker: if starting them fails (a blip),
-        // try again before leaving them to the redelivery sweep.
+        // Entries given are already delivered to this worker: if starting them fails (a
+        // blip), try again before leaving them to the redelivery sweep.
+        let attempts = if entries.is_empty() { 1 } else { START_ATTEMPTS };
         let mut attempt = 1;
-        let results: Vec<Value> = loop {
+        let rows: Vec<Value> = loop {
             match self
                 .scripts
                 .start
                 .run(&self.client, keys.clone(), args.clone())
                 .await
             {
-                Ok(results) => break results,
-                Err(error) if attempt < START_ATTEMPTS => {
+                Ok(rows) => break rows,
+                Err(error) if attempt < attempts => {
                     tracing::warn!(%error, attempt, "starting claimed deliveries failed; retrying");
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
                     attempt += 1;
@@ -205,10 +210,9 @@ impl RedisBackend {
                 Err(error) => return Err(error),
             }
         };
-        Ok(entries
+        Ok(rows
             .into_iter()
-            .zip(results)
-            .filter_map(|(entry, result)| parse::started(entry, result, redelivered))
+            .filter_map(|row| parse::claimed(row, redelivered))
             .collect())
     }
 
@@ -409,29 +413,20 @@ impl Backend for RedisBackend {
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
         self.ensure_group().await?;
         // Under load, one round trip reads and starts a batch.
-        let keys = vec![self.keys.stream(), self.keys.events()];
-        let args = vec![
-            Value::from(GROUP),
-            Value::from(worker),
-            Value::from(now_ms()),
-            Value::from(max as i64),
-            Value::from(self.keys.record_prefix()),
-        ];
-        let rows: std::result::Result<Vec<Value>, Error> =
-            self.scripts.claim.run(&self.client, keys, args).await;
-        match rows {
-            Ok(rows) if !rows.is_empty() => return Ok(rows.into_iter().filter_map(parse::claimed).collect()),
+        match self.start(worker, max, &[], false).await {
+            Ok(started) if !started.is_empty() => return Ok(started),
             Ok(_) => {}
-            Err(error) if error.to_string().contains("NOGROUP") => {
-                self.group_ready.store(false, Ordering::Release);
+            Err(error) => {
+                if error.to_string().contains("NOGROUP") {
+                    self.group_ready.store(false, Ordering::Release);
+                }
                 return Err(error);
             }
-            Err(error) => return Err(error),
         }
         // Nothing ready: wait for work on the blocking connection.
         let read = self.read_group(worker, max, wait).await?;
         let entries = parse::read_entries(read)?;
-        self.start(worker, entries, false).await
+        self.start(worker, 0, &entries, false).await
     }
 
     async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()> {
@@ -540,7 +535,7 @@ impl Backend for RedisBackend {
                 .await?;
         }
         *self.sweep_cursor.lock().unwrap_or_else(|e| e.into_inner()) = next;
-        self.start(worker, entries, true).await
+        self.start(worker, 0, &entries, true).await
     }
 
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {

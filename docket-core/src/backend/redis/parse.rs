@@ -105,12 +105,15 @@ pub fn autoclaim(reply: Value) -> Result<(String, Vec<Entry>)> {
     Ok((cursor, entries))
 }
 
-/// A delivery from an entry and its reply from the start script (0 when stale).
-pub fn started(entry: Entry, reply: Value, redelivered: bool) -> Option<Delivery> {
-    let Value::Array(fields) = reply else {
+/// A delivery from one row of the start script's reply:
+/// `[id, key, task, args, attempt, due, generation]`.
+pub fn claimed(row: Value, redelivered: bool) -> Option<Delivery> {
+    let Value::Array(fields) = row else {
         return None;
     };
     let mut fields = fields.into_iter();
+    let id = text(&fields.next()?)?;
+    let key = text(&fields.next()?)?;
     let task = text(&fields.next()?)?;
     let args = bytes(fields.next()?)?;
     let attempt = integer(&fields.next()?)
@@ -121,8 +124,8 @@ pub fn started(entry: Entry, reply: Value, redelivered: bool) -> Option<Delivery
         .and_then(|g| u64::try_from(g).ok())
         .unwrap_or(0);
     Some(Delivery {
-        id: entry.id,
-        key: entry.key,
+        id,
+        key,
         generation,
         task,
         args,
@@ -130,18 +133,6 @@ pub fn started(entry: Entry, reply: Value, redelivered: bool) -> Option<Delivery
         when_ms,
         redelivered,
     })
-}
-
-/// A delivery from one row of the claim script's reply:
-/// `[id, key, task, args, attempt, due, generation]`.
-pub fn claimed(row: Value) -> Option<Delivery> {
-    let Value::Array(fields) = row else {
-        return None;
-    };
-    let mut fields = fields.into_iter();
-    let id = text(&fields.next()?)?;
-    let key = text(&fields.next()?)?;
-    started(Entry { id, key }, Value::Array(fields.collect()), false)
 }
 
 /// An execution record from an `HGETALL`-style flat field list (empty: no record).

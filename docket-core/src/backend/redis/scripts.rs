@@ -42,10 +42,8 @@ impl LuaScript {
 pub struct Scripts {
     /// Schedules a batch of executions.
     pub schedule: LuaScript,
-    /// Marks claimed deliveries RUNNING and drops stale ones.
+    /// Reads (optionally) and starts deliveries, dropping stale ones.
     pub start: LuaScript,
-    /// Reads new deliveries and starts them in one step.
-    pub claim: LuaScript,
     /// Records a batch of outcomes and acknowledges them.
     pub complete: LuaScript,
     /// Cancels one execution.
@@ -70,7 +68,6 @@ impl Scripts {
         Self {
             schedule: LuaScript::new("schedule", include_str!("scripts/schedule.lua")),
             start: LuaScript::new("start", include_str!("scripts/start.lua")),
-            claim: LuaScript::new("claim", include_str!("scripts/claim.lua")),
             complete: LuaScript::new("complete", include_str!("scripts/complete.lua")),
             cancel: LuaScript::new("cancel", include_str!("scripts/cancel.lua")),
             move_due: LuaScript::new("move_due", include_str!("scripts/move_due.lua")),

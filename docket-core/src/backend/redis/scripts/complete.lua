@@ -47,10 +47,10 @@ for i = 1, #KEYS - 4 do
       local next_generation = tonumber(current[6]) + 1
       if due <= now then
         local entry = redis.call('XADD', KEYS[1], '*', 'k', key)
-        redis.call('HSET', record, 's', 2, 'g', next_generation, 'i', entry, 'w', due, 'n', bb)
+        redis.call('HSET', record, 's', 2, 'g', next_generation, 'i', entry, 'w', due, 'n', bb, 'd', 0)
         if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 2})) end
       else
-        redis.call('HSET', record, 's', 1, 'g', next_generation, 'i', '', 'w', due, 'n', bb)
+        redis.call('HSET', record, 's', 1, 'g', next_generation, 'i', '', 'w', due, 'n', bb, 'd', 0)
         redis.call('ZADD', KEYS[2], due, key)
         if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 1})) end
       end

@@ -1,32 +1,72 @@
--- Marks claimed deliveries RUNNING; acknowledges and deletes stale ones (replaced, cancelled,
--- expired) so they never run.
--- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3..] one execution record per delivery.
--- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] now (ms); then 2 per delivery: entry id, key.
+-- Starts deliveries for a worker: marks the live ones RUNNING and returns them; acknowledges
+-- and deletes stale ones (replaced, cancelled, expired) so they never run; fails and
+-- dead-letters one delivered too many times without finishing (it keeps killing workers).
+-- With a read count it first reads that many new deliveries itself (one round trip under
+-- load); otherwise it starts the entries given (read by a blocking XREADGROUP, or taken over
+-- by the redelivery sweep).
+-- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters.
+-- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] now (ms), ARGV[4] record key prefix,
+-- ARGV[5] execution ttl (ms), ARGV[6] max deliveries, ARGV[7] dead-letter cap,
+-- ARGV[8] read count (0: use the entries given); then 2 per given entry: entry id, key.
 -- A delivery is live only if its entry is the one the record points at: stream entry ids are
--- never reused, so a replaced, cancelled or deleted-and-rescheduled execution is never run by
--- an old delivery.
--- Returns per delivery: 0 when stale, else {task name, argument map, attempt, due, generation}.
-local out = {}
-local stale = {}
-for i = 1, #KEYS - 2 do
-  local record = KEYS[i + 2]
-  local b = 3 + (i - 1) * 2
-  local id, key = ARGV[b + 1], ARGV[b + 2]
-  local current = redis.call('HMGET', record, 's', 'i', 'f', 'a', 'n', 'w', 'x', 'g')
-  local state = tonumber(current[1])
-  if state and (state == 2 or state == 3) and current[2] == id then
-    redis.call('HSET', record, 's', 3, 'k', ARGV[2], 't0', ARGV[3])
-    if current[7] then
-      redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, 3}))
+-- never reused, so an old delivery never runs a replaced or rescheduled execution.
+-- Returns {id, key, task name, argument map, attempt, due, generation} per live delivery.
+local now = tonumber(ARGV[3])
+local entries = {}
+if tonumber(ARGV[8]) > 0 then
+  local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[8], 'STREAMS', KEYS[1], '>')
+  if read then
+    for _, entry in ipairs(read[1][2]) do
+      local key = false
+      for j = 1, #entry[2], 2 do
+        if entry[2][j] == 'k' then key = entry[2][j + 1] end
+      end
+      entries[#entries + 1] = {entry[1], key}
     end
-    out[i] = {current[3], current[4], current[5], current[6], current[8]}
-  else
-    out[i] = 0
-    stale[#stale + 1] = id
+  end
+else
+  for b = 9, #ARGV, 2 do
+    entries[#entries + 1] = {ARGV[b], ARGV[b + 1]}
   end
 end
-for first = 1, #stale, 500 do
-  local chunk = {unpack(stale, first, math.min(first + 499, #stale))}
+local out = {}
+local done = {}
+for _, entry in ipairs(entries) do
+  local id, key = entry[1], entry[2]
+  local record = ARGV[4] .. (key or '')
+  local current = {}
+  if key then
+    current = redis.call('HMGET', record, 's', 'i', 'f', 'a', 'n', 'w', 'x', 'g', 'd')
+  end
+  local state = tonumber(current[1])
+  if state and (state == 2 or state == 3) and current[2] == id then
+    local deliveries = (tonumber(current[9]) or 0) + 1
+    if deliveries > tonumber(ARGV[6]) then
+      local message = 'delivered ' .. (deliveries - 1) .. ' times without finishing: the task keeps stopping its workers'
+      redis.call('HSET', record, 's', 5, 'e', message, 'et', 'docket::TooManyDeliveries', 't1', now)
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'k', key, 'f', current[3], 'a', current[4], 'e', message, 't', now)
+      if current[7] then
+        redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, 5, false, message, 'docket::TooManyDeliveries'}))
+      end
+      if tonumber(ARGV[5]) > 0 then
+        redis.call('PEXPIRE', record, ARGV[5])
+      else
+        redis.call('DEL', record)
+      end
+      done[#done + 1] = id
+    else
+      redis.call('HSET', record, 's', 3, 'k', ARGV[2], 't0', now, 'd', deliveries)
+      if current[7] then
+        redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, 3}))
+      end
+      out[#out + 1] = {id, key, current[3], current[4], current[5], current[6], current[8]}
+    end
+  else
+    done[#done + 1] = id
+  end
+end
+for first = 1, #done, 500 do
+  local chunk = {unpack(done, first, math.min(first + 499, #done))}
   redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
   redis.call('XDEL', KEYS[1], unpack(chunk))
 end
