@@ -1,5 +1,7 @@
-//! Behaviour that only exists with a server: processes that die, signals, and Redis itself
-//! going away. These run against real `redis-server` processes only.
+//! Behaviour outside the shared two-backend suite: processes that die, signals, the worker
+//! command line, connection lifecycles, and Redis itself going away. Where a server is needed
+//! these run against real `redis-server` processes only (a killed worker or a restarted server
+//! has no meaning for `memory://`).
 
 mod common;
 
@@ -306,4 +308,24 @@ async fn tasks_of_a_linked_library_crate_are_discovered_by_the_worker_binary() {
     signal(&worker, "TERM");
     wait_for_exit(&mut worker).await;
     assert_eq!(result.unwrap(), "HELLO");
+}
+
+#[test]
+fn the_worker_cli_reads_the_environment_and_logs_json() {
+    let output = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--until-finished"])
+        .env("DOCKET_URL", "memory://cli-env")
+        .env("DOCKET_LOG_FORMAT", "json")
+        .env("DOCKET_WORKER_NAME", "from-env")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let starting = stderr
+        .lines()
+        .find(|line| line.contains("worker starting"))
+        .unwrap_or_else(|| panic!("no start-up line in {stderr}"));
+    assert!(starting.starts_with('{') && starting.ends_with('}'), "{starting}");
+    assert!(starting.contains("\"worker\":\"from-env\""), "{starting}");
+    assert!(starting.contains("shout") && starting.contains("slow"), "the task list is logged: {starting}");
 }
