@@ -75,7 +75,7 @@ impl Runner {
                 at_ms: now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
                 attempt: delivery.attempt,
             };
-            let _ = self.outcomes.send(outcome(&delivery, kind));
+            let _ = self.outcomes.send(delivery.outcome(kind));
             return;
         };
         let cancel = CancellationToken::new();
@@ -132,7 +132,7 @@ impl Runner {
                 };
                 in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&delivery.id);
                 drop(permit);
-                let _ = outcomes.send(outcome(&delivery, kind));
+                let _ = outcomes.send(delivery.outcome(kind));
             }
             .instrument(span),
         );
@@ -141,15 +141,6 @@ impl Runner {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn outcome(delivery: &Delivery, kind: OutcomeKind) -> Outcome {
-    Outcome {
-        id: delivery.id.clone(),
-        key: delivery.key.clone(),
-        generation: delivery.generation,
-        kind,
-    }
 }
 
 type Ended = Result<Result<Vec<u8>, docket::Failure>, Box<dyn std::any::Any + Send>>;

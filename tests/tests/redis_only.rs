@@ -327,5 +327,8 @@ fn the_worker_cli_reads_the_environment_and_logs_json() {
         .unwrap_or_else(|| panic!("no start-up line in {stderr}"));
     assert!(starting.starts_with('{') && starting.ends_with('}'), "{starting}");
     assert!(starting.contains("\"worker\":\"from-env\""), "{starting}");
-    assert!(starting.contains("shout") && starting.contains("slow"), "the task list is logged: {starting}");
+    assert!(
+        starting.contains("shout") && starting.contains("slow"),
+        "the task list is logged: {starting}"
+    );
 }

@@ -70,6 +70,18 @@ pub struct Delivery {
     pub redelivered: bool,
 }
 
+impl Delivery {
+    /// The outcome of this delivery.
+    pub fn outcome(&self, kind: OutcomeKind) -> Outcome {
+        Outcome {
+            id: self.id.clone(),
+            key: self.key.clone(),
+            generation: self.generation,
+            kind,
+        }
+    }
+}
+
 /// How a run ended, and what happens next.
 #[derive(Debug, Clone)]
 pub enum OutcomeKind {

@@ -42,12 +42,7 @@ fn now_task(key: &str) -> NewTask {
 }
 
 fn outcome(delivery: &Delivery, kind: OutcomeKind) -> Outcome {
-    Outcome {
-        id: delivery.id.clone(),
-        key: delivery.key.clone(),
-        generation: delivery.generation,
-        kind,
-    }
+    delivery.outcome(kind)
 }
 
 async fn state(backend: &MemoryBackend, key: &str) -> Option<State> {

@@ -7,6 +7,19 @@ use fred::types::{FromValue, Value};
 
 use crate::error::Result;
 
+/// A script's source with the shared helpers of `common.lua` prepended.
+macro_rules! script {
+    ($name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("scripts/common.lua"),
+                include_str!(concat!("scripts/", $name, ".lua"))
+            ),
+        )
+    };
+}
+
 /// One Lua script with its source compiled in.
 pub struct LuaScript {
     name: &'static str,
@@ -66,16 +79,16 @@ impl Scripts {
     /// Compiles every script in.
     pub fn new() -> Self {
         Self {
-            schedule: LuaScript::new("schedule", include_str!("scripts/schedule.lua")),
-            start: LuaScript::new("start", include_str!("scripts/start.lua")),
-            complete: LuaScript::new("complete", include_str!("scripts/complete.lua")),
-            cancel: LuaScript::new("cancel", include_str!("scripts/cancel.lua")),
-            move_due: LuaScript::new("move_due", include_str!("scripts/move_due.lua")),
-            watch: LuaScript::new("watch", include_str!("scripts/watch.lua")),
-            clear: LuaScript::new("clear", include_str!("scripts/clear.lua")),
-            renew: LuaScript::new("renew", include_str!("scripts/renew.lua")),
-            leave: LuaScript::new("leave", include_str!("scripts/leave.lua")),
-            prune_consumers: LuaScript::new("prune_consumers", include_str!("scripts/prune_consumers.lua")),
+            schedule: script!("schedule"),
+            start: script!("start"),
+            complete: script!("complete"),
+            cancel: script!("cancel"),
+            move_due: script!("move_due"),
+            watch: script!("watch"),
+            clear: script!("clear"),
+            renew: script!("renew"),
+            leave: script!("leave"),
+            prune_consumers: script!("prune_consumers"),
         }
     }
 }

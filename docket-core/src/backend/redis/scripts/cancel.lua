@@ -20,10 +20,5 @@ end
 if current[3] then
   redis.call('PUBLISH', KEYS[2], cmsgpack.pack({ARGV[1], 6}))
 end
-local ttl = tonumber(ARGV[3])
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[4], ttl)
-else
-  redis.call('DEL', KEYS[4])
-end
+expire_finished(KEYS[4], ARGV[3])
 return state

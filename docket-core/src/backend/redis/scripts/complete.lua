@@ -13,13 +13,6 @@
 local now = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local ids = {}
-local function finish(record)
-  if ttl > 0 then
-    redis.call('PEXPIRE', record, ttl)
-  else
-    redis.call('DEL', record)
-  end
-end
 for i = 1, #KEYS - 4 do
   local record = KEYS[i + 4]
   local b = 5 + (i - 1) * 5
@@ -34,14 +27,14 @@ for i = 1, #KEYS - 4 do
     if kind == 'c' then
       redis.call('HSET', record, 's', 4, 'r', a, 't1', now)
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 4, a})) end
-      finish(record)
+      expire_finished(record, ttl)
     elseif kind == 'f' or kind == 'd' then
       redis.call('HSET', record, 's', 5, 'e', a, 'et', bb, 't1', now)
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 5, false, a, bb})) end
       if kind == 'd' then
         redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', key, 'f', current[4], 'a', current[5], 'e', a, 't', now)
       end
-      finish(record)
+      expire_finished(record, ttl)
     else
       local due = tonumber(a)
       local next_generation = tonumber(current[6]) + 1
@@ -57,10 +50,5 @@ for i = 1, #KEYS - 4 do
     end
   end
 end
--- Acknowledge in bounded chunks (unpack has a stack limit).
-for first = 1, #ids, 500 do
-  local chunk = {unpack(ids, first, math.min(first + 499, #ids))}
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
-  redis.call('XDEL', KEYS[1], unpack(chunk))
-end
+ack_and_delete(KEYS[1], ARGV[1], ids)
 return #ids

@@ -48,11 +48,7 @@ for _, entry in ipairs(entries) do
       if current[7] then
         redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, 5, false, message, 'docket::TooManyDeliveries'}))
       end
-      if tonumber(ARGV[5]) > 0 then
-        redis.call('PEXPIRE', record, ARGV[5])
-      else
-        redis.call('DEL', record)
-      end
+      expire_finished(record, ARGV[5])
       done[#done + 1] = id
     else
       redis.call('HSET', record, 's', 3, 'k', ARGV[2], 't0', now, 'd', deliveries)
@@ -65,9 +61,5 @@ for _, entry in ipairs(entries) do
     done[#done + 1] = id
   end
 end
-for first = 1, #done, 500 do
-  local chunk = {unpack(done, first, math.min(first + 499, #done))}
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(chunk))
-  redis.call('XDEL', KEYS[1], unpack(chunk))
-end
+ack_and_delete(KEYS[1], ARGV[1], done)
 return out

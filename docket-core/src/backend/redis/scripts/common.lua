@@ -1,0 +1,20 @@
+-- Helpers shared by every script: this file is prepended to each one when it is compiled in.
+
+-- Acknowledges and deletes stream entries, in chunks (unpack has a stack limit).
+local function ack_and_delete(stream, group, ids)
+  for first = 1, #ids, 500 do
+    local chunk = {unpack(ids, first, math.min(first + 499, #ids))}
+    redis.call('XACK', stream, group, unpack(chunk))
+    redis.call('XDEL', stream, unpack(chunk))
+  end
+end
+
+-- Keeps a finished record for `ttl` milliseconds, or deletes it at once when `ttl` is 0.
+local function expire_finished(record, ttl)
+  if tonumber(ttl) > 0 then
+    redis.call('PEXPIRE', record, ttl)
+  else
+    redis.call('DEL', record)
+  end
+end
+
