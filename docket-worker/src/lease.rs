@@ -1,6 +1,7 @@
 //! Keeping leases and presence: renewing the leases of running deliveries so no other worker
 //! takes them over, and announcing the worker in the registry.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,14 +42,18 @@ pub(crate) async fn keep(config: Arc<Config>, in_flight: InFlight, stop: Cancell
     }
 }
 
-/// Announces the worker as alive until stopped.
+/// Announces the worker as alive until stopped, but only while it can claim work.
 pub(crate) async fn heartbeat(config: Arc<Config>, stop: CancellationToken) {
     let mut ticker = tokio::time::interval(renew_interval(&config).min(Duration::from_secs(5)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
+            _ = config.claiming_again.notified() => {}
             _ = stop.cancelled() => return,
+        }
+        if !config.claiming.load(Ordering::Acquire) {
+            continue;
         }
         if let Err(error) = config.backend().heartbeat(&config.name).await {
             tracing::warn!(%error, "heartbeat failed");

@@ -1,12 +1,13 @@
 //! The worker: its builder and its main loop.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use docket::backend::{Backend, Delivery};
 use docket::{Docket, Registry};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -129,6 +130,8 @@ impl WorkerBuilder {
                 shutdown_timeout: self.shutdown_timeout,
                 unknown_task_delay: self.unknown_task_delay,
                 registry,
+                claiming: AtomicBool::new(false),
+                claiming_again: Notify::new(),
             }),
             shutdown: self.shutdown,
             signals: self.signals,
@@ -153,6 +156,11 @@ pub(crate) struct Config {
     pub shutdown_timeout: Duration,
     pub unknown_task_delay: Duration,
     pub registry: Registry,
+    /// Whether the last claim succeeded: the worker is listed as alive only while it can
+    /// actually claim work.
+    pub claiming: AtomicBool,
+    /// Wakes the heartbeat when claiming starts to work (again).
+    pub claiming_again: Notify,
 }
 
 impl Config {
@@ -343,9 +351,13 @@ impl Worker {
             let deliveries: Vec<Delivery> = match claimed {
                 Ok(deliveries) => {
                     backoff.reset();
+                    if !config.claiming.swap(true, Ordering::AcqRel) {
+                        config.claiming_again.notify_one();
+                    }
                     deliveries
                 }
                 Err(error) => {
+                    config.claiming.store(false, Ordering::Release);
                     let delay = backoff.next();
                     tracing::warn!(%error, retry_in = ?delay, "claiming work failed");
                     tokio::select! {

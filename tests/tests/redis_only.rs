@@ -332,3 +332,50 @@ fn the_worker_cli_reads_the_environment_and_logs_json() {
         "the task list is logged: {starting}"
     );
 }
+
+fn redis_cli(server: &RedisServer, args: &[&str]) {
+    let status = Command::new("redis-cli")
+        .args(["-p", &server.port().to_string()])
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run redis-cli");
+    assert!(status.success(), "redis-cli {args:?} failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_is_listed_only_while_it_can_claim_work() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let _worker = start(
+        test_worker(&docket)
+            .name("watched")
+            .redelivery_timeout(Duration::from_millis(400)),
+    );
+    let listed = || async {
+        let workers = docket.workers(Duration::from_millis(600)).await.unwrap();
+        workers.iter().any(|w| w.name == "watched")
+    };
+    eventually(WAIT, "the worker to be listed", || async { listed().await }).await;
+
+    // Break the ready stream: heartbeats would still reach Redis, but claims fail.
+    redis_cli(&server, &["DEL", "{docket}:stream"]);
+    redis_cli(&server, &["SET", "{docket}:stream", "not a stream"]);
+    eventually(WAIT, "the worker to drop off the list", || async {
+        !listed().await
+    })
+    .await;
+
+    // Repair it: the worker recreates the stream and its group, and is listed again.
+    redis_cli(&server, &["DEL", "{docket}:stream"]);
+    eventually(WAIT, "the worker to be listed again", || async { listed().await }).await;
+    assert_eq!(
+        add::schedule(&docket, 2, 2)
+            .await
+            .unwrap()
+            .result_timeout(WAIT)
+            .await
+            .unwrap(),
+        4
+    );
+}

@@ -236,15 +236,68 @@ impl RedisBackend {
                 ],
             )
             .await;
-        match read {
-            Err(error) if error.details().starts_with("NOGROUP") => {
+        Ok(read?)
+    }
+
+    /// Notices that Redis lost the stream or its consumer group (a restart without
+    /// persistence, a flush), so that the next claim recreates them.
+    fn recreate_group_if_missing<T>(&self, result: Result<T>) -> Result<T> {
+        if let Err(error) = &result {
+            if error.to_string().contains("NOGROUP") {
                 self.group_ready.store(false, Ordering::Release);
-                Err(Error::Backend(format!(
-                    "consumer group missing (will be recreated): {error}"
-                )))
             }
-            other => Ok(other?),
         }
+        result
+    }
+
+    async fn claim_batch(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
+        self.ensure_group().await?;
+        // Under load, one round trip reads and starts a batch.
+        let started = self.start(worker, max, &[], false).await?;
+        if !started.is_empty() {
+            return Ok(started);
+        }
+        // Nothing ready: wait for work on the blocking connection.
+        let read = self.read_group(worker, max, wait).await?;
+        let entries = parse::read_entries(read)?;
+        self.start(worker, 0, &entries, false).await
+    }
+
+    async fn reclaim_batch(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
+        self.ensure_group().await?;
+        let cursor = self
+            .sweep_cursor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let args = vec![
+            Value::from(self.keys.stream()),
+            Value::from(GROUP),
+            Value::from(worker),
+            Value::from(i64::try_from(min_idle.as_millis()).unwrap_or(i64::MAX)),
+            Value::from(cursor),
+            Value::from("COUNT"),
+            Value::from(max as i64),
+        ];
+        let claimed: Value = self
+            .client
+            .custom(self.command("XAUTOCLAIM", false), args)
+            .await?;
+        let (next, entries) = parse::autoclaim(claimed)?;
+        if next == "0-0" {
+            // A full pass over the pending list: also drop consumers dead workers left.
+            let _: i64 = self
+                .scripts
+                .prune_consumers
+                .run(
+                    &self.client,
+                    vec![self.keys.stream()],
+                    vec![Value::from(GROUP), Value::from(CONSUMER_RETENTION_MS)],
+                )
+                .await?;
+        }
+        *self.sweep_cursor.lock().unwrap_or_else(|e| e.into_inner()) = next;
+        self.start(worker, 0, &entries, true).await
     }
 }
 
@@ -411,22 +464,8 @@ impl Backend for RedisBackend {
     }
 
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
-        self.ensure_group().await?;
-        // Under load, one round trip reads and starts a batch.
-        match self.start(worker, max, &[], false).await {
-            Ok(started) if !started.is_empty() => return Ok(started),
-            Ok(_) => {}
-            Err(error) => {
-                if error.to_string().contains("NOGROUP") {
-                    self.group_ready.store(false, Ordering::Release);
-                }
-                return Err(error);
-            }
-        }
-        // Nothing ready: wait for work on the blocking connection.
-        let read = self.read_group(worker, max, wait).await?;
-        let entries = parse::read_entries(read)?;
-        self.start(worker, 0, &entries, false).await
+        let claimed = self.claim_batch(worker, max, wait).await;
+        self.recreate_group_if_missing(claimed)
     }
 
     async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()> {
@@ -502,40 +541,8 @@ impl Backend for RedisBackend {
     }
 
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
-        self.ensure_group().await?;
-        let cursor = self
-            .sweep_cursor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let args = vec![
-            Value::from(self.keys.stream()),
-            Value::from(GROUP),
-            Value::from(worker),
-            Value::from(i64::try_from(min_idle.as_millis()).unwrap_or(i64::MAX)),
-            Value::from(cursor),
-            Value::from("COUNT"),
-            Value::from(max as i64),
-        ];
-        let claimed: Value = self
-            .client
-            .custom(self.command("XAUTOCLAIM", false), args)
-            .await?;
-        let (next, entries) = parse::autoclaim(claimed)?;
-        if next == "0-0" {
-            // A full pass over the pending list: also drop consumers dead workers left.
-            let _: i64 = self
-                .scripts
-                .prune_consumers
-                .run(
-                    &self.client,
-                    vec![self.keys.stream()],
-                    vec![Value::from(GROUP), Value::from(CONSUMER_RETENTION_MS)],
-                )
-                .await?;
-        }
-        *self.sweep_cursor.lock().unwrap_or_else(|e| e.into_inner()) = next;
-        self.start(worker, 0, &entries, true).await
+        let reclaimed = self.reclaim_batch(worker, min_idle, max).await;
+        self.recreate_group_if_missing(reclaimed)
     }
 
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {
