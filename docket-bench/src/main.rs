@@ -45,6 +45,19 @@ enum Workload {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// W2 punctuality: with a worker running, N tasks due at random instants within a window;
+    /// lateness (start − due) percentiles.
+    W2 {
+        /// How many tasks.
+        #[arg(long, default_value_t = 2_000)]
+        n: u64,
+        /// The window the due times are spread over.
+        #[arg(long, default_value = "5s", value_parser = docket_worker::parse_duration)]
+        window: Duration,
+        /// How many runs (the median of each percentile is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// The embedded backend's memory over a long run: N tasks through `memory://`, resident
     /// memory sampled every tenth of the run.
     MemorySoak {
@@ -81,8 +94,73 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Workload::MemorySoak { n, ttl } => memory_soak(n, ttl).await?,
+        Workload::W2 { n, window, runs } => {
+            let mut results = Vec::new();
+            for _ in 0..runs {
+                results.push(w2(n, window).await?);
+            }
+            let pick = |i: usize| median(&mut results.iter().map(|r| r[i]).collect::<Vec<_>>());
+            let (p50, p99, max, min) = (pick(0), pick(1), pick(2), pick(3));
+            println!(
+                "{{\"system\":\"docket\",\"workload\":\"W2\",\"n\":{n},\"window_ms\":{},\"runs\":{runs},\"lateness_p50_ms\":{},\"lateness_p99_ms\":{},\"lateness_max_ms\":{},\"lateness_min_ms\":{}}}",
+                window.as_millis(),
+                p50.0,
+                p99.0,
+                max.0,
+                min.0
+            );
+            eprintln!("W2 n={n} window={window:?} ({runs} runs; median [min–max])");
+            for (name, value) in [("p50", p50), ("p99", p99), ("max", max), ("min", min)] {
+                eprintln!(
+                    "  lateness {name:<4} {:>6.0} ms  [{:.0}–{:.0}]",
+                    value.0, value.1, value.2
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// One W2 run: lateness p50, p99, max and min in ms.
+async fn w2(n: u64, window: Duration) -> anyhow::Result<[f64; 4]> {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await?;
+    let worker = Worker::builder(&docket).concurrency(16).build()?;
+    let token = worker.shutdown_token();
+    let running = tokio::spawn(async move { worker.run_forever().await });
+    DONE.store(0, Ordering::SeqCst);
+    let start = std::time::SystemTime::now() + Duration::from_millis(200);
+    let mut executions = Vec::new();
+    for i in 0..n {
+        let offset = window.mul_f64(rand_fraction(i));
+        executions.push(noop::schedule(&docket, i).at(start + offset).await?);
+    }
+    while DONE.load(Ordering::Relaxed) < n {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut lateness = Vec::new();
+    for execution in &executions {
+        let info = execution
+            .info()
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("a record expired"))?;
+        let started = info.started_at.ok_or_else(|| anyhow::anyhow!("no start time"))?;
+        let late = match started.duration_since(execution.when()) {
+            Ok(late) => late.as_secs_f64() * 1000.0,
+            Err(early) => -early.duration().as_secs_f64() * 1000.0,
+        };
+        lateness.push(late);
+    }
+    token.cancel();
+    running.await??;
+    lateness.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| lateness[((lateness.len() - 1) as f64 * q).round() as usize];
+    Ok([at(0.5), at(0.99), at(1.0), at(0.0)])
+}
+
+/// A fraction in [0, 1) spread evenly but out of order (a multiplicative hash).
+fn rand_fraction(i: u64) -> f64 {
+    (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Resident memory of this process in KiB (Linux).
