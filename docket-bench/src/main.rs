@@ -58,6 +58,12 @@ enum Workload {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// W4 footprint: N tasks scheduled an hour ahead; Redis memory per scheduled task.
+    W4 {
+        /// How many tasks.
+        #[arg(long, default_value_t = 100_000)]
+        n: u64,
+    },
     /// The embedded backend's memory over a long run: N tasks through `memory://`, resident
     /// memory sampled every tenth of the run.
     MemorySoak {
@@ -94,6 +100,21 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Workload::MemorySoak { n, ttl } => memory_soak(n, ttl).await?,
+        Workload::W4 { n } => {
+            let server = RedisServer::start();
+            let stats = redis_stats(&server.url()).await?;
+            let docket = Docket::connect(&server.url()).await?;
+            let before = used_memory(&stats).await?;
+            let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+            docket
+                .schedule_all((0..n).map(|i| noop::schedule(&docket, i).at(later)))
+                .await?;
+            let per_task = (used_memory(&stats).await? - before) as f64 / n as f64;
+            println!(
+                "{{\"system\":\"docket\",\"workload\":\"W4\",\"n\":{n},\"bytes_per_task\":{per_task:.0}}}"
+            );
+            eprintln!("W4 n={n}: {per_task:.0} bytes of Redis memory per scheduled task");
+        }
         Workload::W2 { n, window, runs } => {
             let mut results = Vec::new();
             for _ in 0..runs {
@@ -231,6 +252,15 @@ async fn redis_stats(url: &str) -> anyhow::Result<fred::clients::Client> {
     let client = fred::types::Builder::from_config(fred::types::config::Config::from_url(url)?).build()?;
     client.init().await?;
     Ok(client)
+}
+
+/// Redis's `used_memory` in bytes.
+async fn used_memory(client: &fred::clients::Client) -> anyhow::Result<i64> {
+    let info: String = client.info(Some(fred::types::InfoKind::Memory)).await?;
+    info.lines()
+        .find_map(|line| line.strip_prefix("used_memory:"))
+        .and_then(|value| value.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no used_memory in INFO"))
 }
 
 /// Total commands the server has run (Lua-internal ones included).
