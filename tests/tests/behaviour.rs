@@ -155,6 +155,19 @@ behaviour_tests! {
         assert_eq!(execution.state().await.unwrap(), Some(State::Failed));
     }
 
+    async fn a_panicking_task_fails_and_the_worker_keeps_working(env: Env) {
+        let docket = env.docket().await;
+        let _worker = start(test_worker(&docket));
+        let execution = panics::schedule(&docket, "boom".into()).await.unwrap();
+        match execution.result_timeout(WAIT).await {
+            Err(Error::TaskFailed { message, type_name }) => {
+                assert_eq!((message.as_str(), type_name.as_str()), ("boom", "panic"));
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        assert_eq!(add::schedule(&docket, 1, 2).await.unwrap().result_timeout(WAIT).await.unwrap(), 3);
+    }
+
     async fn records_expire_after_the_execution_ttl(env: Env) {
         let docket = env.docket_with_ttl(Duration::from_millis(300)).await;
         let _worker = start(test_worker(&docket));

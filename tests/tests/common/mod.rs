@@ -24,6 +24,12 @@ pub async fn fails(message: String) -> Result<(), std::io::Error> {
     Err(std::io::Error::other(message))
 }
 
+/// Panics with `message`.
+#[docket::task]
+pub async fn panics(message: String) {
+    panic!("{message}");
+}
+
 /// Records that it ran with `label`.
 #[docket::task]
 pub async fn record(label: String) {
