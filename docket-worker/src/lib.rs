@@ -1,6 +1,6 @@
 //! # docket-worker
 //!
-//! The worker runtime of [docket](docket): it discovers every `#[docket::task]` linked into
+//! The worker runtime of [`docket`]: it discovers every `#[docket::task]` linked into
 //! the binary, claims ready work from the docket, runs it under a concurrency cap, records
 //! outcomes in batches, moves due scheduled work, renews its leases and takes over work that
 //! dead workers left behind.
