@@ -36,6 +36,19 @@ behaviour_tests! {
         assert!(started >= when, "started {started:?} before it was due {when:?}");
     }
 
+    async fn a_task_due_before_the_schedulers_next_look_wakes_it(env: Env) {
+        let docket = env.docket().await;
+        // The scheduler's fallback timer is far longer than the test may wait: only the
+        // wake-up sent by the schedule can make the task run in time.
+        let _worker = start(test_worker(&docket).scheduling_resolution(Duration::from_secs(600)));
+        eventually(WAIT, "the worker to start", || async {
+            !docket.workers(Duration::from_secs(60)).await.unwrap().is_empty()
+        })
+        .await;
+        let execution = add::schedule(&docket, 2, 2).after(Duration::from_millis(200)).await.unwrap();
+        assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 4);
+    }
+
     async fn transitions_are_published_as_events(env: Env) {
         let docket = env.docket().await;
         let execution = add::schedule(&docket, 4, 4).after(Duration::from_millis(200)).await.unwrap();

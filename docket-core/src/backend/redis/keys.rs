@@ -52,6 +52,11 @@ impl Keys {
         format!("{}:events", self.tag)
     }
 
+    /// The channel telling schedulers that a task now heads the schedule.
+    pub fn wake(&self) -> String {
+        format!("{}:wake", self.tag)
+    }
+
     /// The channel carrying keys of running executions that were cancelled.
     pub fn cancellations(&self) -> String {
         format!("{}:cancel", self.tag)
@@ -82,6 +87,7 @@ mod tests {
             keys.workers(),
             keys.events(),
             keys.cancellations(),
+            keys.wake(),
             keys.record("x"),
         ] {
             assert!(key.starts_with("{orders}:"), "{key}");

@@ -16,7 +16,7 @@ mod parse;
 mod scripts;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,7 +24,7 @@ use fred::clients::{Client, SubscriberClient};
 use fred::interfaces::{ClientLike, EventInterface, HashesInterface, PubsubInterface, SortedSetsInterface};
 use fred::types::config::{Config, ReconnectPolicy};
 use fred::types::{Builder, ClusterHash, CustomCommand, Value};
-use tokio::sync::{broadcast, OnceCell};
+use tokio::sync::{broadcast, Notify, OnceCell};
 
 use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
@@ -69,6 +69,8 @@ pub struct RedisBackend {
     scripts: Scripts,
     events: broadcast::Sender<Event>,
     cancellations: broadcast::Sender<Cancellation>,
+    /// Fired when a newly scheduled task heads the schedule.
+    work_hint: Arc<Notify>,
     group_ready: AtomicBool,
     sweep_cursor: Mutex<String>,
 }
@@ -101,9 +103,16 @@ impl RedisBackend {
         let keys = Keys::new(name);
         let (events, _) = broadcast::channel(16_384);
         let (cancellations, _) = broadcast::channel(4096);
-        let dispatcher = spawn_dispatcher(&subscriber, &keys, events.clone(), cancellations.clone());
+        let work_hint = Arc::new(Notify::new());
+        let dispatcher = spawn_dispatcher(
+            &subscriber,
+            &keys,
+            events.clone(),
+            cancellations.clone(),
+            work_hint.clone(),
+        );
         subscriber
-            .subscribe(vec![keys.events(), keys.cancellations()])
+            .subscribe(vec![keys.events(), keys.cancellations(), keys.wake()])
             .await?;
         let resubscribe = subscriber.manage_subscriptions();
         let ping = spawn_pinger(subscriber.clone());
@@ -119,6 +128,7 @@ impl RedisBackend {
             scripts: Scripts::new(),
             events,
             cancellations,
+            work_hint,
             group_ready: AtomicBool::new(false),
             sweep_cursor: Mutex::new("0-0".to_string()),
         })
@@ -361,14 +371,20 @@ fn spawn_dispatcher(
     keys: &Keys,
     events: broadcast::Sender<Event>,
     cancellations: broadcast::Sender<Cancellation>,
+    work_hint: Arc<Notify>,
 ) -> tokio::task::JoinHandle<()> {
     let mut messages = subscriber.message_rx();
     let events_channel = keys.events();
+    let wake_channel = keys.wake();
     tokio::spawn(async move {
         loop {
             match messages.recv().await {
                 Ok(message) => {
-                    if *message.channel == *events_channel {
+                    if *message.channel == *wake_channel {
+                        // Wake a sleeping scheduler, and leave a permit for one between waits.
+                        work_hint.notify_waiters();
+                        work_hint.notify_one();
+                    } else if *message.channel == *events_channel {
                         match parse::event(message.value.as_bytes().unwrap_or_default()) {
                             Ok(event) => {
                                 let _ = events.send(event);
@@ -402,10 +418,11 @@ impl Backend for RedisBackend {
         if tasks.is_empty() {
             return Ok(Vec::new());
         }
-        let mut keys = Vec::with_capacity(tasks.len() + 3);
+        let mut keys = Vec::with_capacity(tasks.len() + 4);
         keys.push(self.keys.stream());
         keys.push(self.keys.schedule());
         keys.push(self.keys.events());
+        keys.push(self.keys.wake());
         let mut args = Vec::with_capacity(tasks.len() * 5 + 1);
         args.push(Value::from(now_ms()));
         for task in tasks {
@@ -549,8 +566,8 @@ impl Backend for RedisBackend {
         Ok(self.cancellations.subscribe())
     }
 
-    fn work_hint(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
-        None
+    fn work_hint(&self) -> Option<Arc<Notify>> {
+        Some(self.work_hint.clone())
     }
 
     async fn heartbeat(&self, worker: &str) -> Result<()> {

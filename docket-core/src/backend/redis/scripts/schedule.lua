@@ -1,12 +1,15 @@
 -- Schedules a batch of executions, one atomic decision per task.
 -- KEYS[1] ready stream, KEYS[2] schedule (zset of due times), KEYS[3] events channel,
--- KEYS[4..] one execution record per task.
+-- KEYS[4] scheduler wake-up channel, KEYS[5..] one execution record per task.
+-- When the batch puts a task at the head of the schedule, schedulers are told (they may be
+-- sleeping until a later due time).
 -- ARGV[1] now (ms); then 5 per task: key, task name, argument map, due (ms), replace (0/1).
 -- Returns one code per task: 1 scheduled, 2 already scheduled.
 local now = tonumber(ARGV[1])
 local out = {}
-for i = 1, #KEYS - 3 do
-  local record = KEYS[i + 3]
+local earliest = nil
+for i = 1, #KEYS - 4 do
+  local record = KEYS[i + 4]
   local b = 1 + (i - 1) * 5
   local key, task, args, when, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5]
   local current = redis.call('HMGET', record, 's', 'g', 'x')
@@ -31,6 +34,9 @@ for i = 1, #KEYS - 3 do
       entry = redis.call('XADD', KEYS[1], '*', 'k', key)
     else
       redis.call('ZADD', KEYS[2], when, key)
+      if not earliest or when < earliest then
+        earliest = when
+      end
     end
     if current[3] then
       redis.call('HSET', record, 's', new_state, 'g', generation, 'i', entry, 'f', task, 'a', args, 'w', when, 'n', 1, 'x', 1)
@@ -39,6 +45,12 @@ for i = 1, #KEYS - 3 do
       redis.call('HSET', record, 's', new_state, 'g', generation, 'i', entry, 'f', task, 'a', args, 'w', when, 'n', 1)
     end
     out[i] = 1
+  end
+end
+if earliest then
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if tonumber(head[2]) >= earliest then
+    redis.call('PUBLISH', KEYS[4], earliest)
   end
 end
 return out
