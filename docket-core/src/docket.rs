@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::backend::memory::MemoryBackend;
 use crate::backend::redis::RedisBackend;
-use crate::backend::{Backend, WorkerInfo};
+use crate::backend::{Backend, DeadLetter, WorkerInfo};
 use crate::error::{Error, Result};
 use crate::execution::{ExecutionInfo, State};
 
@@ -112,6 +112,13 @@ impl Docket {
         });
         let workers = self.inner.backend.workers(Duration::from_secs(60)).await?;
         Ok(Snapshot { executions, workers })
+    }
+
+    /// The most recent dead letters (executions that could not be processed: arguments that no
+    /// longer fit the task, or a run that kept stopping its workers), newest first. At most
+    /// 10,000 are kept.
+    pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
+        self.inner.backend.dead_letters(limit).await
     }
 
     /// Deletes every scheduled and queued execution; returns how many were removed.

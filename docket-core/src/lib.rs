@@ -37,7 +37,7 @@ pub mod testing;
 #[doc(hidden)]
 pub mod __private;
 
-pub use crate::backend::{Disposition, WorkerInfo};
+pub use crate::backend::{DeadLetter, Disposition, WorkerInfo};
 pub use crate::context::TaskContext;
 pub use crate::docket::{
     Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,

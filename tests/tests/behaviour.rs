@@ -249,6 +249,11 @@ behaviour_tests! {
         assert_eq!(info.state, State::Failed);
         let error = info.error.unwrap();
         assert!(error.message.contains("arguments of task `add`"), "{}", error.message);
+        let letters = docket.dead_letters(10).await.unwrap();
+        assert_eq!(letters.len(), 1, "kept for inspection: {letters:?}");
+        assert_eq!((letters[0].key.as_str(), letters[0].task.as_str()), ("poison", "add"));
+        assert_eq!(letters[0].args, vec![0x81, 0xa1, b'a', 0xa3, b'x', b'y', b'z']);
+        assert_eq!(letters[0].error, error);
     }
 
     async fn unknown_tasks_are_put_back_not_dropped(env: Env) {
@@ -391,6 +396,10 @@ mod poison {
             assert_eq!(error.type_name, TOO_MANY_DELIVERIES);
             assert!(error.message.contains(&format!("delivered {MAX_DELIVERIES} times")), "{}", error.message);
             assert_eq!(docket.backend().backlog().await.unwrap().ready, 0, "the delivery is gone");
+            let letters = docket.dead_letters(10).await.unwrap();
+            assert_eq!(letters.len(), 1, "{letters:?}");
+            assert_eq!(letters[0].key, "killer");
+            assert_eq!(letters[0].error.type_name, TOO_MANY_DELIVERIES);
         }
     }
 }

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use crate::error::Result;
-use crate::execution::{Event, ExecutionInfo};
+use crate::execution::{Event, ExecutionInfo, StoredError};
 
 /// How many times one execution is delivered without finishing before it is failed and
 /// dead-lettered: a task that kills its worker (an abort, the OOM killer) must not crash-loop
@@ -146,6 +146,22 @@ pub struct Cancellation {
     pub delivery_id: String,
 }
 
+/// An execution that could not be processed (poison arguments, too many deliveries), kept
+/// for inspection in a capped list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The execution key.
+    pub key: String,
+    /// The registered task name.
+    pub task: String,
+    /// The MessagePack argument map, as scheduled.
+    pub args: Vec<u8>,
+    /// Why it is dead.
+    pub error: StoredError,
+    /// When it was dead-lettered, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+}
+
 /// How much work a docket still holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Backlog {
@@ -201,6 +217,9 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Takes over up to `max` deliveries whose lease has not been renewed for `min_idle`.
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>>;
+
+    /// The most recent dead letters, newest first, at most `limit`.
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>>;
 
     /// A stream of running executions that were cancelled, for workers to interrupt.
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>>;

@@ -40,12 +40,11 @@ use tokio::time::Instant;
 
 use self::store::{Effects, Now, Store};
 use super::{
-    now_ms, Backend, Backlog, Cancellation, Delivery, Disposition, Lease, NewTask, Outcome, WorkerInfo,
+    now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome,
+    WorkerInfo,
 };
 use crate::error::Result;
 use crate::execution::{Event, ExecutionInfo};
-
-pub use self::store::DeadLetter;
 
 /// How many events (and cancellations) a slow subscriber may fall behind before it lags.
 const CHANNEL_CAPACITY: usize = 4096;
@@ -107,11 +106,6 @@ impl MemoryBackend {
             shared: registry::attach(url_name, name),
             ttl: execution_ttl,
         })
-    }
-
-    /// The dead letters kept for inspection (poison messages, at most 10,000; oldest first).
-    pub fn dead_letters(&self) -> Vec<DeadLetter> {
-        self.with_store(|store, _, _| store.dead_letters())
     }
 
     /// Runs one transition under the lock, then publishes what it changed.
@@ -209,6 +203,10 @@ impl Backend for MemoryBackend {
 
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
         Ok(self.with_store(|store, now, fx| store.reclaim(worker, min_idle, max, self.ttl, now, fx)))
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
+        Ok(self.with_store(|store, _, _| store.dead_letters(limit)))
     }
 
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {

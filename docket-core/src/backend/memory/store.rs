@@ -22,8 +22,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::backend::{
-    from_ms, Backlog, Cancellation, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, WorkerInfo,
-    MAX_DELIVERIES, TOO_MANY_DELIVERIES,
+    from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
+    WorkerInfo, MAX_DELIVERIES, TOO_MANY_DELIVERIES,
 };
 use crate::execution::{Event, ExecutionInfo, State, StoredError};
 
@@ -33,21 +33,6 @@ pub(super) const DEAD_LETTER_CAP: usize = 10_000;
 const WORKER_RETENTION_MS: i64 = 10 * 60 * 1000;
 /// How many stale ready entries may pile up beyond the live ones before they are compacted.
 const COMPACT_SLACK: usize = 1024;
-
-/// A message that could not be processed, kept for inspection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetter {
-    /// The execution key.
-    pub key: String,
-    /// The registered task name.
-    pub task: String,
-    /// The MessagePack argument map, as scheduled.
-    pub args: Vec<u8>,
-    /// Why the message is dead.
-    pub error: StoredError,
-    /// When it was dead-lettered, in milliseconds since the Unix epoch.
-    pub at_ms: i64,
-}
 
 /// The current time, both as wall-clock milliseconds (due times, records) and as a monotonic
 /// instant (leases, expiry).
@@ -663,8 +648,8 @@ impl Store {
     }
 
     /// The kept dead letters, oldest first.
-    pub(super) fn dead_letters(&self) -> Vec<DeadLetter> {
-        self.dead_letters.iter().cloned().collect()
+    pub(super) fn dead_letters(&self, limit: usize) -> Vec<DeadLetter> {
+        self.dead_letters.iter().rev().take(limit).cloned().collect()
     }
 
     /// The sizes of every collection, checking the invariants on the way.

@@ -563,7 +563,7 @@ async fn dead_letters_are_failed_and_kept() {
         type_name: "docket::Decode".into(),
     };
     assert_eq!(info.error.as_ref(), Some(&error));
-    let letters = backend.dead_letters();
+    let letters = backend.dead_letters(10).await.unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(
         (letters[0].key.as_str(), letters[0].args.as_slice()),
@@ -859,7 +859,12 @@ fn dead_letters_are_capped() {
         );
         fx = Effects::default();
     }
-    let letters = store.dead_letters();
+    let letters = store.dead_letters(usize::MAX);
     assert_eq!(letters.len(), DEAD_LETTER_CAP);
-    assert_eq!(letters[0].key, "k1", "the oldest is dropped first");
+    assert_eq!(letters[0].key, format!("k{DEAD_LETTER_CAP}"), "newest first");
+    assert_eq!(
+        letters[DEAD_LETTER_CAP - 1].key,
+        "k1",
+        "the oldest is dropped first"
+    );
 }

@@ -29,8 +29,8 @@ use tokio::sync::{broadcast, Notify, OnceCell};
 use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
-    now_ms, Backend, Backlog, Cancellation, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
-    WorkerInfo, MAX_DELIVERIES,
+    now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome,
+    OutcomeKind, WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -560,6 +560,23 @@ impl Backend for RedisBackend {
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
         let reclaimed = self.reclaim_batch(worker, min_idle, max).await;
         self.recreate_group_if_missing(reclaimed)
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
+        let reply: Value = self
+            .client
+            .custom(
+                self.command("XREVRANGE", false),
+                vec![
+                    Value::from(self.keys.dead()),
+                    "+".into(),
+                    "-".into(),
+                    "COUNT".into(),
+                    Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
+                ],
+            )
+            .await?;
+        Ok(parse::dead_letters(reply))
     }
 
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {

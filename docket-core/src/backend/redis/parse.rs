@@ -3,7 +3,7 @@
 
 use fred::types::Value;
 
-use super::super::{from_ms, Delivery};
+use super::super::{from_ms, DeadLetter, Delivery};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::execution::{Event, ExecutionInfo, State, StoredError};
@@ -103,6 +103,48 @@ pub fn autoclaim(reply: Value) -> Result<(String, Vec<Entry>)> {
         _ => Vec::new(),
     };
     Ok((cursor, entries))
+}
+
+/// Dead letters from an `XREVRANGE` of the dead-letter stream (fields `k f a e t`, see
+/// `complete.lua`); malformed entries are skipped.
+pub fn dead_letters(reply: Value) -> Vec<DeadLetter> {
+    let Value::Array(entries) = reply else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .filter_map(|entry| {
+            let Value::Array(mut parts) = entry else {
+                return None;
+            };
+            let Value::Array(fields) = parts.pop()? else {
+                return None;
+            };
+            let mut letter = DeadLetter {
+                key: String::new(),
+                task: String::new(),
+                args: Vec::new(),
+                error: StoredError {
+                    message: String::new(),
+                    type_name: String::new(),
+                },
+                at_ms: 0,
+            };
+            let mut fields = fields.into_iter();
+            while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
+                match text(&name).as_deref() {
+                    Some("k") => letter.key = text(&value)?,
+                    Some("f") => letter.task = text(&value).unwrap_or_default(),
+                    Some("a") => letter.args = bytes(value).unwrap_or_default(),
+                    Some("e") => letter.error.message = text(&value).unwrap_or_default(),
+                    Some("et") => letter.error.type_name = text(&value).unwrap_or_default(),
+                    Some("t") => letter.at_ms = integer(&value).unwrap_or(0),
+                    _ => {}
+                }
+            }
+            Some(letter)
+        })
+        .collect()
 }
 
 /// A delivery from one row of the start script's reply:

@@ -32,7 +32,7 @@ for i = 1, #KEYS - 4 do
       redis.call('HSET', record, 's', 5, 'e', a, 'et', bb, 't1', now)
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 5, false, a, bb})) end
       if kind == 'd' then
-        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', key, 'f', current[4], 'a', current[5], 'e', a, 't', now)
+        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', key, 'f', current[4] or '', 'a', current[5] or '', 'e', a, 'et', bb, 't', now)
       end
       expire_finished(record, ttl)
     else

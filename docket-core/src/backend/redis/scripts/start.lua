@@ -44,7 +44,7 @@ for _, entry in ipairs(entries) do
     if deliveries > tonumber(ARGV[6]) then
       local message = 'delivered ' .. (deliveries - 1) .. ' times without finishing: the task keeps stopping its workers'
       redis.call('HSET', record, 's', 5, 'e', message, 'et', 'docket::TooManyDeliveries', 't1', now)
-      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'k', key, 'f', current[3], 'a', current[4], 'e', message, 't', now)
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'k', key, 'f', current[3] or '', 'a', current[4] or '', 'e', message, 'et', 'docket::TooManyDeliveries', 't', now)
       if current[7] then
         redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, 5, false, message, 'docket::TooManyDeliveries'}))
       end
