@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs a worker for every task linked into this binary.
-    Worker(WorkerArgs),
+    Worker(Box<WorkerArgs>),
     /// Prints the docket version.
     Version,
 }
@@ -58,6 +58,12 @@ struct WorkerArgs {
     /// How long shutdown waits for running tasks before releasing them.
     #[arg(long, env = "DOCKET_WORKER_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     shutdown_timeout: Duration,
+    /// How long a task this binary does not know waits before it is offered again.
+    #[arg(long, env = "DOCKET_WORKER_UNKNOWN_TASK_DELAY", default_value = "5s", value_parser = parse_duration)]
+    unknown_task_delay: Duration,
+    /// How long past its due time a task nobody knows is kept before it is dead-lettered.
+    #[arg(long, env = "DOCKET_WORKER_UNKNOWN_TASK_MAX_AGE", default_value = "1h", value_parser = parse_duration)]
+    unknown_task_max_age: Duration,
     /// Exit once no task is queued, running or scheduled.
     #[arg(long, env = "DOCKET_WORKER_UNTIL_FINISHED")]
     until_finished: bool,
@@ -105,7 +111,7 @@ where
             println!("docket {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Command::Worker(args) => run_worker(args).await,
+        Command::Worker(args) => run_worker(*args).await,
     }
 }
 
@@ -121,6 +127,8 @@ async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
         .redelivery_timeout(args.redelivery_timeout)
         .scheduling_resolution(args.scheduling_resolution)
         .shutdown_timeout(args.shutdown_timeout)
+        .unknown_task_delay(args.unknown_task_delay)
+        .unknown_task_max_age(args.unknown_task_max_age)
         .shutdown_on_signals();
     if let Some(name) = args.worker_name {
         builder = builder.name(name);

@@ -60,22 +60,44 @@ impl Runner {
         self.release.cancel();
     }
 
-    /// Runs one delivery in its own tokio task, holding `permit` until it ends.
-    pub fn dispatch(&self, mut delivery: Delivery, permit: OwnedSemaphorePermit) {
-        let Some(descriptor) = self.config.registry.get(&delivery.task) else {
-            let delay = self.config.unknown_task_delay;
-            tracing::warn!(
+    /// What to do with a delivery of a task this binary does not know (a rolling deploy):
+    /// offer it again later for a worker that knows it, and dead-letter it once it has waited
+    /// longer than `unknown_task_max_age` since it was due.
+    fn unknown_task(&self, delivery: &Delivery) -> OutcomeKind {
+        let waited = Duration::from_millis(u64::try_from(now_ms() - delivery.when_ms).unwrap_or(0));
+        if waited > self.config.unknown_task_max_age {
+            tracing::error!(
                 task = %delivery.task,
                 key = %delivery.key,
                 known = ?self.config.registry.names(),
-                retry_in = ?delay,
-                "unknown task: putting it back for a worker that knows it"
+                ?waited,
+                "unknown task: no worker took it in time, dead-lettered"
             );
-            let kind = OutcomeKind::Requeue {
-                at_ms: now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
-                attempt: delivery.attempt,
+            return OutcomeKind::DeadLetter {
+                message: format!(
+                    "no worker knows task `{}`: it waited {waited:?} for one (unknown_task_max_age is {:?})",
+                    delivery.task, self.config.unknown_task_max_age
+                ),
+                type_name: "docket::UnknownTask".to_string(),
             };
-            let _ = self.outcomes.send(delivery.outcome(kind));
+        }
+        let delay = self.config.unknown_task_delay;
+        tracing::warn!(
+            task = %delivery.task,
+            key = %delivery.key,
+            known = ?self.config.registry.names(),
+            retry_in = ?delay,
+            "unknown task: putting it back for a worker that knows it"
+        );
+        OutcomeKind::Postpone {
+            at_ms: now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
+        }
+    }
+
+    /// Runs one delivery in its own tokio task, holding `permit` until it ends.
+    pub fn dispatch(&self, mut delivery: Delivery, permit: OwnedSemaphorePermit) {
+        let Some(descriptor) = self.config.registry.get(&delivery.task) else {
+            let _ = self.outcomes.send(delivery.outcome(self.unknown_task(&delivery)));
             return;
         };
         let cancel = CancellationToken::new();

@@ -27,6 +27,8 @@ const CLAIM_WAIT: Duration = Duration::from_millis(500);
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long an unknown task waits before it is offered to a worker again.
 const UNKNOWN_TASK_DELAY: Duration = Duration::from_secs(5);
+/// How long past its due time an unknown task is kept before it is dead-lettered.
+const UNKNOWN_TASK_MAX_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// Configures a [`Worker`].
 #[derive(Debug, Clone)]
@@ -38,6 +40,7 @@ pub struct WorkerBuilder {
     scheduling_resolution: Duration,
     shutdown_timeout: Duration,
     unknown_task_delay: Duration,
+    unknown_task_max_age: Duration,
     registry: Option<Registry>,
     shutdown: CancellationToken,
     signals: bool,
@@ -80,6 +83,13 @@ impl WorkerBuilder {
     /// again, so a worker that knows it can take it (default 5 s).
     pub fn unknown_task_delay(mut self, delay: Duration) -> Self {
         self.unknown_task_delay = delay;
+        self
+    }
+
+    /// How long past its due time a delivery of an unknown task keeps being offered before it
+    /// is failed and dead-lettered (default 1 hour).
+    pub fn unknown_task_max_age(mut self, age: Duration) -> Self {
+        self.unknown_task_max_age = age;
         self
     }
 
@@ -129,6 +139,7 @@ impl WorkerBuilder {
                 scheduling_resolution: self.scheduling_resolution.max(Duration::from_millis(1)),
                 shutdown_timeout: self.shutdown_timeout,
                 unknown_task_delay: self.unknown_task_delay,
+                unknown_task_max_age: self.unknown_task_max_age,
                 registry,
                 claiming: AtomicBool::new(false),
                 claiming_again: Notify::new(),
@@ -155,6 +166,7 @@ pub(crate) struct Config {
     pub scheduling_resolution: Duration,
     pub shutdown_timeout: Duration,
     pub unknown_task_delay: Duration,
+    pub unknown_task_max_age: Duration,
     pub registry: Registry,
     /// Whether the last claim succeeded: the worker is listed as alive only while it can
     /// actually claim work.
@@ -188,6 +200,7 @@ impl Worker {
             scheduling_resolution: DEFAULT_SCHEDULING_RESOLUTION,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             unknown_task_delay: UNKNOWN_TASK_DELAY,
+            unknown_task_max_age: UNKNOWN_TASK_MAX_AGE,
             registry: None,
             shutdown: CancellationToken::new(),
             signals: false,

@@ -270,6 +270,27 @@ behaviour_tests! {
         assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 42);
     }
 
+    async fn an_unknown_task_is_dead_lettered_after_its_maximum_age(env: Env) {
+        let docket = env.docket().await;
+        let only_record = docket::Registry::from_descriptors(docket::Registry::discover().unwrap().get("record")).unwrap();
+        let _ignorant = start(
+            test_worker(&docket)
+                .registry(only_record)
+                .unknown_task_delay(Duration::from_millis(50))
+                .unknown_task_max_age(Duration::from_millis(300)),
+        );
+        let execution = add::schedule(&docket, 1, 1).await.unwrap();
+        match execution.result_timeout(WAIT).await {
+            Err(Error::TaskFailed { message, type_name }) => {
+                assert_eq!(type_name, "docket::UnknownTask");
+                assert!(message.contains("no worker knows task `add`"), "{message}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        let letters = docket.dead_letters(10).await.unwrap();
+        assert_eq!(letters.first().map(|l| l.key.as_str()), Some(execution.key()));
+    }
+
     async fn graceful_shutdown_finishes_running_tasks(env: Env) {
         let docket = env.docket().await;
         let gate = format!("{}-shutdown", env.url());

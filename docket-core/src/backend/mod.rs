@@ -104,8 +104,14 @@ pub enum OutcomeKind {
     /// The run was interrupted because it was cancelled or its lease was lost. Nothing is
     /// written: the delivery is only acknowledged if no live run owns it any more.
     Interrupted,
-    /// Put the execution back to run again at `at_ms` (not a failure: unknown task,
-    /// shutdown release, or a retry).
+    /// Put the execution aside until `at_ms` without changing its due time or attempt (a
+    /// task this worker does not know: its age keeps counting from the original due time).
+    Postpone {
+        /// When to offer it again, in milliseconds since the Unix epoch.
+        at_ms: i64,
+    },
+    /// Put the execution back to run again at `at_ms` (not a failure: shutdown release, or a
+    /// retry).
     Requeue {
         /// When to run it, in milliseconds since the Unix epoch.
         at_ms: i64,

@@ -82,6 +82,9 @@ struct Record {
     error: Option<StoredError>,
     /// Deliveries of the current run that did not finish (see [`MAX_DELIVERIES`]).
     deliveries: u32,
+    /// The time it is filed under in the schedule while SCHEDULED (its due time, or later
+    /// when it was postponed).
+    filed_ms: i64,
 }
 
 /// An entry of the ready FIFO: a delivery waiting for a worker.
@@ -196,7 +199,7 @@ impl Store {
             }
             match old.state {
                 State::Scheduled => {
-                    self.scheduled.remove(&(old.when_ms, task.key.clone()));
+                    self.scheduled.remove(&(old.filed_ms, task.key.clone()));
                 }
                 // Its ready entry stays behind and is now stale.
                 State::Queued => self.queued = self.queued.saturating_sub(1),
@@ -225,6 +228,7 @@ impl Store {
                 result: None,
                 error: None,
                 deliveries: 0,
+                filed_ms: task.when_ms,
             },
         );
         if state == State::Queued {
@@ -389,27 +393,37 @@ impl Store {
             }
             OutcomeKind::Interrupted => {}
             OutcomeKind::Requeue { at_ms, attempt } => {
-                let state = if *at_ms <= now.ms {
-                    State::Queued
-                } else {
-                    State::Scheduled
-                };
-                self.last_generation += 1;
-                let generation = self.last_generation;
-                record.generation = generation;
                 record.attempt = *attempt;
                 record.when_ms = *at_ms;
-                record.state = state;
-                record.deliveries = 0;
-                if state == State::Queued {
-                    self.enqueue(&outcome.key, generation, fx);
-                } else {
-                    self.scheduled.insert((*at_ms, outcome.key.clone()));
-                    fx.scheduled = true;
-                }
-                fx.state(&outcome.key, state);
+                self.put_back(&outcome.key, *at_ms, now, fx);
             }
+            OutcomeKind::Postpone { at_ms } => self.put_back(&outcome.key, *at_ms, now, fx),
         }
+    }
+
+    /// Files a record again, as QUEUED now or SCHEDULED at `at_ms`, for a new delivery.
+    fn put_back(&mut self, key: &str, at_ms: i64, now: Now, fx: &mut Effects) {
+        self.last_generation += 1;
+        let generation = self.last_generation;
+        let Some(record) = self.records.get_mut(key) else {
+            return;
+        };
+        let state = if at_ms <= now.ms {
+            State::Queued
+        } else {
+            State::Scheduled
+        };
+        record.generation = generation;
+        record.filed_ms = at_ms;
+        record.state = state;
+        record.deliveries = 0;
+        if state == State::Queued {
+            self.enqueue(key, generation, fx);
+        } else {
+            self.scheduled.insert((at_ms, key.to_string()));
+            fx.scheduled = true;
+        }
+        fx.state(key, state);
     }
 
     /// Cancels a live execution; returns whether there was one.
@@ -420,7 +434,7 @@ impl Store {
         let previous = record.state;
         match previous {
             State::Scheduled => {
-                self.scheduled.remove(&(record.when_ms, key.to_string()));
+                self.scheduled.remove(&(record.filed_ms, key.to_string()));
             }
             State::Queued => self.queued = self.queued.saturating_sub(1),
             State::Running => {}

@@ -519,6 +519,7 @@ impl Backend for RedisBackend {
                 OutcomeKind::Requeue { at_ms, attempt } => {
                     ("r", Value::from(*at_ms), Value::from(*attempt as i64))
                 }
+                OutcomeKind::Postpone { at_ms } => ("p", Value::from(*at_ms), Value::from("")),
                 OutcomeKind::Interrupted => ("x", Value::from(""), Value::from("")),
             };
             args.push(Value::from(kind));

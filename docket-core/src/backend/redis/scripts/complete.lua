@@ -5,7 +5,8 @@
 -- ARGV[1] consumer group, ARGV[2] now (ms), ARGV[3] execution ttl (ms), ARGV[4] dead-letter cap,
 -- ARGV[5] worker; then 5 per outcome: entry id, key, kind, a, b. Kinds:
 -- 'c' completed (a = result), 'f' failed (a = message, b = type), 'd' dead letter (same),
--- 'r' requeue (a = due ms, b = attempt), 'x' interrupted (nothing written).
+-- 'r' requeue (a = due ms, b = attempt), 'p' postpone (a = ms; due time and attempt kept),
+-- 'x' interrupted (nothing written).
 -- A delivery is the live run of its record while the record is RUNNING and points at it.
 -- Its outcome is written only by the worker that holds it; an outcome of a delivery another
 -- worker took over is ignored entirely (that worker will finish it), and an interrupted live
@@ -38,12 +39,15 @@ for i = 1, #KEYS - 4 do
     else
       local due = tonumber(a)
       local next_generation = tonumber(current[6]) + 1
+      if kind == 'r' then
+        redis.call('HSET', record, 'w', due, 'n', bb)
+      end
       if due <= now then
         local entry = redis.call('XADD', KEYS[1], '*', 'k', key)
-        redis.call('HSET', record, 's', 2, 'g', next_generation, 'i', entry, 'w', due, 'n', bb, 'd', 0)
+        redis.call('HSET', record, 's', 2, 'g', next_generation, 'i', entry, 'd', 0)
         if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 2})) end
       else
-        redis.call('HSET', record, 's', 1, 'g', next_generation, 'i', '', 'w', due, 'n', bb, 'd', 0)
+        redis.call('HSET', record, 's', 1, 'g', next_generation, 'i', '', 'd', 0)
         redis.call('ZADD', KEYS[2], due, key)
         if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 1})) end
       end
