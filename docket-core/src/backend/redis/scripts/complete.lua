@@ -18,11 +18,11 @@ for i = 1, #KEYS - 4 do
   local record = KEYS[i + 4]
   local b = 5 + (i - 1) * 5
   local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local current = redis.call('HMGET', record, 's', 'i', 'x', 'f', 'a', 'g', 'k')
+  local current = redis.call('HMGET', record, 's', 'i', 'x', 'g', 'k')
   local live = current[1] == '3' and current[2] == id
   if not live then
     ids[#ids + 1] = id
-  elseif current[7] == ARGV[5] and kind ~= 'x' then
+  elseif current[5] == ARGV[5] and kind ~= 'x' then
     ids[#ids + 1] = id
     local watched = current[3]
     if kind == 'c' then
@@ -33,12 +33,13 @@ for i = 1, #KEYS - 4 do
       redis.call('HSET', record, 's', 5, 'e', a, 'et', bb, 't1', now)
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 5, false, a, bb})) end
       if kind == 'd' then
-        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', key, 'f', current[4] or '', 'a', current[5] or '', 'e', a, 'et', bb, 't', now)
+        local payload = redis.call('HMGET', record, 'f', 'a')
+        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', key, 'f', payload[1] or '', 'a', payload[2] or '', 'e', a, 'et', bb, 't', now)
       end
       expire_finished(record, ttl)
     else
       local due = tonumber(a)
-      local next_generation = tonumber(current[6]) + 1
+      local next_generation = (tonumber(current[4]) or 0) + 1
       if kind == 'r' then
         redis.call('HSET', record, 'w', due, 'n', bb)
       end
