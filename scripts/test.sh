@@ -5,11 +5,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-    echo "redis-server is missing: installing it from the OS packages" >&2
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo is missing: install a Rust toolchain (1.85 or newer, with rustfmt and clippy) first" >&2
+    exit 1
+fi
+
+# OS packages the tests use: redis-server and redis-cli, kill (procps), a C linker.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+type -P kill >/dev/null 2>&1 || missing+=(procps)  # the binary, not the builtin
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing from the OS packages: ${missing[*]}" >&2
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 redis-server --version
 

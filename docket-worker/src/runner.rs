@@ -64,7 +64,8 @@ impl Runner {
     /// offer it again later for a worker that knows it, and dead-letter it once it has waited
     /// longer than `unknown_task_max_age` since it was due.
     fn unknown_task(&self, delivery: &Delivery) -> OutcomeKind {
-        let waited = Duration::from_millis(u64::try_from(now_ms() - delivery.when_ms).unwrap_or(0));
+        let waited =
+            Duration::from_millis(u64::try_from(now_ms().saturating_sub(delivery.when_ms)).unwrap_or(0));
         if waited > self.config.unknown_task_max_age {
             tracing::error!(
                 task = %delivery.task,
@@ -136,7 +137,7 @@ impl Runner {
         let args = std::mem::take(&mut delivery.args);
         tokio::spawn(
             async move {
-                let punctuality = now_ms() - delivery.when_ms;
+                let punctuality = now_ms().saturating_sub(delivery.when_ms);
                 tracing::info!(punctuality_ms = punctuality, redelivered = delivery.redelivered, "started");
                 let started = Instant::now();
                 let body = AssertUnwindSafe(descriptor.run(context, args)).catch_unwind();
@@ -148,7 +149,8 @@ impl Runner {
                     }
                     _ = release.cancelled() => {
                         tracing::warn!(duration_ms = millis(started.elapsed()), "released for redelivery at shutdown");
-                        OutcomeKind::Requeue { at_ms: now_ms(), attempt: delivery.attempt }
+                        // Offered again at once, keeping its due time and attempt.
+                        OutcomeKind::Postpone { at_ms: now_ms() }
                     }
                     ended = body => classify(ended, started.elapsed()),
                 };

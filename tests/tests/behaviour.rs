@@ -277,7 +277,9 @@ behaviour_tests! {
             test_worker(&docket)
                 .registry(only_record)
                 .unknown_task_delay(Duration::from_millis(50))
-                .unknown_task_max_age(Duration::from_millis(300)),
+                .unknown_task_max_age(Duration::from_millis(300))
+                // Postponing wakes the scheduler; its fallback timer would be far too late.
+                .scheduling_resolution(Duration::from_secs(600)),
         );
         let execution = add::schedule(&docket, 1, 1).await.unwrap();
         match execution.result_timeout(WAIT).await {
@@ -289,6 +291,22 @@ behaviour_tests! {
         }
         let letters = docket.dead_letters(10).await.unwrap();
         assert_eq!(letters.first().map(|l| l.key.as_str()), Some(execution.key()));
+    }
+
+    async fn a_task_due_long_ago_runs_at_once(env: Env) {
+        let docket = env.docket().await;
+        let _worker = start(test_worker(&docket));
+        let ancient = std::time::UNIX_EPOCH - Duration::from_secs(1 << 40);
+        let execution = add::schedule(&docket, 1, 1).at(ancient).await.unwrap();
+        assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 2);
+    }
+
+    async fn claiming_zero_deliveries_claims_nothing(env: Env) {
+        let docket = env.docket().await;
+        add::schedule(&docket, 1, 1).await.unwrap();
+        let claimed = docket.backend().claim("w", 0, Duration::from_millis(50)).await.unwrap();
+        assert!(claimed.is_empty(), "{claimed:?}");
+        assert_eq!(docket.backend().claim("w", 5, Duration::from_millis(50)).await.unwrap().len(), 1);
     }
 
     async fn graceful_shutdown_finishes_running_tasks(env: Env) {

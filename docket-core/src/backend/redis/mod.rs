@@ -174,44 +174,57 @@ impl RedisBackend {
             .await
     }
 
-    /// Starts deliveries for `worker`: the `entries` given or, with `read` > 0, up to that many
-    /// new ones read in the same script. Returns the live ones, marked RUNNING.
-    async fn start(
-        &self,
-        worker: &str,
-        read: usize,
-        entries: &[parse::Entry],
-        redelivered: bool,
-    ) -> Result<Vec<Delivery>> {
-        if read == 0 && entries.is_empty() {
-            return Ok(Vec::new());
-        }
+    /// Starts deliveries for `worker` (see `start.lua` for the modes). Returns the next
+    /// sweep cursor (sweep mode) and the live deliveries, marked RUNNING.
+    async fn start(&self, worker: &str, source: Source<'_>) -> Result<(Option<String>, Vec<Delivery>)> {
         let keys = vec![self.keys.stream(), self.keys.events(), self.keys.dead()];
-        let mut args = Vec::with_capacity(entries.len() * 2 + 8);
-        args.push(Value::from(GROUP));
-        args.push(Value::from(worker));
-        args.push(Value::from(now_ms()));
-        args.push(Value::from(self.keys.record_prefix()));
-        args.push(Value::from(self.ttl_ms));
-        args.push(Value::from(i64::from(MAX_DELIVERIES)));
-        args.push(Value::from(DEAD_LETTER_CAP as i64));
-        args.push(Value::from(read as i64));
-        for entry in entries {
-            args.push(Value::from(entry.id.as_str()));
-            args.push(Value::from(entry.key.as_str()));
-        }
-        // Entries given are already delivered to this worker: if starting them fails (a
-        // blip), try again before leaving them to the redelivery sweep.
-        let attempts = if entries.is_empty() { 1 } else { START_ATTEMPTS };
+        let mut args = vec![
+            Value::from(GROUP),
+            Value::from(worker),
+            Value::from(now_ms()),
+            Value::from(self.keys.record_prefix()),
+            Value::from(self.ttl_ms),
+            Value::from(i64::from(MAX_DELIVERIES)),
+            Value::from(DEAD_LETTER_CAP as i64),
+        ];
+        let (attempts, redelivered) = match &source {
+            Source::Read(count) => {
+                args.extend([Value::from("read"), Value::from(*count as i64)]);
+                (1, false)
+            }
+            Source::Sweep {
+                min_idle,
+                cursor,
+                count,
+            } => {
+                args.extend([
+                    Value::from("sweep"),
+                    Value::from(i64::try_from(min_idle.as_millis()).unwrap_or(i64::MAX)),
+                    Value::from(cursor.as_str()),
+                    Value::from(*count as i64),
+                ]);
+                (1, true)
+            }
+            Source::Given(entries) => {
+                args.push(Value::from("given"));
+                for entry in *entries {
+                    args.push(Value::from(entry.id.as_str()));
+                    args.push(Value::from(entry.key.as_str()));
+                }
+                // These are already delivered to this worker: if starting them fails (a
+                // blip), try again before leaving them to the redelivery sweep.
+                (START_ATTEMPTS, false)
+            }
+        };
         let mut attempt = 1;
-        let rows: Vec<Value> = loop {
+        let reply: Vec<Value> = loop {
             match self
                 .scripts
                 .start
                 .run(&self.client, keys.clone(), args.clone())
                 .await
             {
-                Ok(rows) => break rows,
+                Ok(reply) => break reply,
                 Err(error) if attempt < attempts => {
                     tracing::warn!(%error, attempt, "starting claimed deliveries failed; retrying");
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
@@ -220,10 +233,17 @@ impl RedisBackend {
                 Err(error) => return Err(error),
             }
         };
-        Ok(rows
+        let mut reply = reply.into_iter();
+        let cursor = reply.next().as_ref().and_then(parse::text);
+        let rows = match reply.next() {
+            Some(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        };
+        let deliveries = rows
             .into_iter()
             .filter_map(|row| parse::claimed(row, redelivered))
-            .collect())
+            .collect();
+        Ok((cursor, deliveries))
     }
 
     async fn read_group(&self, worker: &str, max: usize, wait: Duration) -> Result<Value> {
@@ -261,39 +281,45 @@ impl RedisBackend {
     }
 
     async fn claim_batch(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
         self.ensure_group().await?;
         // Under load, one round trip reads and starts a batch.
-        let started = self.start(worker, max, &[], false).await?;
+        let (_, started) = self.start(worker, Source::Read(max)).await?;
         if !started.is_empty() {
             return Ok(started);
         }
         // Nothing ready: wait for work on the blocking connection.
         let read = self.read_group(worker, max, wait).await?;
         let entries = parse::read_entries(read)?;
-        self.start(worker, 0, &entries, false).await
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.start(worker, Source::Given(&entries)).await?.1)
     }
 
     async fn reclaim_batch(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
         self.ensure_group().await?;
         let cursor = self
             .sweep_cursor
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let args = vec![
-            Value::from(self.keys.stream()),
-            Value::from(GROUP),
-            Value::from(worker),
-            Value::from(i64::try_from(min_idle.as_millis()).unwrap_or(i64::MAX)),
-            Value::from(cursor),
-            Value::from("COUNT"),
-            Value::from(max as i64),
-        ];
-        let claimed: Value = self
-            .client
-            .custom(self.command("XAUTOCLAIM", false), args)
+        let (next, deliveries) = self
+            .start(
+                worker,
+                Source::Sweep {
+                    min_idle,
+                    cursor,
+                    count: max,
+                },
+            )
             .await?;
-        let (next, entries) = parse::autoclaim(claimed)?;
+        let next = next.unwrap_or_else(|| "0-0".to_string());
         if next == "0-0" {
             // A full pass over the pending list: also drop consumers dead workers left.
             let _: i64 = self
@@ -307,8 +333,22 @@ impl RedisBackend {
                 .await?;
         }
         *self.sweep_cursor.lock().unwrap_or_else(|e| e.into_inner()) = next;
-        self.start(worker, 0, &entries, true).await
+        Ok(deliveries)
     }
+}
+
+/// Where the deliveries that `start.lua` starts come from.
+enum Source<'a> {
+    /// Up to this many new deliveries, read in the script.
+    Read(usize),
+    /// Up to `count` deliveries idle for `min_idle`, taken over in the script from `cursor`.
+    Sweep {
+        min_idle: Duration,
+        cursor: String,
+        count: usize,
+    },
+    /// Entries a blocking read delivered to this worker.
+    Given(&'a [parse::Entry]),
 }
 
 async fn connect_client<C: ClientLike + EventInterface>(client: &C, what: &str) -> Result<()> {
@@ -489,11 +529,12 @@ impl Backend for RedisBackend {
         if outcomes.is_empty() {
             return Ok(());
         }
-        let mut keys = Vec::with_capacity(outcomes.len() + 4);
+        let mut keys = Vec::with_capacity(outcomes.len() + 5);
         keys.push(self.keys.stream());
         keys.push(self.keys.schedule());
         keys.push(self.keys.dead());
         keys.push(self.keys.events());
+        keys.push(self.keys.wake());
         let mut args = Vec::with_capacity(outcomes.len() * 5 + 5);
         args.push(Value::from(GROUP));
         args.push(Value::from(now_ms()));

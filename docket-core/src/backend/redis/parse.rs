@@ -30,7 +30,7 @@ pub fn integer(value: &Value) -> Option<i64> {
     }
 }
 
-fn text(value: &Value) -> Option<String> {
+pub fn text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.to_string()),
         Value::Bytes(b) => String::from_utf8(b.to_vec()).ok(),
@@ -86,23 +86,6 @@ pub fn read_entries(reply: Value) -> Result<Vec<Entry>> {
         }
     }
     Ok(entries)
-}
-
-/// The next cursor and the entries of an `XAUTOCLAIM` reply.
-pub fn autoclaim(reply: Value) -> Result<(String, Vec<Entry>)> {
-    let Value::Array(mut parts) = reply else {
-        return Err(malformed("XAUTOCLAIM did not return an array"));
-    };
-    if parts.len() < 2 {
-        return Err(malformed("XAUTOCLAIM returned too few parts"));
-    }
-    let items = parts.remove(1);
-    let cursor = text(&parts[0]).ok_or_else(|| malformed("XAUTOCLAIM cursor"))?;
-    let entries = match items {
-        Value::Array(items) => items.into_iter().filter_map(entry).collect(),
-        _ => Vec::new(),
-    };
-    Ok((cursor, entries))
 }
 
 /// Dead letters from an `XREVRANGE` of the dead-letter stream (fields `k f a e t`, see

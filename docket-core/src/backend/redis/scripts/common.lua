@@ -18,3 +18,14 @@ local function expire_finished(record, ttl)
   end
 end
 
+-- Tells schedulers on `channel` that a task due at `earliest` (ms; nil: none was filed)
+-- now heads `schedule`: they may be sleeping until a later due time.
+local function wake_if_first(schedule, channel, earliest)
+  if earliest then
+    local head = redis.call('ZRANGE', schedule, 0, 0, 'WITHSCORES')
+    if tonumber(head[2]) >= earliest then
+      redis.call('PUBLISH', channel, earliest)
+    end
+  end
+end
+

@@ -1,7 +1,7 @@
 -- Records a batch of one worker's outcomes: state, result or error, successor, event; then
 -- acknowledges and deletes the deliveries that no live run owns any more.
 -- KEYS[1] ready stream, KEYS[2] schedule, KEYS[3] dead letters, KEYS[4] events channel,
--- KEYS[5..] one execution record per outcome.
+-- KEYS[5] scheduler wake-up channel, KEYS[6..] one execution record per outcome.
 -- ARGV[1] consumer group, ARGV[2] now (ms), ARGV[3] execution ttl (ms), ARGV[4] dead-letter cap,
 -- ARGV[5] worker; then 5 per outcome: entry id, key, kind, a, b. Kinds:
 -- 'c' completed (a = result), 'f' failed (a = message, b = type), 'd' dead letter (same),
@@ -14,8 +14,9 @@
 local now = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local ids = {}
-for i = 1, #KEYS - 4 do
-  local record = KEYS[i + 4]
+local earliest = nil
+for i = 1, #KEYS - 5 do
+  local record = KEYS[i + 5]
   local b = 5 + (i - 1) * 5
   local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
   local current = redis.call('HMGET', record, 's', 'i', 'x', 'g', 'k')
@@ -50,10 +51,12 @@ for i = 1, #KEYS - 4 do
       else
         redis.call('HSET', record, 's', 1, 'g', next_generation, 'i', '', 'd', 0)
         redis.call('ZADD', KEYS[2], due, key)
+        if not earliest or due < earliest then earliest = due end
         if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 1})) end
       end
     end
   end
 end
 ack_and_delete(KEYS[1], ARGV[1], ids)
+wake_if_first(KEYS[2], KEYS[5], earliest)
 return #ids

@@ -47,10 +47,5 @@ for i = 1, #KEYS - 4 do
     out[i] = 1
   end
 end
-if earliest then
-  local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  if tonumber(head[2]) >= earliest then
-    redis.call('PUBLISH', KEYS[4], earliest)
-  end
-end
+wake_if_first(KEYS[2], KEYS[4], earliest)
 return out

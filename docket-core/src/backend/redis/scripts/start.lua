@@ -1,28 +1,45 @@
 -- Starts deliveries for a worker: marks the live ones RUNNING and returns them; acknowledges
 -- and deletes stale ones (replaced, cancelled, expired) so they never run; fails and
 -- dead-letters one delivered too many times without finishing (it keeps killing workers).
--- With a read count it first reads that many new deliveries itself (one round trip under
--- load); otherwise it starts the entries given (read by a blocking XREADGROUP, or taken over
--- by the redelivery sweep).
+-- Where the entries come from (ARGV[8], the mode):
+--   'read'  : up to ARGV[9] new deliveries, read here (one round trip under load);
+--   'sweep' : up to ARGV[11] deliveries idle for ARGV[9] ms, taken over here from whatever
+--             worker held them, from cursor ARGV[10] (atomic with the start, so the old
+--             holder cannot renew in between);
+--   'given' : the entries in ARGV[9..] (id, key pairs) that a blocking read delivered to
+--             this worker; a RUNNING one is accepted only if it is this worker's (a retry).
 -- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters.
 -- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] now (ms), ARGV[4] record key prefix,
--- ARGV[5] execution ttl (ms), ARGV[6] max deliveries, ARGV[7] dead-letter cap,
--- ARGV[8] read count (0: use the entries given); then 2 per given entry: entry id, key.
+-- ARGV[5] execution ttl (ms), ARGV[6] max deliveries, ARGV[7] dead-letter cap.
 -- A delivery is live only if its entry is the one the record points at: stream entry ids are
 -- never reused, so an old delivery never runs a replaced or rescheduled execution.
--- Returns {id, key, task name, argument map, attempt, due, generation} per live delivery.
+-- Returns {next sweep cursor or false, {id, key, task, args, attempt, due, generation}...}.
 local now = tonumber(ARGV[3])
+local mode = ARGV[8]
+local cursor = false
 local entries = {}
-if tonumber(ARGV[8]) > 0 then
-  local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[8], 'STREAMS', KEYS[1], '>')
+local function add_entry(entry)
+  if not entry then
+    return
+  end
+  local key = false
+  for j = 1, #entry[2], 2 do
+    if entry[2][j] == 'k' then key = entry[2][j + 1] end
+  end
+  entries[#entries + 1] = {entry[1], key}
+end
+if mode == 'read' then
+  local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[9], 'STREAMS', KEYS[1], '>')
   if read then
     for _, entry in ipairs(read[1][2]) do
-      local key = false
-      for j = 1, #entry[2], 2 do
-        if entry[2][j] == 'k' then key = entry[2][j + 1] end
-      end
-      entries[#entries + 1] = {entry[1], key}
+      add_entry(entry)
     end
+  end
+elseif mode == 'sweep' then
+  local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[9], ARGV[10], 'COUNT', ARGV[11])
+  cursor = claimed[1]
+  for _, entry in ipairs(claimed[2]) do
+    add_entry(entry)
   end
 else
   for b = 9, #ARGV, 2 do
@@ -36,10 +53,14 @@ for _, entry in ipairs(entries) do
   local record = ARGV[4] .. (key or '')
   local current = {}
   if key then
-    current = redis.call('HMGET', record, 's', 'i', 'f', 'a', 'n', 'w', 'x', 'g', 'd')
+    current = redis.call('HMGET', record, 's', 'i', 'f', 'a', 'n', 'w', 'x', 'g', 'd', 'k')
   end
   local state = tonumber(current[1])
-  if state and (state == 2 or state == 3) and current[2] == id then
+  local live = state and (state == 2 or state == 3) and current[2] == id
+  if live and state == 3 and mode ~= 'sweep' and current[10] ~= ARGV[2] then
+    -- Another worker took it over and runs it (current[10] holds its name): leave it alone.
+    live = false
+  elseif live then
     local deliveries = (tonumber(current[9]) or 0) + 1
     if deliveries > tonumber(ARGV[6]) then
       local message = 'delivered ' .. (deliveries - 1) .. ' times without finishing: the task keeps stopping its workers'
@@ -62,4 +83,4 @@ for _, entry in ipairs(entries) do
   end
 end
 ack_and_delete(KEYS[1], ARGV[1], done)
-return out
+return {cursor, out}
