@@ -245,8 +245,12 @@ behaviour_tests! {
         let _worker = start(test_worker(&docket));
         let after = add::schedule(&docket, 1, 1).await.unwrap();
         assert_eq!(after.result_timeout(WAIT).await.unwrap(), 2, "the worker keeps working");
+        // The two ran side by side: the poison's outcome may land a moment later.
+        eventually(WAIT, "the poison to be recorded failed", || async {
+            docket.execution("poison").await.unwrap().is_some_and(|info| info.state == State::Failed)
+        })
+        .await;
         let info = docket.execution("poison").await.unwrap().expect("a record");
-        assert_eq!(info.state, State::Failed);
         let error = info.error.unwrap();
         assert!(error.message.contains("arguments of task `add`"), "{}", error.message);
         let letters = docket.dead_letters(10).await.unwrap();
