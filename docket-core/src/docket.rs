@@ -43,8 +43,9 @@ impl fmt::Debug for Docket {
 impl Docket {
     /// Connects to the docket named `"docket"` at `url` with default settings.
     ///
-    /// URLs: `redis://host:port/db`, `rediss://` (TLS), `unix:///path/to.sock`, and
-    /// `memory://[name]` for the in-process backend.
+    /// URLs: `redis://[user:password@]host:port/db`, `unix:///path/to/redis.sock`, and
+    /// `memory://[name]` for the in-process backend. (`rediss://`, `redis+cluster://` and
+    /// `redis+sentinel://` are refused with a clear error until they are supported.)
     pub async fn connect(url: &str) -> Result<Docket> {
         Docket::builder(url).connect().await
     }
@@ -178,16 +179,27 @@ impl DocketBuilder {
                 self.name
             )));
         }
-        let scheme = self.url.split_once("://").map(|(scheme, _)| scheme);
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("", ""));
         let backend: Arc<dyn Backend> = match scheme {
-            Some("memory") => Arc::new(MemoryBackend::open(&self.url, &self.name, self.execution_ttl)?),
-            Some("redis" | "rediss" | "unix" | "redis+cluster" | "rediss+cluster" | "redis+sentinel") => {
-                Arc::new(RedisBackend::connect(&self.url, &self.name, self.execution_ttl).await?)
+            "memory" => Arc::new(MemoryBackend::open(&self.url, &self.name, self.execution_ttl)?),
+            "redis" => Arc::new(RedisBackend::connect(&self.url, &self.name, self.execution_ttl).await?),
+            "unix" => {
+                let url = format!("redis+unix://{rest}");
+                Arc::new(RedisBackend::connect(&url, &self.name, self.execution_ttl).await?)
+            }
+            "rediss" | "redis+cluster" | "rediss+cluster" | "redis+sentinel" => {
+                return Err(Error::InvalidUrl {
+                    url: redact(&self.url),
+                    reason: format!(
+                        "`{scheme}://` is not supported yet (TLS, Cluster and Sentinel come with the \
+                         scale-out work); use redis://, unix:// or memory://"
+                    ),
+                })
             }
             _ => {
                 return Err(Error::InvalidUrl {
                     url: redact(&self.url),
-                    reason: "expected a redis://, rediss://, unix:// or memory:// URL".into(),
+                    reason: "expected a redis://, unix:// or memory:// URL".into(),
                 })
             }
         };
@@ -233,6 +245,8 @@ mod tests {
     async fn unknown_schemes_are_refused() {
         let error = Docket::connect("http://127.0.0.1").await.unwrap_err();
         assert!(error.to_string().contains("expected a redis://"), "{error}");
+        let error = Docket::connect("rediss://127.0.0.1:6380/0").await.unwrap_err();
+        assert!(error.to_string().contains("not supported yet"), "{error}");
         let error = Docket::connect("no url").await.unwrap_err();
         assert!(matches!(error, Error::InvalidUrl { .. }), "{error}");
     }

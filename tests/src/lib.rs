@@ -46,6 +46,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// A `unix://` URL for the server's socket.
+    pub fn unix_url(&self) -> String {
+        format!("unix://{}", self.dir.join("redis.sock").display())
+    }
+
     /// Kills the server (SIGKILL), losing everything in it.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -76,6 +81,9 @@ impl RedisServer {
             .args(["--protected-mode", "yes"])
             .arg("--dir")
             .arg(&self.dir)
+            .arg("--unixsocket")
+            .arg(self.dir.join("redis.sock"))
+            .args(["--unixsocketperm", "700"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -280,6 +280,22 @@ async fn an_unreachable_server_is_a_clear_error_not_a_hang() {
     assert!(error.to_string().contains("cannot connect"), "{error}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unix_socket_url_works() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.unix_url()).await.unwrap();
+    let _worker = start(test_worker(&docket));
+    assert_eq!(
+        add::schedule(&docket, 20, 22)
+            .await
+            .unwrap()
+            .result_timeout(WAIT)
+            .await
+            .unwrap(),
+        42
+    );
+}
+
 #[tokio::test]
 async fn a_malformed_url_is_a_clear_error() {
     let error = Docket::connect("redis://127.0.0.1:notaport/0").await.unwrap_err();
