@@ -143,10 +143,7 @@ behaviour_tests! {
         let gate = format!("{}-running", env.url());
         let _worker = start(test_worker(&docket));
         let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
-        eventually(WAIT, "the task to run", || async {
-            execution.state().await.unwrap() == Some(State::Running)
-        })
-        .await;
+        until_running(&execution).await;
         assert!(execution.cancel().await.unwrap());
         assert!(matches!(execution.result_timeout(WAIT).await, Err(Error::Cancelled { .. })));
         let dropped = format!("{gate}:dropped");
@@ -318,10 +315,7 @@ behaviour_tests! {
         let gate = format!("{}-shutdown", env.url());
         let worker = start(test_worker(&docket));
         let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
-        eventually(WAIT, "the task to run", || async {
-            execution.state().await.unwrap() == Some(State::Running)
-        })
-        .await;
+        until_running(&execution).await;
         worker.token.cancel();
         open_gate(&gate);
         worker.stop().await;
@@ -335,10 +329,7 @@ behaviour_tests! {
         let gate = format!("{}-release", env.url());
         let worker = start(test_worker(&docket).shutdown_timeout(Duration::from_millis(100)));
         let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
-        eventually(WAIT, "the task to run", || async {
-            execution.state().await.unwrap() == Some(State::Running)
-        })
-        .await;
+        until_running(&execution).await;
         worker.stop().await;
         let state = execution.state().await.unwrap();
         assert_eq!(state, Some(State::Queued), "released, never cancelled");

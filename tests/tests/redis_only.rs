@@ -56,10 +56,7 @@ async fn a_task_of_a_killed_worker_is_redelivered_to_another() {
     let docket = Docket::connect(&server.url()).await.unwrap();
     let mut doomed = worker_process(&server, "doomed", &["--redelivery-timeout", "1s"]);
     let execution = slow::schedule(&docket, 1_500).await.unwrap();
-    eventually(WAIT, "the first worker to run the task", || async {
-        execution.state().await.unwrap() == Some(State::Running)
-    })
-    .await;
+    until_running(&execution).await;
     assert_eq!(
         execution.info().await.unwrap().unwrap().worker.as_deref(),
         Some("doomed")
@@ -88,10 +85,7 @@ async fn a_live_worker_renews_its_lease_so_a_long_task_runs_once() {
             .redelivery_timeout(Duration::from_millis(300)),
     );
     let execution = slow::schedule(&docket, 1_500).await.unwrap();
-    eventually(WAIT, "the task to run", || async {
-        execution.state().await.unwrap() == Some(State::Running)
-    })
-    .await;
+    until_running(&execution).await;
     let _second = start(
         test_worker(&docket)
             .name("second")
@@ -117,10 +111,7 @@ async fn sigterm_lets_in_flight_tasks_finish() {
         slow::schedule(&docket, 900).await.unwrap(),
     ];
     for execution in &executions {
-        eventually(WAIT, "both tasks to run", || async {
-            execution.state().await.unwrap() == Some(State::Running)
-        })
-        .await;
+        until_running(execution).await;
     }
     signal(&worker, "TERM");
     let status = wait_for_exit(&mut worker).await;
@@ -137,10 +128,7 @@ async fn a_second_signal_releases_running_tasks_instead_of_cancelling_them() {
     let docket = Docket::connect(&server.url()).await.unwrap();
     let mut worker = worker_process(&server, "impatient", &["--shutdown-timeout", "1m"]);
     let execution = slow::schedule(&docket, 30_000).await.unwrap();
-    eventually(WAIT, "the task to run", || async {
-        execution.state().await.unwrap() == Some(State::Running)
-    })
-    .await;
+    until_running(&execution).await;
     signal(&worker, "TERM");
     signal(&worker, "INT");
     let status = wait_for_exit(&mut worker).await;
@@ -254,10 +242,7 @@ async fn shutdown_does_not_hang_when_redis_is_gone() {
     let gate = format!("{}-gone", server.url());
     let worker = start(test_worker(&docket).shutdown_timeout(Duration::from_millis(500)));
     let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
-    eventually(WAIT, "the task to run", || async {
-        execution.state().await.unwrap() == Some(State::Running)
-    })
-    .await;
+    until_running(&execution).await;
     server.kill();
     open_gate(&gate);
     tokio::time::timeout(Duration::from_secs(30), worker.stop())

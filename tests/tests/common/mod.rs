@@ -125,5 +125,14 @@ pub fn start(builder: docket_worker::WorkerBuilder) -> RunningWorker {
     }
 }
 
+/// Waits until `execution` is RUNNING on some worker.
+pub async fn until_running<T: serde::de::DeserializeOwned>(execution: &docket::Execution<T>) {
+    let what = format!("execution `{}` to run", execution.key());
+    docket_tests::eventually(WAIT, &what, || async {
+        execution.state().await.unwrap() == Some(docket::State::Running)
+    })
+    .await;
+}
+
 /// How long tests wait for anything before failing.
 pub const WAIT: Duration = Duration::from_secs(15);
