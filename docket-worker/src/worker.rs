@@ -23,6 +23,8 @@ const DEFAULT_SCHEDULING_RESOLUTION: Duration = Duration::from_millis(250);
 const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an idle claim waits for work before looking at the shutdown flag again.
 const CLAIM_WAIT: Duration = Duration::from_millis(500);
+/// The most tasks one worker runs at once.
+const MAX_CONCURRENCY: usize = 65_536;
 /// How long leaving the registry may take at shutdown.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long an unknown task waits before it is offered to a worker again.
@@ -116,18 +118,22 @@ impl WorkerBuilder {
     ///
     /// Fails when two tasks share a name or when no task is registered.
     pub fn build(self) -> Result<Worker, Error> {
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(docket::Error::Config(format!(
+                "concurrency must be between 1 and {MAX_CONCURRENCY}, not {}",
+                self.concurrency
+            ))
+            .into());
+        }
+        if self.redelivery_timeout < Duration::from_millis(100) {
+            return Err(docket::Error::Config("redelivery_timeout must be at least 100ms".into()).into());
+        }
         let registry = match self.registry {
             Some(registry) => registry,
             None => Registry::discover()?,
         };
         if registry.is_empty() {
             return Err(docket::Error::NoTasks.into());
-        }
-        if self.concurrency == 0 {
-            return Err(docket::Error::Config("concurrency must be at least 1".into()).into());
-        }
-        if self.redelivery_timeout < Duration::from_millis(100) {
-            return Err(docket::Error::Config("redelivery_timeout must be at least 100ms".into()).into());
         }
         let name = self.name.unwrap_or_else(default_name);
         Ok(Worker {

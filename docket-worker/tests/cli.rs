@@ -53,6 +53,21 @@ fn a_bad_url_is_reported() {
 }
 
 #[tokio::test]
+async fn a_concurrency_out_of_range_is_refused() {
+    let docket = Docket::connect("memory://bad-concurrency").await.unwrap();
+    for concurrency in [0, 1_000_000] {
+        let error = Worker::builder(&docket)
+            .concurrency(concurrency)
+            .build()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("concurrency must be between 1 and"),
+            "{error}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn building_a_worker_without_tasks_is_an_error() {
     let docket = Docket::connect("memory://no-tasks").await.unwrap();
     let error = Worker::builder(&docket)
