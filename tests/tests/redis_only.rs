@@ -182,12 +182,19 @@ async fn workers_and_producers_survive_a_redis_restart() {
     .await;
 }
 
-fn client_count(server: &RedisServer) -> usize {
+/// Runs one `redis-cli` command against the server and returns what it printed.
+fn redis_cli(server: &RedisServer, args: &[&str]) -> String {
     let output = Command::new("redis-cli")
-        .args(["-p", &server.port().to_string(), "CLIENT", "LIST"])
+        .args(["-p", &server.port().to_string()])
+        .args(args)
         .output()
         .expect("run redis-cli");
-    String::from_utf8_lossy(&output.stdout).lines().count()
+    assert!(output.status.success(), "redis-cli {args:?} failed");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn client_count(server: &RedisServer) -> usize {
+    redis_cli(server, &["CLIENT", "LIST"]).lines().count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,18 +227,7 @@ async fn a_stopped_worker_leaves_no_consumer_behind() {
         2
     );
     worker.stop().await;
-    let output = Command::new("redis-cli")
-        .args([
-            "-p",
-            &server.port().to_string(),
-            "XINFO",
-            "CONSUMERS",
-            "{docket}:stream",
-            "workers",
-        ])
-        .output()
-        .expect("run redis-cli");
-    let consumers = String::from_utf8_lossy(&output.stdout);
+    let consumers = redis_cli(&server, &["XINFO", "CONSUMERS", "{docket}:stream", "workers"]);
     assert!(!consumers.contains("short-lived"), "{consumers}");
 }
 
@@ -332,16 +328,6 @@ fn the_worker_cli_reads_the_environment_and_logs_json() {
         starting.contains("shout") && starting.contains("slow"),
         "the task list is logged: {starting}"
     );
-}
-
-fn redis_cli(server: &RedisServer, args: &[&str]) {
-    let status = Command::new("redis-cli")
-        .args(["-p", &server.port().to_string()])
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .expect("run redis-cli");
-    assert!(status.success(), "redis-cli {args:?} failed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
