@@ -147,7 +147,7 @@ async fn w2(n: u64, window: Duration) -> anyhow::Result<[f64; 4]> {
     let server = RedisServer::start();
     let docket = Docket::connect(&server.url()).await?;
     let worker = Worker::builder(&docket).concurrency(16).build()?;
-    let token = worker.shutdown_token();
+    let stop = worker.shutdown_handle();
     let running = tokio::spawn(async move { worker.run_forever().await });
     DONE.store(0, Ordering::SeqCst);
     let start = std::time::SystemTime::now() + Duration::from_millis(200);
@@ -172,7 +172,7 @@ async fn w2(n: u64, window: Duration) -> anyhow::Result<[f64; 4]> {
         };
         lateness.push(late);
     }
-    token.cancel();
+    stop.shutdown();
     running.await??;
     lateness.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| lateness[((lateness.len() - 1) as f64 * q).round() as usize];
@@ -206,7 +206,7 @@ async fn memory_soak(n: u64, ttl: Duration) -> anyhow::Result<()> {
         .connect()
         .await?;
     let worker = Worker::builder(&docket).concurrency(16).build()?;
-    let token = worker.shutdown_token();
+    let stop = worker.shutdown_handle();
     let running = tokio::spawn(async move { worker.run_forever().await });
     DONE.store(0, Ordering::SeqCst);
     // A steady producer: batches of 1,000, each drained before the next, so the live set
@@ -232,7 +232,7 @@ async fn memory_soak(n: u64, ttl: Duration) -> anyhow::Result<()> {
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
     docket.snapshot().await?;
     samples.push((n, rss_kib()));
-    token.cancel();
+    stop.shutdown();
     running.await??;
     let rss: Vec<String> = samples.iter().map(|(_, kib)| kib.to_string()).collect();
     println!(
@@ -310,7 +310,7 @@ async fn w1(n: u64, concurrency: usize, ttl: Duration) -> anyhow::Result<W1Run> 
     // Drain.
     DONE.store(0, Ordering::SeqCst);
     let worker = Worker::builder(&docket).concurrency(concurrency).build()?;
-    let token = worker.shutdown_token();
+    let stop = worker.shutdown_handle();
     let before = commands(&stats).await?;
     let started = Instant::now();
     let running = tokio::spawn(async move { worker.run_forever().await });
@@ -323,7 +323,7 @@ async fn w1(n: u64, concurrency: usize, ttl: Duration) -> anyhow::Result<W1Run> 
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let drain_commands = commands(&stats).await? - before;
-    token.cancel();
+    stop.shutdown();
     running.await??;
     Ok(W1Run {
         enqueue_per_s,

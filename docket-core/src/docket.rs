@@ -8,7 +8,7 @@ use crate::backend::memory::MemoryBackend;
 use crate::backend::redis::RedisBackend;
 use crate::backend::{Backend, DeadLetter, WorkerInfo};
 use crate::error::{Error, Result};
-use crate::execution::{ExecutionInfo, State};
+use crate::execution::{ExecutionInfo, ExecutionState};
 
 /// The default docket name.
 pub const DEFAULT_NAME: &str = "docket";
@@ -104,9 +104,9 @@ impl Docket {
     pub async fn snapshot(&self) -> Result<Snapshot> {
         let mut executions = self.inner.backend.live(SNAPSHOT_LIMIT).await?;
         executions.sort_by(|a, b| {
-            let rank = |state: State| match state {
-                State::Running => 0,
-                State::Queued => 1,
+            let rank = |state: ExecutionState| match state {
+                ExecutionState::Running => 0,
+                ExecutionState::Queued => 1,
                 _ => 2,
             };
             (rank(a.state), a.when, &a.key).cmp(&(rank(b.state), b.when, &b.key))
@@ -134,6 +134,7 @@ pub const SNAPSHOT_LIMIT: usize = 10_000;
 
 /// The live executions and workers of a docket at one moment (see [`Docket::snapshot`]).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Snapshot {
     /// Running, queued and scheduled executions, in that order (scheduled ones by due time).
     pub executions: Vec<ExecutionInfo>,

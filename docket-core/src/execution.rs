@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 
 /// Where an execution is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
+pub enum ExecutionState {
     /// Waiting for its due time.
     Scheduled,
     /// Due, waiting for a worker.
@@ -31,47 +31,50 @@ pub enum State {
     Cancelled,
 }
 
-impl State {
+impl ExecutionState {
     /// Whether the execution has ended.
     pub fn is_terminal(self) -> bool {
-        matches!(self, State::Completed | State::Failed | State::Cancelled)
+        matches!(
+            self,
+            ExecutionState::Completed | ExecutionState::Failed | ExecutionState::Cancelled
+        )
     }
 
     /// The compact code stored in records and events.
     pub fn code(self) -> u8 {
         match self {
-            State::Scheduled => 1,
-            State::Queued => 2,
-            State::Running => 3,
-            State::Completed => 4,
-            State::Failed => 5,
-            State::Cancelled => 6,
+            ExecutionState::Scheduled => 1,
+            ExecutionState::Queued => 2,
+            ExecutionState::Running => 3,
+            ExecutionState::Completed => 4,
+            ExecutionState::Failed => 5,
+            ExecutionState::Cancelled => 6,
         }
     }
 
     /// The state for a stored code.
-    pub fn from_code(code: u8) -> Option<State> {
+    pub fn from_code(code: u8) -> Option<ExecutionState> {
         Some(match code {
-            1 => State::Scheduled,
-            2 => State::Queued,
-            3 => State::Running,
-            4 => State::Completed,
-            5 => State::Failed,
-            6 => State::Cancelled,
+            1 => ExecutionState::Scheduled,
+            2 => ExecutionState::Queued,
+            3 => ExecutionState::Running,
+            4 => ExecutionState::Completed,
+            5 => ExecutionState::Failed,
+            6 => ExecutionState::Cancelled,
             _ => return None,
         })
     }
 }
 
-impl fmt::Display for State {
+impl fmt::Display for ExecutionState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            State::Scheduled => "scheduled",
-            State::Queued => "queued",
-            State::Running => "running",
-            State::Completed => "completed",
-            State::Failed => "failed",
-            State::Cancelled => "cancelled",
+            ExecutionState::Scheduled => "scheduled",
+            ExecutionState::Queued => "queued",
+            ExecutionState::Running => "running",
+            ExecutionState::Completed => "completed",
+            ExecutionState::Failed => "failed",
+            ExecutionState::Cancelled => "cancelled",
         })
     }
 }
@@ -87,13 +90,14 @@ pub struct StoredError {
 
 /// Everything known about one execution (untyped).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ExecutionInfo {
     /// The execution key.
     pub key: String,
     /// The task name.
     pub task: String,
     /// The current state.
-    pub state: State,
+    pub state: ExecutionState,
     /// When it is (or was) due.
     pub when: SystemTime,
     /// The run number, starting at 1.
@@ -147,13 +151,42 @@ impl fmt::Display for ExecutionInfo {
     }
 }
 
+/// Something that happened to an execution, published to its subscribers
+/// ([`Execution::subscribe`]) in the order it happened.
+///
+/// Today every event is a change of state; progress events will join them, so match with a
+/// wildcard arm.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The execution moved to a new state.
+    State(StateChange),
+}
+
+impl Event {
+    /// The key of the execution the event is about.
+    pub fn key(&self) -> &str {
+        match self {
+            Event::State(change) => &change.key,
+        }
+    }
+
+    /// The new state, for a change of state.
+    pub fn state(&self) -> Option<ExecutionState> {
+        match self {
+            Event::State(change) => Some(change.state),
+        }
+    }
+}
+
 /// A change of state, published by the transition that made it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+#[non_exhaustive]
+pub struct StateChange {
     /// The execution key.
     pub key: String,
     /// The new state.
-    pub state: State,
+    pub state: ExecutionState,
     /// The encoded result, on completion.
     pub result: Option<Vec<u8>>,
     /// The error, on failure.
@@ -194,7 +227,7 @@ impl<T> fmt::Debug for Execution<T> {
 /// How often a waiter re-reads the record in case an event was lost (a reconnect, say).
 const WAIT_BACKSTOP: Duration = Duration::from_secs(2);
 
-impl<T: DeserializeOwned> Execution<T> {
+impl<T> Execution<T> {
     pub(crate) fn new(docket: Docket, key: String, when: SystemTime, disposition: Disposition) -> Self {
         Self {
             docket,
@@ -221,7 +254,7 @@ impl<T: DeserializeOwned> Execution<T> {
     }
 
     /// The current state, or `None` once the record is gone.
-    pub async fn state(&self) -> Result<Option<State>> {
+    pub async fn state(&self) -> Result<Option<ExecutionState>> {
         Ok(self.info().await?.map(|info| info.state))
     }
 
@@ -235,6 +268,16 @@ impl<T: DeserializeOwned> Execution<T> {
         self.docket.cancel(&self.key).await
     }
 
+    /// A stream of this execution's state changes from now on.
+    ///
+    /// A subscriber that falls far behind skips events rather than holding the docket back.
+    pub async fn subscribe(&self) -> Result<BoxStream<'static, Event>> {
+        let (_, receiver) = self.docket.backend().watch(&self.key).await?;
+        Ok(events_for(self.key.clone(), receiver).boxed())
+    }
+}
+
+impl<T: DeserializeOwned> Execution<T> {
     /// Waits for the execution to end and returns its typed result.
     ///
     /// A failed run returns [`Error::TaskFailed`], a cancelled one [`Error::Cancelled`]; with
@@ -251,14 +294,6 @@ impl<T: DeserializeOwned> Execution<T> {
     /// Like [`result`](Self::result), giving up with [`Error::Timeout`] at `deadline`.
     pub async fn result_deadline(&self, deadline: Instant) -> Result<T> {
         self.wait(Some(deadline)).await
-    }
-
-    /// A stream of this execution's state changes from now on.
-    ///
-    /// A subscriber that falls far behind skips events rather than holding the docket back.
-    pub async fn subscribe(&self) -> Result<BoxStream<'static, Event>> {
-        let (_, receiver) = self.docket.backend().watch(&self.key).await?;
-        Ok(events_for(self.key.clone(), receiver).boxed())
     }
 
     async fn wait(&self, deadline: Option<Instant>) -> Result<T> {
@@ -279,8 +314,8 @@ impl<T: DeserializeOwned> Execution<T> {
             loop {
                 tokio::select! {
                     received = events.recv() => match received {
-                        Ok(event) if event.key == self.key && event.state.is_terminal() => {
-                            return self.decode(event.state, event.result.as_deref(), event.error);
+                        Ok(Event::State(change)) if change.key == self.key && change.state.is_terminal() => {
+                            return self.decode(change.state, change.result.as_deref(), change.error);
                         }
                         Ok(_) => continue,
                         Err(broadcast::error::RecvError::Lagged(_)) => break,
@@ -313,15 +348,15 @@ impl<T: DeserializeOwned> Execution<T> {
         }
     }
 
-    fn decode(&self, state: State, result: Option<&[u8]>, error: Option<StoredError>) -> Result<T> {
+    fn decode(&self, state: ExecutionState, result: Option<&[u8]>, error: Option<StoredError>) -> Result<T> {
         match state {
-            State::Completed => match result {
+            ExecutionState::Completed => match result {
                 Some(bytes) => codec::decode_value(bytes),
                 None => Err(Error::ResultNotKept {
                     key: self.key.clone(),
                 }),
             },
-            State::Failed => {
+            ExecutionState::Failed => {
                 let error = error.unwrap_or(StoredError {
                     message: "unknown error".into(),
                     type_name: "unknown".into(),
@@ -346,7 +381,7 @@ fn events_for(
     futures::stream::unfold((key, receiver), |(key, mut receiver)| async move {
         loop {
             match receiver.recv().await {
-                Ok(event) if event.key == key => return Some((event, (key, receiver))),
+                Ok(event) if event.key() == key => return Some((event, (key, receiver))),
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }

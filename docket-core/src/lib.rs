@@ -43,7 +43,7 @@ pub use crate::docket::{
     Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,
 };
 pub use crate::error::{Error, Result};
-pub use crate::execution::{Event, Execution, ExecutionInfo, State, StoredError};
+pub use crate::execution::{Event, Execution, ExecutionInfo, ExecutionState, StateChange, StoredError};
 pub use crate::schedule::{Schedule, MAX_KEY_LEN};
 pub use crate::task::{Failure, FailureKind, Registry, RunFn, RunFuture, Task, TaskDescriptor};
 pub use docket_macros::task;

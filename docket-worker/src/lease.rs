@@ -29,13 +29,15 @@ pub(crate) async fn keep(config: Arc<Config>, in_flight: InFlight, stop: Cancell
         }
         for chunk in leases(&in_flight).chunks(RENEW_CHUNK) {
             match config.backend().renew(&config.name, chunk).await {
-                Ok(lost) if !lost.is_empty() => {
+                Ok(lost) => {
                     // Cancelled (a missed notification), replaced, or taken over by another
-                    // worker after we stalled: stop running them.
-                    tracing::warn!(count = lost.len(), "interrupting runs whose lease was lost");
-                    interrupt(&in_flight, &lost);
+                    // worker after we stalled: stop running them. A run that ended since the
+                    // chunk was taken comes back too (its record is finished); it is no longer
+                    // in flight, so it is not a loss.
+                    for key in interrupt(&in_flight, &lost) {
+                        tracing::warn!(%key, "interrupting a run whose lease was lost");
+                    }
                 }
-                Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "renewing leases failed"),
             }
         }

@@ -34,6 +34,7 @@
 mod cli;
 mod completer;
 mod duration;
+mod handle;
 mod lease;
 mod runner;
 mod scheduler;
@@ -42,6 +43,7 @@ mod worker;
 
 pub use crate::cli::{main, main_with_args};
 pub use crate::duration::parse_duration;
+pub use crate::handle::ShutdownHandle;
 pub use crate::worker::{Worker, WorkerBuilder};
 
 /// The README's Rust examples, compiled as doctests so they cannot rot.

@@ -30,10 +30,7 @@ pub(crate) fn leases(in_flight: &InFlight) -> Vec<Lease> {
     let in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
     in_flight
         .iter()
-        .map(|(id, running)| Lease {
-            id: id.clone(),
-            key: running.key.clone(),
-        })
+        .map(|(id, running)| Lease::new(id.clone(), running.key.clone()))
         .collect()
 }
 
@@ -205,14 +202,17 @@ fn classify(ended: Ended, elapsed: Duration) -> OutcomeKind {
     }
 }
 
-/// Interrupts the given deliveries if they are running here.
-pub(crate) fn interrupt(in_flight: &InFlight, ids: &[String]) {
+/// Interrupts the given deliveries if they are still running here; returns the keys of those
+/// it interrupted (a delivery that finished meanwhile is not running, so nothing is lost).
+pub(crate) fn interrupt(in_flight: &InFlight, ids: &[String]) -> Vec<String> {
     let in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
-    for id in ids {
-        if let Some(running) = in_flight.get(id) {
+    ids.iter()
+        .filter_map(|id| in_flight.get(id))
+        .map(|running| {
             running.cancel.cancel();
-        }
-    }
+            running.key.clone()
+        })
+        .collect()
 }
 
 /// Interrupts running executions whose cancellation the backend announces.
@@ -243,6 +243,8 @@ pub(crate) async fn listen_for_cancellations(
             },
             _ = stop.cancelled() => return,
         };
-        interrupt(&in_flight, &[cancellation.delivery_id]);
+        for key in interrupt(&in_flight, &[cancellation.delivery_id]) {
+            tracing::info!(%key, "interrupting a cancelled run");
+        }
     }
 }

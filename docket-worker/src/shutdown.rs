@@ -45,11 +45,11 @@ fn spawn_signal_listener(requested: CancellationToken, aborted: CancellationToke
             };
             received += 1;
             if received == 1 {
+                requested.cancel();
                 tracing::info!(
                     signal = name,
-                    "shutting down: finishing running tasks (signal again to skip)"
+                    "shutting down: claiming nothing more, finishing running tasks (signal again to skip)"
                 );
-                requested.cancel();
             } else {
                 tracing::warn!(signal = name, "second signal: releasing running tasks now");
                 aborted.cancel();

@@ -11,6 +11,8 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::handle::ShutdownHandle;
+
 use crate::completer::Completer;
 use crate::runner::{InFlight, Runner};
 use crate::shutdown::Shutdown;
@@ -21,7 +23,8 @@ const DEFAULT_CONCURRENCY: usize = 10;
 const DEFAULT_REDELIVERY_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const DEFAULT_SCHEDULING_RESOLUTION: Duration = Duration::from_millis(250);
 const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long an idle claim waits for work before looking at the shutdown flag again.
+/// How long an idle claim waits for work before it looks for stalled deliveries again (a stop
+/// ends the wait at once).
 const CLAIM_WAIT: Duration = Duration::from_millis(500);
 /// The most tasks one worker runs at once.
 const MAX_CONCURRENCY: usize = 65_536;
@@ -44,7 +47,7 @@ pub struct WorkerBuilder {
     unknown_task_delay: Duration,
     unknown_task_max_age: Duration,
     registry: Option<Registry>,
-    shutdown: CancellationToken,
+    shutdown: ShutdownHandle,
     signals: bool,
 }
 
@@ -101,9 +104,10 @@ impl WorkerBuilder {
         self
     }
 
-    /// Stops the worker gracefully when `token` is cancelled.
-    pub fn shutdown_token(mut self, token: CancellationToken) -> Self {
-        self.shutdown = token;
+    /// Stops the worker gracefully when `handle` is told to (by default the worker has a
+    /// handle of its own: [`Worker::shutdown_handle`]).
+    pub fn shutdown_handle(mut self, handle: ShutdownHandle) -> Self {
+        self.shutdown = handle;
         self
     }
 
@@ -191,7 +195,7 @@ impl Config {
 #[derive(Debug)]
 pub struct Worker {
     config: Arc<Config>,
-    shutdown: CancellationToken,
+    shutdown: ShutdownHandle,
     signals: bool,
 }
 
@@ -208,7 +212,7 @@ impl Worker {
             unknown_task_delay: UNKNOWN_TASK_DELAY,
             unknown_task_max_age: UNKNOWN_TASK_MAX_AGE,
             registry: None,
-            shutdown: CancellationToken::new(),
+            shutdown: ShutdownHandle::new(),
             signals: false,
         }
     }
@@ -223,8 +227,8 @@ impl Worker {
         self.config.registry.names()
     }
 
-    /// A token that stops the worker gracefully when cancelled.
-    pub fn shutdown_token(&self) -> CancellationToken {
+    /// A handle that stops the worker gracefully.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
         self.shutdown.clone()
     }
 
@@ -270,6 +274,16 @@ impl Worker {
         let slots = Arc::new(Semaphore::new(config.concurrency));
 
         let result = self.claim_loop(&runner, &slots, &shutdown, until_finished).await;
+        // A claim the stop cut short hands back what it still claimed: wait for that, so it is
+        // claimable by other workers at once rather than after the redelivery timeout.
+        if tokio::time::timeout(LEAVE_TIMEOUT, config.backend().settle())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "claims cut short by the stop did not hand back in time; they will be redelivered"
+            );
+        }
 
         // Stop claiming and leave the registry; let running tasks finish (their leases still
         // renewed), up to the shutdown timeout or a second signal; then release what is left.
@@ -329,11 +343,12 @@ impl Worker {
         let mut next_sweep = tokio::time::Instant::now();
         loop {
             let first = tokio::select! {
+                biased;
+                _ = shutdown.requested() => return Ok(()),
                 permit = slots.clone().acquire_owned() => match permit {
                     Ok(permit) => permit,
                     Err(_) => return Ok(()),
                 },
-                _ = shutdown.requested() => return Ok(()),
             };
             let mut permits = vec![first];
             while let Ok(permit) = slots.clone().try_acquire_owned() {
@@ -364,9 +379,14 @@ impl Worker {
                 }
                 config.backend().claim(&config.name, permits.len(), wait).await
             };
-            // A claim is never abandoned half-way (its deliveries would sit unstarted until
-            // redelivery); it waits at most CLAIM_WAIT, which bounds how late shutdown starts.
-            let claimed = claim.await;
+            // A stop ends the claim at once, however long it was going to wait: claims are
+            // safe to drop (whatever one still claims is handed back, QUEUED again and
+            // claimable by any worker), so nothing new runs here after the stop.
+            let claimed = tokio::select! {
+                biased;
+                _ = shutdown.requested() => return Ok(()),
+                claimed = claim => claimed,
+            };
             let deliveries: Vec<Delivery> = match claimed {
                 Ok(deliveries) => {
                     backoff.reset();

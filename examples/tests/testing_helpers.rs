@@ -61,7 +61,7 @@ async fn checkout_runs_to_completion() {
     assert_not_scheduled::<charge::Task>(&docket).await;
     assert_not_scheduled::<send_receipt::Task>(&docket).await;
     let charged = docket.execution("charge-grace").await.unwrap().expect("a record");
-    assert_eq!(charged.state, docket::State::Completed);
+    assert_eq!(charged.state, docket::ExecutionState::Completed);
 }
 
 #[test]

@@ -6,11 +6,34 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use docket::backend::NewTask;
-use docket::{Disposition, Error, State};
+use docket::{Disposition, Error, ExecutionState};
 use docket_tests::{behaviour_tests, eventually};
 use futures::StreamExt;
 
 behaviour_tests! {
+    async fn a_stopping_worker_claims_nothing_new_and_hands_back_what_it_still_got(env: Env) {
+        let docket = env.docket().await;
+        let stopping = start(test_worker(&docket).name("stopping"));
+        // Listed means it has claimed once: it is now waiting for work.
+        eventually(WAIT, "the worker to be listed", || async {
+            !docket.workers(Duration::from_secs(60)).await.unwrap().is_empty()
+        })
+        .await;
+        stopping.stop_handle.shutdown();
+        let execution = add::schedule(&docket, 20, 22).await.unwrap();
+        stopping.stop().await;
+        assert_eq!(
+            execution.state().await.unwrap(),
+            Some(ExecutionState::Queued),
+            "a task added after the stop does not run on the stopping worker"
+        );
+        // Claimable at once: this worker would take over a pending delivery only after an hour.
+        let _successor = start(test_worker(&docket).name("successor").redelivery_timeout(Duration::from_secs(3600)));
+        assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 42);
+        let info = execution.info().await.unwrap().expect("a record");
+        assert_eq!(info.worker.as_deref(), Some("successor"));
+    }
+
     async fn an_immediate_task_runs_and_returns_its_typed_result(env: Env) {
         let docket = env.docket().await;
         let _worker = start(test_worker(&docket));
@@ -19,7 +42,7 @@ behaviour_tests! {
         let sum: i64 = execution.result_timeout(WAIT).await.unwrap();
         assert_eq!(sum, 5);
         let info = execution.info().await.unwrap().expect("a record");
-        assert_eq!(info.state, State::Completed);
+        assert_eq!(info.state, ExecutionState::Completed);
         assert_eq!(info.task, "add");
         assert!(info.worker.is_some());
         assert!(info.started_at.is_some() && info.completed_at.is_some());
@@ -27,10 +50,11 @@ behaviour_tests! {
 
     async fn a_future_task_waits_scheduled_and_never_runs_early(env: Env) {
         let docket = env.docket().await;
-        let _worker = start(test_worker(&docket));
         let when = SystemTime::now() + Duration::from_millis(400);
         let execution = add::schedule(&docket, 1, 1).at(when).await.unwrap();
-        assert_eq!(execution.state().await.unwrap(), Some(State::Scheduled));
+        // No worker runs yet, so this cannot race the due time.
+        assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Scheduled));
+        let _worker = start(test_worker(&docket));
         assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 2);
         let started = execution.info().await.unwrap().unwrap().started_at.unwrap();
         assert!(started >= when, "started {started:?} before it was due {when:?}");
@@ -54,10 +78,10 @@ behaviour_tests! {
         let execution = add::schedule(&docket, 4, 4).after(Duration::from_millis(200)).await.unwrap();
         let events = execution.subscribe().await.unwrap();
         let _worker = start(test_worker(&docket));
-        let states: Vec<State> = tokio::time::timeout(WAIT, events.map(|e| e.state).take(3).collect())
+        let states: Vec<ExecutionState> = tokio::time::timeout(WAIT, events.filter_map(|e| async move { e.state() }).take(3).collect())
             .await
             .expect("three events");
-        assert_eq!(states, vec![State::Queued, State::Running, State::Completed]);
+        assert_eq!(states, vec![ExecutionState::Queued, ExecutionState::Running, ExecutionState::Completed]);
     }
 
     async fn a_key_that_is_pending_is_not_scheduled_twice(env: Env) {
@@ -106,7 +130,7 @@ behaviour_tests! {
         };
         assert!(docket.cancel("c").await.unwrap());
         assert!(matches!(waiter.await.unwrap(), Err(Error::Cancelled { .. })));
-        assert_eq!(execution.state().await.unwrap(), Some(State::Cancelled));
+        assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Cancelled));
         assert!(!docket.cancel("c").await.unwrap(), "a cancelled execution is no longer live");
         let again = add::schedule(&docket, 2, 2).key("c").await.unwrap();
         assert_eq!(again.disposition(), Disposition::Scheduled);
@@ -116,11 +140,11 @@ behaviour_tests! {
         let docket = env.docket().await;
         let label = format!("{}-queued", env.url());
         let execution = record::schedule(&docket, label.clone()).await.unwrap();
-        assert_eq!(execution.state().await.unwrap(), Some(State::Queued));
+        assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Queued));
         assert!(execution.cancel().await.unwrap());
         test_worker(&docket).build().unwrap().run_until_finished().await.unwrap();
         assert_eq!(count(&label), 0);
-        assert_eq!(execution.state().await.unwrap(), Some(State::Cancelled));
+        assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Cancelled));
     }
 
     async fn cancel_after_the_scheduler_moved_the_task_still_stops_it(env: Env) {
@@ -130,7 +154,7 @@ behaviour_tests! {
         // Move it to the ready queue without running it.
         eventually(WAIT, "the task to become due", || async {
             docket.backend().move_due(100).await.unwrap();
-            execution.state().await.unwrap() == Some(State::Queued)
+            execution.state().await.unwrap() == Some(ExecutionState::Queued)
         })
         .await;
         assert!(execution.cancel().await.unwrap());
@@ -148,7 +172,7 @@ behaviour_tests! {
         assert!(matches!(execution.result_timeout(WAIT).await, Err(Error::Cancelled { .. })));
         let dropped = format!("{gate}:dropped");
         eventually(WAIT, "the body to be dropped", || async { count(&dropped) == 1 }).await;
-        assert_eq!(execution.state().await.unwrap(), Some(State::Cancelled));
+        assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Cancelled));
     }
 
     async fn failures_keep_their_message_and_type(env: Env) {
@@ -162,7 +186,7 @@ behaviour_tests! {
             }
             other => panic!("expected a task failure, got {other:?}"),
         }
-        assert_eq!(execution.state().await.unwrap(), Some(State::Failed));
+        assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Failed));
     }
 
     async fn a_panicking_task_fails_and_the_worker_keeps_working(env: Env) {
@@ -230,13 +254,7 @@ behaviour_tests! {
         let docket = env.docket().await;
         docket
             .backend()
-            .schedule(&[NewTask {
-                key: "poison".into(),
-                task: "add".into(),
-                args: vec![0x81, 0xa1, b'a', 0xa3, b'x', b'y', b'z'],
-                when_ms: 0,
-                replace: false,
-            }])
+            .schedule(&[NewTask::new("poison", "add", vec![0x81, 0xa1, b'a', 0xa3, b'x', b'y', b'z'], 0)])
             .await
             .unwrap();
         let _worker = start(test_worker(&docket));
@@ -244,7 +262,7 @@ behaviour_tests! {
         assert_eq!(after.result_timeout(WAIT).await.unwrap(), 2, "the worker keeps working");
         // The two ran side by side: the poison's outcome may land a moment later.
         eventually(WAIT, "the poison to be recorded failed", || async {
-            docket.execution("poison").await.unwrap().is_some_and(|info| info.state == State::Failed)
+            docket.execution("poison").await.unwrap().is_some_and(|info| info.state == ExecutionState::Failed)
         })
         .await;
         let info = docket.execution("poison").await.unwrap().expect("a record");
@@ -263,7 +281,7 @@ behaviour_tests! {
         let ignorant = start(test_worker(&docket).registry(only_record).unknown_task_delay(Duration::from_millis(100)));
         let execution = add::schedule(&docket, 20, 22).await.unwrap();
         eventually(WAIT, "the unknown task to be put back", || async {
-            execution.state().await.unwrap() == Some(State::Scheduled)
+            execution.state().await.unwrap() == Some(ExecutionState::Scheduled)
         })
         .await;
         ignorant.stop().await;
@@ -316,10 +334,10 @@ behaviour_tests! {
         let worker = start(test_worker(&docket));
         let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
         until_running(&execution).await;
-        worker.token.cancel();
+        worker.stop_handle.shutdown();
         open_gate(&gate);
         worker.stop().await;
-        assert_eq!(execution.state().await.unwrap(), Some(State::Completed));
+        assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Completed));
         assert_eq!(execution.result().await.unwrap(), gate);
         assert!(docket.workers(Duration::from_secs(60)).await.unwrap().is_empty(), "the worker left the registry");
     }
@@ -332,7 +350,7 @@ behaviour_tests! {
         until_running(&execution).await;
         worker.stop().await;
         let state = execution.state().await.unwrap();
-        assert_eq!(state, Some(State::Queued), "released, never cancelled");
+        assert_eq!(state, Some(ExecutionState::Queued), "released, never cancelled");
         open_gate(&gate);
         let _next = start(test_worker(&docket));
         assert_eq!(execution.result_timeout(WAIT).await.unwrap(), gate);
@@ -374,7 +392,7 @@ mod snapshots_and_test_helpers {
             let snapshot = docket.snapshot().await.unwrap();
             let keys: Vec<&str> = snapshot.executions.iter().map(|e| e.key.as_str()).collect();
             assert_eq!(keys, vec!["now", "sooner", "later"]);
-            assert_eq!(snapshot.executions[0].state, State::Queued);
+            assert_eq!(snapshot.executions[0].state, ExecutionState::Queued);
             assert_eq!(snapshot.executions[1].argument::<i64>("b"), Some(2));
         }
 
@@ -425,7 +443,7 @@ mod poison {
             let taken = backend.reclaim("last", Duration::ZERO, 10).await.unwrap();
             assert!(taken.is_empty(), "no delivery beyond the maximum: {taken:?}");
             let info = execution.info().await.unwrap().expect("a record");
-            assert_eq!(info.state, State::Failed);
+            assert_eq!(info.state, ExecutionState::Failed);
             let error = info.error.unwrap();
             assert_eq!(error.type_name, TOO_MANY_DELIVERIES);
             assert!(error.message.contains(&format!("delivered {MAX_DELIVERIES} times")), "{}", error.message);

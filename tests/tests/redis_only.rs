@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use docket::{Docket, State};
+use docket::{Docket, ExecutionState};
 use docket_tests::{eventually, RedisServer};
 
 /// Sleeps, then returns how long it slept (the same task as the `test-worker` binary's).
@@ -72,7 +72,7 @@ async fn a_task_of_a_killed_worker_is_redelivered_to_another() {
     assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 1_500);
     let info = execution.info().await.unwrap().unwrap();
     assert_eq!(info.worker.as_deref(), Some("rescuer"));
-    assert_eq!(info.state, State::Completed);
+    assert_eq!(info.state, ExecutionState::Completed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,9 +117,80 @@ async fn sigterm_lets_in_flight_tasks_finish() {
     let status = wait_for_exit(&mut worker).await;
     assert!(status.success(), "the worker exited with {status}");
     for execution in &executions {
-        assert_eq!(execution.state().await.unwrap(), Some(State::Completed));
+        assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Completed));
     }
     assert!(docket.workers(Duration::from_secs(60)).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sigterm_a_worker_process_claims_nothing_new() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--url", &server.url(), "--worker-name", "terminated"])
+        .env("DOCKET_LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the test-worker binary");
+    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    eventually(WAIT, "the worker to be listed", || async {
+        !docket.workers(Duration::from_secs(60)).await.unwrap().is_empty()
+    })
+    .await;
+    signal(&worker, "TERM");
+    wait_for_line(&lines, "shutting down").await;
+    let execution = slow::schedule(&docket, 1).await.unwrap();
+    let status = wait_for_exit(&mut worker).await;
+    assert!(status.success(), "the worker exited with {status}");
+    assert_eq!(
+        execution.state().await.unwrap(),
+        Some(ExecutionState::Queued),
+        "a task added after SIGTERM does not run on the stopping worker"
+    );
+    let _successor = start(
+        test_worker(&docket)
+            .name("successor")
+            .redelivery_timeout(Duration::from_secs(3600)),
+    );
+    assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 1);
+    let info = execution.info().await.unwrap().expect("a record");
+    assert_eq!(info.worker.as_deref(), Some("successor"));
+}
+
+/// Forwards the lines a child process writes to `stream` to a channel.
+fn log_lines(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stream).lines() {
+            let Ok(line) = line else { return };
+            eprintln!("{line}");
+            if sender.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+/// Waits (at most [`WAIT`]) for a line containing `needle`.
+async fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        match lines.try_recv() {
+            Ok(line) if line.contains(needle) => return,
+            Ok(_) => continue,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => panic!("the log ended before `{needle}`"),
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no log line with `{needle}` within {WAIT:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,7 +206,7 @@ async fn a_second_signal_releases_running_tasks_instead_of_cancelling_them() {
     assert!(status.success(), "the worker exited with {status}");
     assert_eq!(
         execution.state().await.unwrap(),
-        Some(State::Queued),
+        Some(ExecutionState::Queued),
         "released, not cancelled"
     );
 }
@@ -170,9 +241,9 @@ async fn workers_and_producers_survive_a_redis_restart() {
         .await
         .unwrap();
     let mut events = running.subscribe().await.unwrap();
-    for expected in [State::Queued, State::Running] {
+    for expected in [ExecutionState::Queued, ExecutionState::Running] {
         let event = tokio::time::timeout(WAIT, futures::StreamExt::next(&mut events)).await;
-        assert_eq!(event.unwrap().map(|e| e.state), Some(expected));
+        assert_eq!(event.unwrap().and_then(|e| e.state()), Some(expected));
     }
     assert!(running.cancel().await.unwrap());
     let dropped = format!("{gate}:dropped");

@@ -26,6 +26,7 @@ pub const TOO_MANY_DELIVERIES: &str = "docket::TooManyDeliveries";
 
 /// One task to schedule.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct NewTask {
     /// The execution key (unique among pending executions).
     pub key: String,
@@ -39,8 +40,23 @@ pub struct NewTask {
     pub replace: bool,
 }
 
+impl NewTask {
+    /// An execution of `task` with the encoded argument map `args`, due at `when_ms`
+    /// (milliseconds since the Unix epoch), kept if `key` is already pending.
+    pub fn new(key: impl Into<String>, task: impl Into<String>, args: Vec<u8>, when_ms: i64) -> Self {
+        Self {
+            key: key.into(),
+            task: task.into(),
+            args,
+            when_ms,
+            replace: false,
+        }
+    }
+}
+
 /// What scheduling did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Disposition {
     /// The execution was scheduled (or its pending schedule replaced).
     Scheduled,
@@ -50,6 +66,7 @@ pub enum Disposition {
 
 /// A claimed execution, already marked RUNNING for the claiming worker.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Delivery {
     /// Identifies the delivery to the backend (a stream entry id on Redis).
     pub id: String,
@@ -84,6 +101,7 @@ impl Delivery {
 
 /// How a run ended, and what happens next.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum OutcomeKind {
     /// Success, with the encoded result.
     Completed(Vec<u8>),
@@ -122,6 +140,7 @@ pub enum OutcomeKind {
 
 /// The end of one delivery.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Outcome {
     /// The delivery's id.
     pub id: String,
@@ -135,6 +154,7 @@ pub struct Outcome {
 
 /// A delivery whose lease a worker is renewing.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Lease {
     /// The delivery's id.
     pub id: String,
@@ -142,9 +162,20 @@ pub struct Lease {
     pub key: String,
 }
 
+impl Lease {
+    /// The lease of delivery `id` of the execution with `key`.
+    pub fn new(id: impl Into<String>, key: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            key: key.into(),
+        }
+    }
+}
+
 /// A running execution that was cancelled: the worker running delivery `delivery_id`
 /// interrupts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Cancellation {
     /// The execution key.
     pub key: String,
@@ -155,6 +186,7 @@ pub struct Cancellation {
 /// An execution that could not be processed (poison arguments, too many deliveries), kept
 /// for inspection in a capped list.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeadLetter {
     /// The execution key.
     pub key: String,
@@ -170,6 +202,7 @@ pub struct DeadLetter {
 
 /// How much work a docket still holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Backlog {
     /// Executions queued or running (including ones another worker holds).
     pub ready: u64,
@@ -179,6 +212,7 @@ pub struct Backlog {
 
 /// A worker that announced itself recently.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WorkerInfo {
     /// The worker's name.
     pub name: String,
@@ -206,6 +240,10 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Claims up to `max` ready executions for `worker`, waiting up to `wait` when none are
     /// ready, and marks them RUNNING. Stale deliveries (replaced, cancelled) are skipped.
+    ///
+    /// Safe to drop: a claim whose future is dropped before it returns (a worker that is
+    /// stopping) ends its wait and hands back whatever it still claims, QUEUED again and
+    /// claimable by any worker at once, keeping due times and attempts.
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>>;
 
     /// Records a batch of outcomes of `worker`'s deliveries, acknowledges them and writes
@@ -222,7 +260,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<Vec<String>>;
 
     /// Takes over up to `max` deliveries whose lease has not been renewed for `min_idle`.
+    /// Safe to drop, like [`claim`](Self::claim).
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>>;
+
+    /// Waits until claims whose futures were dropped have handed back what they claimed (a
+    /// stopping worker calls it before it exits). Returns at once when there are none.
+    async fn settle(&self) {}
 
     /// The most recent dead letters, newest first, at most `limit`.
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>>;

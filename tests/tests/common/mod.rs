@@ -7,10 +7,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use docket::Docket;
-use docket_worker::Worker;
+use docket_worker::{ShutdownHandle, Worker};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 /// Adds two numbers.
 #[docket::task]
@@ -83,8 +82,8 @@ impl Drop for DropFlag {
 
 /// A worker running in the background of a test, stopped when dropped.
 pub struct RunningWorker {
-    /// Stops the worker when cancelled.
-    pub token: CancellationToken,
+    /// Stops the worker.
+    pub stop_handle: ShutdownHandle,
     /// The worker's task.
     pub handle: Option<JoinHandle<Result<(), docket_worker::Error>>>,
 }
@@ -92,7 +91,7 @@ pub struct RunningWorker {
 impl RunningWorker {
     /// Stops the worker gracefully and waits for it.
     pub async fn stop(mut self) {
-        self.token.cancel();
+        self.stop_handle.shutdown();
         if let Some(handle) = self.handle.take() {
             handle.await.expect("worker task").expect("worker run");
         }
@@ -101,7 +100,7 @@ impl RunningWorker {
 
 impl Drop for RunningWorker {
     fn drop(&mut self) {
-        self.token.cancel();
+        self.stop_handle.shutdown();
     }
 }
 
@@ -117,10 +116,10 @@ pub fn test_worker(docket: &Docket) -> docket_worker::WorkerBuilder {
 /// Starts a worker in the background.
 pub fn start(builder: docket_worker::WorkerBuilder) -> RunningWorker {
     let worker = builder.build().expect("build the worker");
-    let token = worker.shutdown_token();
+    let stop_handle = worker.shutdown_handle();
     let handle = tokio::spawn(async move { worker.run_forever().await });
     RunningWorker {
-        token,
+        stop_handle,
         handle: Some(handle),
     }
 }
@@ -129,7 +128,7 @@ pub fn start(builder: docket_worker::WorkerBuilder) -> RunningWorker {
 pub async fn until_running<T: serde::de::DeserializeOwned>(execution: &docket::Execution<T>) {
     let what = format!("execution `{}` to run", execution.key());
     docket_tests::eventually(WAIT, &what, || async {
-        execution.state().await.unwrap() == Some(docket::State::Running)
+        execution.state().await.unwrap() == Some(docket::ExecutionState::Running)
     })
     .await;
 }

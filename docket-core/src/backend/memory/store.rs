@@ -25,7 +25,7 @@ use crate::backend::{
     from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
     WorkerInfo, MAX_DELIVERIES, TOO_MANY_DELIVERIES,
 };
-use crate::execution::{Event, ExecutionInfo, State, StoredError};
+use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
 
 /// How many dead letters are kept; the oldest are dropped first.
 pub(super) const DEAD_LETTER_CAP: usize = 10_000;
@@ -56,13 +56,13 @@ pub(super) struct Effects {
 }
 
 impl Effects {
-    fn state(&mut self, key: &str, state: State) {
-        self.events.push(Event {
+    fn state(&mut self, key: &str, state: ExecutionState) {
+        self.events.push(Event::State(StateChange {
             key: key.to_string(),
             state,
             result: None,
             error: None,
-        });
+        }));
     }
 }
 
@@ -71,7 +71,7 @@ impl Effects {
 struct Record {
     task: String,
     args: Vec<u8>,
-    state: State,
+    state: ExecutionState,
     generation: u64,
     when_ms: i64,
     attempt: u32,
@@ -125,8 +125,11 @@ pub(super) struct Store {
     last_delivery: u64,
 }
 
-fn is_live(state: State) -> bool {
-    matches!(state, State::Scheduled | State::Queued | State::Running)
+fn is_live(state: ExecutionState) -> bool {
+    matches!(
+        state,
+        ExecutionState::Scheduled | ExecutionState::Queued | ExecutionState::Running
+    )
 }
 
 impl Store {
@@ -169,7 +172,7 @@ impl Store {
             self.ready.retain(|entry| {
                 records
                     .get(&entry.key)
-                    .is_some_and(|r| r.generation == entry.generation && r.state == State::Queued)
+                    .is_some_and(|r| r.generation == entry.generation && r.state == ExecutionState::Queued)
             });
         }
     }
@@ -198,20 +201,20 @@ impl Store {
                 return Disposition::AlreadyScheduled;
             }
             match old.state {
-                State::Scheduled => {
+                ExecutionState::Scheduled => {
                     self.scheduled.remove(&(old.filed_ms, task.key.clone()));
                 }
                 // Its ready entry stays behind and is now stale.
-                State::Queued => self.queued = self.queued.saturating_sub(1),
+                ExecutionState::Queued => self.queued = self.queued.saturating_sub(1),
                 // A running one keeps running; its outcome will be stale.
                 _ => {}
             }
         }
         let generation = self.next_generation();
         let state = if task.when_ms <= now.ms {
-            State::Queued
+            ExecutionState::Queued
         } else {
-            State::Scheduled
+            ExecutionState::Scheduled
         };
         self.records.insert(
             task.key.clone(),
@@ -231,7 +234,7 @@ impl Store {
                 filed_ms: task.when_ms,
             },
         );
-        if state == State::Queued {
+        if state == ExecutionState::Queued {
             self.enqueue(&task.key, generation, fx);
         } else {
             self.scheduled.insert((task.when_ms, task.key.clone()));
@@ -257,13 +260,13 @@ impl Store {
             let Some(record) = self.records.get_mut(&key) else {
                 continue;
             };
-            if record.state != State::Scheduled {
+            if record.state != ExecutionState::Scheduled {
                 continue;
             }
-            record.state = State::Queued;
+            record.state = ExecutionState::Queued;
             let generation = record.generation;
             self.enqueue(&key, generation, fx);
-            fx.state(&key, State::Queued);
+            fx.state(&key, ExecutionState::Queued);
         }
         self.scheduled.first().map(|(when, _)| *when)
     }
@@ -279,15 +282,15 @@ impl Store {
             let Some(record) = self.records.get_mut(&entry.key) else {
                 continue;
             };
-            if record.generation != entry.generation || record.state != State::Queued {
+            if record.generation != entry.generation || record.state != ExecutionState::Queued {
                 continue;
             }
-            record.state = State::Running;
+            record.state = ExecutionState::Running;
             record.worker = Some(worker.to_string());
             record.started_ms = Some(now.ms);
             record.deliveries += 1;
             self.queued = self.queued.saturating_sub(1);
-            fx.state(&entry.key, State::Running);
+            fx.state(&entry.key, ExecutionState::Running);
             claimed.push(Delivery {
                 id: entry.id.to_string(),
                 key: entry.key.clone(),
@@ -348,21 +351,21 @@ impl Store {
         let Some(record) = self.records.get_mut(&outcome.key) else {
             return;
         };
-        if record.generation != outcome.generation || record.state != State::Running {
+        if record.generation != outcome.generation || record.state != ExecutionState::Running {
             return;
         }
         let generation = record.generation;
         match &outcome.kind {
             OutcomeKind::Completed(result) => {
-                record.state = State::Completed;
+                record.state = ExecutionState::Completed;
                 record.result = Some(result.clone());
                 record.completed_ms = Some(now.ms);
-                fx.events.push(Event {
+                fx.events.push(Event::State(StateChange {
                     key: outcome.key.clone(),
-                    state: State::Completed,
+                    state: ExecutionState::Completed,
                     result: Some(result.clone()),
                     error: None,
-                });
+                }));
                 self.finish(&outcome.key, generation, ttl, now);
             }
             OutcomeKind::Failed { message, type_name } | OutcomeKind::DeadLetter { message, type_name } => {
@@ -370,7 +373,7 @@ impl Store {
                     message: message.clone(),
                     type_name: type_name.clone(),
                 };
-                record.state = State::Failed;
+                record.state = ExecutionState::Failed;
                 record.error = Some(error.clone());
                 record.completed_ms = Some(now.ms);
                 if matches!(outcome.kind, OutcomeKind::DeadLetter { .. }) {
@@ -383,12 +386,12 @@ impl Store {
                     };
                     self.dead_letter(letter);
                 }
-                fx.events.push(Event {
+                fx.events.push(Event::State(StateChange {
                     key: outcome.key.clone(),
-                    state: State::Failed,
+                    state: ExecutionState::Failed,
                     result: None,
                     error: Some(error),
-                });
+                }));
                 self.finish(&outcome.key, generation, ttl, now);
             }
             OutcomeKind::Interrupted => {}
@@ -409,15 +412,15 @@ impl Store {
             return;
         };
         let state = if at_ms <= now.ms {
-            State::Queued
+            ExecutionState::Queued
         } else {
-            State::Scheduled
+            ExecutionState::Scheduled
         };
         record.generation = generation;
         record.filed_ms = at_ms;
         record.state = state;
         record.deliveries = 0;
-        if state == State::Queued {
+        if state == ExecutionState::Queued {
             self.enqueue(key, generation, fx);
         } else {
             self.scheduled.insert((at_ms, key.to_string()));
@@ -433,20 +436,20 @@ impl Store {
         };
         let previous = record.state;
         match previous {
-            State::Scheduled => {
+            ExecutionState::Scheduled => {
                 self.scheduled.remove(&(record.filed_ms, key.to_string()));
             }
-            State::Queued => self.queued = self.queued.saturating_sub(1),
-            State::Running => {}
-            State::Completed | State::Failed | State::Cancelled => return false,
+            ExecutionState::Queued => self.queued = self.queued.saturating_sub(1),
+            ExecutionState::Running => {}
+            ExecutionState::Completed | ExecutionState::Failed | ExecutionState::Cancelled => return false,
         }
         self.last_generation += 1;
         let generation = self.last_generation;
         record.generation = generation;
-        record.state = State::Cancelled;
+        record.state = ExecutionState::Cancelled;
         record.completed_ms = Some(now.ms);
-        fx.state(key, State::Cancelled);
-        if previous == State::Running {
+        fx.state(key, ExecutionState::Cancelled);
+        if previous == ExecutionState::Running {
             let running = self
                 .in_flight
                 .iter()
@@ -484,7 +487,7 @@ impl Store {
         let ready = self
             .records
             .iter()
-            .filter(|(_, record)| matches!(record.state, State::Queued | State::Running))
+            .filter(|(_, record)| matches!(record.state, ExecutionState::Queued | ExecutionState::Running))
             .map(|(key, _)| key)
             .take(limit);
         scheduled.chain(ready).filter_map(|key| self.info(key)).collect()
@@ -502,7 +505,7 @@ impl Store {
     fn owns(&self, id: u64) -> bool {
         self.in_flight.get(&id).is_some_and(|delivery| {
             self.records.get(&delivery.key).is_some_and(|record| {
-                record.generation == delivery.generation && record.state == State::Running
+                record.generation == delivery.generation && record.state == ExecutionState::Running
             })
         })
     }
@@ -555,7 +558,7 @@ impl Store {
             let record = self
                 .records
                 .get_mut(&delivery.key)
-                .filter(|r| r.generation == delivery.generation && r.state == State::Running);
+                .filter(|r| r.generation == delivery.generation && r.state == ExecutionState::Running);
             let Some(record) = record else {
                 self.in_flight.remove(&id);
                 continue;
@@ -570,7 +573,7 @@ impl Store {
                     ),
                     type_name: TOO_MANY_DELIVERIES.to_string(),
                 };
-                record.state = State::Failed;
+                record.state = ExecutionState::Failed;
                 record.error = Some(error.clone());
                 record.completed_ms = Some(now.ms);
                 let generation = record.generation;
@@ -584,12 +587,12 @@ impl Store {
                 let key = delivery.key.clone();
                 self.in_flight.remove(&id);
                 self.dead_letter(letter);
-                fx.events.push(Event {
+                fx.events.push(Event::State(StateChange {
                     key: key.clone(),
-                    state: State::Failed,
+                    state: ExecutionState::Failed,
                     result: None,
                     error: Some(error),
-                });
+                }));
                 self.finish(&key, generation, ttl, now);
                 continue;
             }
@@ -597,7 +600,7 @@ impl Store {
             delivery.last_renewed = now.instant;
             record.worker = Some(worker.to_string());
             record.started_ms = Some(now.ms);
-            fx.state(&delivery.key, State::Running);
+            fx.state(&delivery.key, ExecutionState::Running);
             taken.push(Delivery {
                 id: id.to_string(),
                 key: delivery.key.clone(),
@@ -653,7 +656,7 @@ impl Store {
     pub(super) fn clear(&mut self) -> u64 {
         let before = self.records.len();
         self.records
-            .retain(|_, record| !matches!(record.state, State::Scheduled | State::Queued));
+            .retain(|_, record| !matches!(record.state, ExecutionState::Scheduled | ExecutionState::Queued));
         self.scheduled.clear();
         // With no QUEUED record left, every ready entry is stale.
         self.ready.clear();
@@ -669,11 +672,15 @@ impl Store {
     /// The sizes of every collection, checking the invariants on the way.
     #[cfg(test)]
     pub(super) fn sizes(&self) -> Sizes {
-        let queued = self.records.values().filter(|r| r.state == State::Queued).count();
+        let queued = self
+            .records
+            .values()
+            .filter(|r| r.state == ExecutionState::Queued)
+            .count();
         let scheduled = self
             .records
             .values()
-            .filter(|r| r.state == State::Scheduled)
+            .filter(|r| r.state == ExecutionState::Scheduled)
             .count();
         assert_eq!(self.queued, queued, "the QUEUED counter drifted");
         assert_eq!(

@@ -11,7 +11,7 @@ use super::store::{Effects, Now, Store, DEAD_LETTER_CAP};
 use super::MemoryBackend;
 use crate::backend::{now_ms, Backend, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind};
 use crate::error::Error;
-use crate::execution::{Event, State, StoredError};
+use crate::execution::{Event, ExecutionState, StateChange, StoredError};
 
 /// The longest any test waits for something that should happen at once.
 const WAIT: Duration = Duration::from_secs(5);
@@ -45,7 +45,7 @@ fn outcome(delivery: &Delivery, kind: OutcomeKind) -> Outcome {
     delivery.outcome(kind)
 }
 
-async fn state(backend: &MemoryBackend, key: &str) -> Option<State> {
+async fn state(backend: &MemoryBackend, key: &str) -> Option<ExecutionState> {
     backend.info(key).await.unwrap().map(|info| info.state)
 }
 
@@ -60,12 +60,12 @@ async fn claim_one(backend: &MemoryBackend, worker: &str) -> Delivery {
 }
 
 /// The next event of `key`, skipping other keys, within [`WAIT`].
-async fn next_event(events: &mut broadcast::Receiver<Event>, key: &str) -> Event {
+async fn next_event(events: &mut broadcast::Receiver<Event>, key: &str) -> StateChange {
     tokio::time::timeout(WAIT, async {
         loop {
-            let event = events.recv().await.expect("the event channel is open");
-            if event.key == key {
-                return event;
+            match events.recv().await.expect("the event channel is open") {
+                Event::State(change) if change.key == key => return change,
+                _ => {}
             }
         }
     })
@@ -83,12 +83,12 @@ async fn handles_share_state_by_name_and_are_isolated_otherwise() {
     let anonymous = MemoryBackend::open("memory://", "docket", TTL).unwrap();
 
     first.schedule(&[now_task("shared-key")]).await.unwrap();
-    assert_eq!(state(&second, "shared-key").await, Some(State::Queued));
+    assert_eq!(state(&second, "shared-key").await, Some(ExecutionState::Queued));
     assert_eq!(state(&other_docket, "shared-key").await, None);
     assert_eq!(state(&other_url, "shared-key").await, None);
     assert_eq!(state(&anonymous, "shared-key").await, None);
     assert_eq!(claim_one(&second, "w").await.key, "shared-key");
-    assert_eq!(state(&first, "shared-key").await, Some(State::Running));
+    assert_eq!(state(&first, "shared-key").await, Some(ExecutionState::Running));
 
     drop((first, second));
     let reopened = MemoryBackend::open(&url, "docket", TTL).unwrap();
@@ -178,7 +178,7 @@ async fn replace_makes_the_old_delivery_stale() {
     let old_run = claimed.into_iter().next().unwrap();
     replacement.args = b"newer".to_vec();
     backend.schedule(&[replacement]).await.unwrap();
-    assert_eq!(state(&backend, "k").await, Some(State::Queued));
+    assert_eq!(state(&backend, "k").await, Some(ExecutionState::Queued));
     backend
         .complete(
             "w",
@@ -188,7 +188,7 @@ async fn replace_makes_the_old_delivery_stale() {
         .unwrap();
     assert_eq!(
         state(&backend, "k").await,
-        Some(State::Queued),
+        Some(ExecutionState::Queued),
         "a stale outcome changes nothing"
     );
     let new_run = claim_one(&backend, "w").await;
@@ -230,10 +230,10 @@ async fn a_future_task_is_claimable_only_once_due_and_moved() {
     tokio::time::timeout(WAIT, hint.notified())
         .await
         .expect("scheduling future work wakes schedulers");
-    assert_eq!(state(&backend, "later").await, Some(State::Scheduled));
+    assert_eq!(state(&backend, "later").await, Some(ExecutionState::Scheduled));
     assert_eq!(backend.move_due(100).await.unwrap(), Some(when), "not due yet");
     assert!(claim_all(&backend, "w").await.is_empty());
-    assert_eq!(state(&backend, "later").await, Some(State::Scheduled));
+    assert_eq!(state(&backend, "later").await, Some(ExecutionState::Scheduled));
 
     let deadline = Instant::now() + WAIT;
     while now_ms() < when {
@@ -241,7 +241,7 @@ async fn a_future_task_is_claimable_only_once_due_and_moved() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(backend.move_due(100).await.unwrap(), None);
-    assert_eq!(state(&backend, "later").await, Some(State::Queued));
+    assert_eq!(state(&backend, "later").await, Some(ExecutionState::Queued));
     let delivery = claim_one(&backend, "w").await;
     assert_eq!((delivery.key.as_str(), delivery.when_ms), ("later", when));
 }
@@ -273,7 +273,11 @@ async fn move_due_moves_at_most_its_limit_in_due_order() {
     }
     assert_eq!(
         moved,
-        vec![Some(State::Queued), Some(State::Queued), Some(State::Scheduled)]
+        vec![
+            Some(ExecutionState::Queued),
+            Some(ExecutionState::Queued),
+            Some(ExecutionState::Scheduled)
+        ]
     );
     assert_eq!(backend.move_due(100).await.unwrap(), None);
     assert_eq!(
@@ -304,7 +308,7 @@ async fn a_completed_result_is_kept_for_the_ttl_then_expires() {
         .await
         .unwrap();
     let info = backend.info("k").await.unwrap().expect("kept for the ttl");
-    assert_eq!(info.state, State::Completed);
+    assert_eq!(info.state, ExecutionState::Completed);
     assert_eq!(info.result.as_deref(), Some(&b"result"[..]));
     assert_eq!(info.worker.as_deref(), Some("w"));
     assert!(info.started_at.is_some() && info.completed_at.is_some());
@@ -326,7 +330,7 @@ async fn a_zero_ttl_removes_finished_records_at_once_but_live_waiters_get_the_ou
         .await
         .unwrap();
     let (info, mut events) = backend.watch("ok").await.unwrap();
-    assert_eq!(info.map(|i| i.state), Some(State::Queued));
+    assert_eq!(info.map(|i| i.state), Some(ExecutionState::Queued));
     let (_, mut bad_events) = backend.watch("bad").await.unwrap();
     let claimed = claim_all(&backend, "w").await;
     assert_eq!(claimed.len(), 2);
@@ -348,16 +352,16 @@ async fn a_zero_ttl_removes_finished_records_at_once_but_live_waiters_get_the_ou
         .unwrap();
     assert!(backend.info("ok").await.unwrap().is_none());
     assert!(backend.info("bad").await.unwrap().is_none());
-    assert_eq!(next_event(&mut events, "ok").await.state, State::Running);
+    assert_eq!(next_event(&mut events, "ok").await.state, ExecutionState::Running);
     let done = next_event(&mut events, "ok").await;
     assert_eq!(
         (done.state, done.result.as_deref()),
-        (State::Completed, Some(&b"42"[..]))
+        (ExecutionState::Completed, Some(&b"42"[..]))
     );
     let failed = next_event(&mut bad_events, "bad").await;
-    assert_eq!(failed.state, State::Running);
+    assert_eq!(failed.state, ExecutionState::Running);
     let failed = next_event(&mut bad_events, "bad").await;
-    assert_eq!(failed.state, State::Failed);
+    assert_eq!(failed.state, ExecutionState::Failed);
     assert_eq!(failed.error.map(|e| e.message), Some("boom".to_string()));
     let sizes = backend.sizes();
     assert_eq!((sizes.records, sizes.expiries, sizes.in_flight), (0, 0, 0));
@@ -385,7 +389,12 @@ async fn transitions_are_published_in_order() {
     }
     assert_eq!(
         states,
-        vec![State::Scheduled, State::Queued, State::Running, State::Completed]
+        vec![
+            ExecutionState::Scheduled,
+            ExecutionState::Queued,
+            ExecutionState::Running,
+            ExecutionState::Completed
+        ]
     );
 }
 
@@ -398,9 +407,12 @@ async fn cancel_of_a_scheduled_task_publishes_and_frees_the_key() {
         .unwrap();
     let (_, mut events) = backend.watch("k").await.unwrap();
     assert!(backend.cancel("k").await.unwrap());
-    assert_eq!(next_event(&mut events, "k").await.state, State::Cancelled);
+    assert_eq!(
+        next_event(&mut events, "k").await.state,
+        ExecutionState::Cancelled
+    );
     let info = backend.info("k").await.unwrap().unwrap();
-    assert_eq!(info.state, State::Cancelled);
+    assert_eq!(info.state, ExecutionState::Cancelled);
     assert!(info.completed_at.is_some());
     assert_eq!(backend.backlog().await.unwrap(), Backlog::default());
     assert!(
@@ -420,7 +432,7 @@ async fn cancel_of_a_queued_task_means_it_is_never_claimed() {
     backend.schedule(&[now_task("k")]).await.unwrap();
     assert!(backend.cancel("k").await.unwrap());
     assert!(claim_all(&backend, "w").await.is_empty());
-    assert_eq!(state(&backend, "k").await, Some(State::Cancelled));
+    assert_eq!(state(&backend, "k").await, Some(ExecutionState::Cancelled));
     let sizes = backend.sizes();
     assert_eq!((sizes.ready, sizes.queued, sizes.in_flight), (0, 0, 0));
 }
@@ -438,7 +450,7 @@ async fn cancel_of_a_running_task_sends_its_key_to_workers() {
         .unwrap();
     assert_eq!(key.key, "k");
     assert_eq!(key.delivery_id, delivery.id, "the running delivery is named");
-    assert_eq!(state(&backend, "k").await, Some(State::Cancelled));
+    assert_eq!(state(&backend, "k").await, Some(ExecutionState::Cancelled));
     // The interrupted run reports; its outcome is stale and must not overwrite CANCELLED.
     let failed = OutcomeKind::Failed {
         message: "cancelled".into(),
@@ -448,7 +460,7 @@ async fn cancel_of_a_running_task_sends_its_key_to_workers() {
         .complete("w", &[outcome(&delivery, failed)])
         .await
         .unwrap();
-    assert_eq!(state(&backend, "k").await, Some(State::Cancelled));
+    assert_eq!(state(&backend, "k").await, Some(ExecutionState::Cancelled));
     assert_eq!(backend.sizes().in_flight, 0);
 }
 
@@ -471,7 +483,7 @@ async fn a_cancelled_run_never_completes_its_successor_even_with_a_zero_ttl() {
         .unwrap();
     assert_eq!(
         state(&backend, "k").await,
-        Some(State::Running),
+        Some(ExecutionState::Running),
         "the late outcome is stale"
     );
 }
@@ -499,13 +511,13 @@ async fn reclaim_takes_over_deliveries_idle_for_min_idle() {
     let info = backend.info("k").await.unwrap().unwrap();
     assert_eq!(
         (info.state, info.worker.as_deref()),
-        (State::Running, Some("rescuer"))
+        (ExecutionState::Running, Some("rescuer"))
     );
     backend
         .complete("rescuer", &[outcome(second, OutcomeKind::Completed(vec![]))])
         .await
         .unwrap();
-    assert_eq!(state(&backend, "k").await, Some(State::Completed));
+    assert_eq!(state(&backend, "k").await, Some(ExecutionState::Completed));
     assert_eq!(backend.sizes().in_flight, 0);
 }
 
@@ -520,7 +532,7 @@ async fn requeue_runs_again_now_or_later() {
         attempt: 2,
     };
     backend.complete("w", &[outcome(&first, again)]).await.unwrap();
-    assert_eq!(state(&backend, "k").await, Some(State::Queued));
+    assert_eq!(state(&backend, "k").await, Some(ExecutionState::Queued));
     let second = claim_one(&backend, "w").await;
     assert_eq!(second.attempt, 2);
     assert!(second.generation > first.generation);
@@ -529,7 +541,7 @@ async fn requeue_runs_again_now_or_later() {
     let later = OutcomeKind::Requeue { at_ms, attempt: 3 };
     backend.complete("w", &[outcome(&second, later)]).await.unwrap();
     let info = backend.info("k").await.unwrap().unwrap();
-    assert_eq!((info.state, info.attempt), (State::Scheduled, 3));
+    assert_eq!((info.state, info.attempt), (ExecutionState::Scheduled, 3));
     assert_eq!(
         backend.backlog().await.unwrap(),
         Backlog {
@@ -543,7 +555,7 @@ async fn requeue_runs_again_now_or_later() {
         .complete("w", &[outcome(&first, OutcomeKind::Completed(vec![]))])
         .await
         .unwrap();
-    assert_eq!(state(&backend, "k").await, Some(State::Scheduled));
+    assert_eq!(state(&backend, "k").await, Some(ExecutionState::Scheduled));
 }
 
 #[tokio::test]
@@ -557,7 +569,7 @@ async fn dead_letters_are_failed_and_kept() {
     };
     backend.complete("w", &[outcome(&delivery, dead)]).await.unwrap();
     let info = backend.info("k").await.unwrap().unwrap();
-    assert_eq!(info.state, State::Failed);
+    assert_eq!(info.state, ExecutionState::Failed);
     let error = StoredError {
         message: "cannot decode".into(),
         type_name: "docket::Decode".into(),
@@ -663,7 +675,7 @@ async fn clear_removes_pending_work_and_leaves_running_work() {
     let delivery = backend.claim("w", 1, WAIT).await.unwrap().remove(0);
     assert_eq!(delivery.key, "running");
     assert_eq!(backend.clear().await.unwrap(), 2);
-    assert_eq!(state(&backend, "running").await, Some(State::Running));
+    assert_eq!(state(&backend, "running").await, Some(ExecutionState::Running));
     assert_eq!(state(&backend, "queued").await, None);
     assert_eq!(state(&backend, "scheduled").await, None);
     assert_eq!(
@@ -834,7 +846,7 @@ fn an_old_expiry_never_removes_a_rescheduled_record() {
     store.cancel("k", Duration::from_millis(100), at(base, 0), &mut fx);
     store.schedule(&[task("k", b"", 0)], at(base, 10), &mut fx);
     store.prune(at(base, 200));
-    assert_eq!(store.info("k").map(|i| i.state), Some(State::Queued));
+    assert_eq!(store.info("k").map(|i| i.state), Some(ExecutionState::Queued));
 }
 
 #[test]

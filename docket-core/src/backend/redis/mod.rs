@@ -11,6 +11,7 @@
 //! Events are published only for executions someone watches (a flag set by
 //! [`Backend::watch`]), which keeps the hot path at a handful of commands per task.
 
+mod claim;
 mod keys;
 mod parse;
 mod scripts;
@@ -57,6 +58,12 @@ const WORKER_RETENTION_MS: i64 = 10 * 60 * 1000;
 
 /// A docket stored in Redis.
 pub struct RedisBackend {
+    core: Arc<Core>,
+}
+
+/// The connections and state of a [`RedisBackend`], shared with the claims it runs in the
+/// background.
+struct Core {
     client: Client,
     builder: Builder,
     blocking: OnceCell<Client>,
@@ -73,11 +80,21 @@ pub struct RedisBackend {
     work_hint: Arc<Notify>,
     group_ready: AtomicBool,
     sweep_cursor: Mutex<String>,
+    /// Claims running in the background (see `claim.rs`).
+    detached: claim::DetachedClaims,
 }
 
 impl RedisBackend {
     /// Connects to the Redis server at `url` for the docket called `name`.
     pub async fn connect(url: &str, name: &str, execution_ttl: Duration) -> Result<Self> {
+        Ok(Self {
+            core: Arc::new(Core::connect(url, name, execution_ttl).await?),
+        })
+    }
+}
+
+impl Core {
+    async fn connect(url: &str, name: &str, execution_ttl: Duration) -> Result<Self> {
         let config = Config::from_url(url).map_err(|error| Error::InvalidUrl {
             url: redact(url),
             reason: error.details().to_string(),
@@ -131,6 +148,7 @@ impl RedisBackend {
             work_hint,
             group_ready: AtomicBool::new(false),
             sweep_cursor: Mutex::new("0-0".to_string()),
+            detached: claim::DetachedClaims::default(),
         })
     }
 
@@ -246,6 +264,23 @@ impl RedisBackend {
         Ok((cursor, deliveries))
     }
 
+    /// Queues entries this worker read but will not start again under new stream entries
+    /// (see `release.lua`).
+    async fn release(&self, entries: &[parse::Entry]) -> Result<()> {
+        let mut keys = Vec::with_capacity(entries.len() + 1);
+        keys.push(self.keys.stream());
+        let mut args = Vec::with_capacity(entries.len() * 2 + 1);
+        args.push(Value::from(GROUP));
+        for entry in entries {
+            keys.push(self.keys.record(&entry.key));
+            args.push(Value::from(entry.id.as_str()));
+            args.push(Value::from(entry.key.as_str()));
+        }
+        let queued: i64 = self.scripts.release.run(&self.client, keys, args).await?;
+        tracing::debug!(queued, "handed back deliveries read while stopping");
+        Ok(())
+    }
+
     async fn read_group(&self, worker: &str, max: usize, wait: Duration) -> Result<Value> {
         let client = self.blocking_client().await?;
         let block = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
@@ -280,7 +315,62 @@ impl RedisBackend {
         result
     }
 
-    async fn claim_batch(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
+    /// Records a batch of outcomes (see `complete.lua`).
+    async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let mut keys = Vec::with_capacity(outcomes.len() + 5);
+        keys.push(self.keys.stream());
+        keys.push(self.keys.schedule());
+        keys.push(self.keys.dead());
+        keys.push(self.keys.events());
+        keys.push(self.keys.wake());
+        let mut args = Vec::with_capacity(outcomes.len() * 5 + 5);
+        args.push(Value::from(GROUP));
+        args.push(Value::from(now_ms()));
+        args.push(Value::from(self.ttl_ms));
+        args.push(Value::from(DEAD_LETTER_CAP as i64));
+        args.push(Value::from(worker));
+        for outcome in outcomes {
+            keys.push(self.keys.record(&outcome.key));
+            args.push(Value::from(outcome.id.as_str()));
+            args.push(Value::from(outcome.key.as_str()));
+            let (kind, a, b) = match &outcome.kind {
+                OutcomeKind::Completed(result) => ("c", Value::Bytes(result.clone().into()), Value::from("")),
+                OutcomeKind::Failed { message, type_name } => (
+                    "f",
+                    Value::from(message.as_str()),
+                    Value::from(type_name.as_str()),
+                ),
+                OutcomeKind::DeadLetter { message, type_name } => (
+                    "d",
+                    Value::from(message.as_str()),
+                    Value::from(type_name.as_str()),
+                ),
+                OutcomeKind::Requeue { at_ms, attempt } => {
+                    ("r", Value::from(*at_ms), Value::from(*attempt as i64))
+                }
+                OutcomeKind::Postpone { at_ms } => ("p", Value::from(*at_ms), Value::from("")),
+                OutcomeKind::Interrupted => ("x", Value::from(""), Value::from("")),
+            };
+            args.push(Value::from(kind));
+            args.push(a);
+            args.push(b);
+        }
+        let _: i64 = self.scripts.complete.run(&self.client, keys, args).await?;
+        Ok(())
+    }
+
+    /// Claims a batch (see [`Backend::claim`]). Entries that a blocking read returns after
+    /// the claim was `abandoned` are handed back without being started.
+    async fn claim_batch(
+        &self,
+        worker: &str,
+        max: usize,
+        wait: Duration,
+        abandoned: &AtomicBool,
+    ) -> Result<Vec<Delivery>> {
         if max == 0 {
             return Ok(Vec::new());
         }
@@ -290,10 +380,17 @@ impl RedisBackend {
         if !started.is_empty() {
             return Ok(started);
         }
+        if abandoned.load(Ordering::Acquire) {
+            return Ok(Vec::new());
+        }
         // Nothing ready: wait for work on the blocking connection.
         let read = self.read_group(worker, max, wait).await?;
         let entries = parse::read_entries(read)?;
         if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        if abandoned.load(Ordering::Acquire) {
+            self.release(&entries).await?;
             return Ok(Vec::new());
         }
         Ok(self.start(worker, Source::Given(&entries)).await?.1)
@@ -369,7 +466,7 @@ async fn connect_client<C: ClientLike + EventInterface>(client: &C, what: &str) 
     }
 }
 
-impl Drop for RedisBackend {
+impl Drop for Core {
     fn drop(&mut self) {
         for task in &self.background {
             task.abort();
@@ -459,21 +556,26 @@ impl Backend for RedisBackend {
             return Ok(Vec::new());
         }
         let mut keys = Vec::with_capacity(tasks.len() + 4);
-        keys.push(self.keys.stream());
-        keys.push(self.keys.schedule());
-        keys.push(self.keys.events());
-        keys.push(self.keys.wake());
+        keys.push(self.core.keys.stream());
+        keys.push(self.core.keys.schedule());
+        keys.push(self.core.keys.events());
+        keys.push(self.core.keys.wake());
         let mut args = Vec::with_capacity(tasks.len() * 5 + 1);
         args.push(Value::from(now_ms()));
         for task in tasks {
-            keys.push(self.keys.record(&task.key));
+            keys.push(self.core.keys.record(&task.key));
             args.push(Value::from(task.key.as_str()));
             args.push(Value::from(task.task.as_str()));
             args.push(Value::Bytes(task.args.clone().into()));
             args.push(Value::from(task.when_ms));
             args.push(Value::from(if task.replace { "1" } else { "0" }));
         }
-        let codes: Vec<i64> = self.scripts.schedule.run(&self.client, keys, args).await?;
+        let codes: Vec<i64> = self
+            .core
+            .scripts
+            .schedule
+            .run(&self.core.client, keys, args)
+            .await?;
         if codes.len() != tasks.len() {
             return Err(Error::Backend(format!(
                 "schedule returned {} results for {} tasks",
@@ -495,90 +597,66 @@ impl Backend for RedisBackend {
 
     async fn cancel(&self, key: &str) -> Result<bool> {
         let keys = vec![
-            self.keys.schedule(),
-            self.keys.events(),
-            self.keys.cancellations(),
-            self.keys.record(key),
+            self.core.keys.schedule(),
+            self.core.keys.events(),
+            self.core.keys.cancellations(),
+            self.core.keys.record(key),
         ];
-        let args = vec![Value::from(key), Value::from(now_ms()), Value::from(self.ttl_ms)];
-        let previous: i64 = self.scripts.cancel.run(&self.client, keys, args).await?;
+        let args = vec![
+            Value::from(key),
+            Value::from(now_ms()),
+            Value::from(self.core.ttl_ms),
+        ];
+        let previous: i64 = self
+            .core
+            .scripts
+            .cancel
+            .run(&self.core.client, keys, args)
+            .await?;
         Ok(previous != 0)
     }
 
     async fn info(&self, key: &str) -> Result<Option<ExecutionInfo>> {
-        let fields: Value = self.client.hgetall(self.keys.record(key)).await?;
+        let fields: Value = self.core.client.hgetall(self.core.keys.record(key)).await?;
         parse::record(key, fields)
     }
 
     async fn watch(&self, key: &str) -> Result<(Option<ExecutionInfo>, broadcast::Receiver<Event>)> {
-        let receiver = self.events.subscribe();
+        let receiver = self.core.events.subscribe();
         let fields: Value = self
+            .core
             .scripts
             .watch
-            .run(&self.client, vec![self.keys.record(key)], Vec::new())
+            .run(&self.core.client, vec![self.core.keys.record(key)], Vec::new())
             .await?;
         Ok((parse::record(key, fields)?, receiver))
     }
 
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
-        let claimed = self.claim_batch(worker, max, wait).await;
-        self.recreate_group_if_missing(claimed)
+        claim::detached(&self.core, worker, claim::Work::Claim { max, wait }).await
     }
 
     async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()> {
-        if outcomes.is_empty() {
-            return Ok(());
-        }
-        let mut keys = Vec::with_capacity(outcomes.len() + 5);
-        keys.push(self.keys.stream());
-        keys.push(self.keys.schedule());
-        keys.push(self.keys.dead());
-        keys.push(self.keys.events());
-        keys.push(self.keys.wake());
-        let mut args = Vec::with_capacity(outcomes.len() * 5 + 5);
-        args.push(Value::from(GROUP));
-        args.push(Value::from(now_ms()));
-        args.push(Value::from(self.ttl_ms));
-        args.push(Value::from(DEAD_LETTER_CAP as i64));
-        args.push(Value::from(worker));
-        for outcome in outcomes {
-            keys.push(self.keys.record(&outcome.key));
-            args.push(Value::from(outcome.id.as_str()));
-            args.push(Value::from(outcome.key.as_str()));
-            let (kind, a, b) = match &outcome.kind {
-                OutcomeKind::Completed(result) => ("c", Value::Bytes(result.clone().into()), Value::from("")),
-                OutcomeKind::Failed { message, type_name } => (
-                    "f",
-                    Value::from(message.as_str()),
-                    Value::from(type_name.as_str()),
-                ),
-                OutcomeKind::DeadLetter { message, type_name } => (
-                    "d",
-                    Value::from(message.as_str()),
-                    Value::from(type_name.as_str()),
-                ),
-                OutcomeKind::Requeue { at_ms, attempt } => {
-                    ("r", Value::from(*at_ms), Value::from(*attempt as i64))
-                }
-                OutcomeKind::Postpone { at_ms } => ("p", Value::from(*at_ms), Value::from("")),
-                OutcomeKind::Interrupted => ("x", Value::from(""), Value::from("")),
-            };
-            args.push(Value::from(kind));
-            args.push(a);
-            args.push(b);
-        }
-        let _: i64 = self.scripts.complete.run(&self.client, keys, args).await?;
-        Ok(())
+        self.core.complete(worker, outcomes).await
     }
 
     async fn move_due(&self, limit: usize) -> Result<Option<i64>> {
-        let keys = vec![self.keys.schedule(), self.keys.stream(), self.keys.events()];
+        let keys = vec![
+            self.core.keys.schedule(),
+            self.core.keys.stream(),
+            self.core.keys.events(),
+        ];
         let args = vec![
             Value::from(now_ms()),
             Value::from(limit as i64),
-            Value::from(self.keys.record_prefix()),
+            Value::from(self.core.keys.record_prefix()),
         ];
-        let result: Vec<Value> = self.scripts.move_due.run(&self.client, keys, args).await?;
+        let result: Vec<Value> = self
+            .core
+            .scripts
+            .move_due
+            .run(&self.core.client, keys, args)
+            .await?;
         Ok(result.get(1).and_then(parse::integer))
     }
 
@@ -587,30 +665,34 @@ impl Backend for RedisBackend {
             return Ok(Vec::new());
         }
         let mut keys = Vec::with_capacity(leases.len() + 1);
-        keys.push(self.keys.stream());
+        keys.push(self.core.keys.stream());
         let mut args = Vec::with_capacity(leases.len() + 2);
         args.push(Value::from(GROUP));
         args.push(Value::from(worker));
         for lease in leases {
-            keys.push(self.keys.record(&lease.key));
+            keys.push(self.core.keys.record(&lease.key));
             args.push(Value::from(lease.id.as_str()));
         }
-        let lost: Vec<String> = self.scripts.renew.run(&self.client, keys, args).await?;
+        let lost: Vec<String> = self.core.scripts.renew.run(&self.core.client, keys, args).await?;
         Ok(lost)
     }
 
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
-        let reclaimed = self.reclaim_batch(worker, min_idle, max).await;
-        self.recreate_group_if_missing(reclaimed)
+        claim::detached(&self.core, worker, claim::Work::Reclaim { min_idle, max }).await
+    }
+
+    async fn settle(&self) {
+        claim::settle(&self.core).await
     }
 
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
         let reply: Value = self
+            .core
             .client
             .custom(
-                self.command("XREVRANGE", false),
+                self.core.command("XREVRANGE", false),
                 vec![
-                    Value::from(self.keys.dead()),
+                    Value::from(self.core.keys.dead()),
                     "+".into(),
                     "-".into(),
                     "COUNT".into(),
@@ -622,21 +704,23 @@ impl Backend for RedisBackend {
     }
 
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {
-        Ok(self.cancellations.subscribe())
+        Ok(self.core.cancellations.subscribe())
     }
 
     fn work_hint(&self) -> Option<Arc<Notify>> {
-        Some(self.work_hint.clone())
+        Some(self.core.work_hint.clone())
     }
 
     async fn heartbeat(&self, worker: &str) -> Result<()> {
         let now = now_ms();
-        let key = self.keys.workers();
+        let key = self.core.keys.workers();
         let _: Value = self
+            .core
             .client
             .zadd(&key, None, None, false, false, (now as f64, worker))
             .await?;
         let _: Value = self
+            .core
             .client
             .zremrangebyscore(&key, f64::NEG_INFINITY, (now - WORKER_RETENTION_MS) as f64)
             .await?;
@@ -644,17 +728,18 @@ impl Backend for RedisBackend {
     }
 
     async fn leave(&self, worker: &str) -> Result<()> {
-        let keys = vec![self.keys.workers(), self.keys.stream()];
+        let keys = vec![self.core.keys.workers(), self.core.keys.stream()];
         let args = vec![Value::from(worker), Value::from(GROUP)];
-        let _: i64 = self.scripts.leave.run(&self.client, keys, args).await?;
+        let _: i64 = self.core.scripts.leave.run(&self.core.client, keys, args).await?;
         Ok(())
     }
 
     async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>> {
         let since = now_ms() - i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
         let found: Vec<(String, f64)> = self
+            .core
             .client
-            .zrangebyscore(self.keys.workers(), since as f64, f64::INFINITY, true, None)
+            .zrangebyscore(self.core.keys.workers(), since as f64, f64::INFINITY, true, None)
             .await?;
         Ok(found
             .into_iter()
@@ -667,25 +752,31 @@ impl Backend for RedisBackend {
 
     async fn backlog(&self) -> Result<Backlog> {
         let ready: u64 = self
+            .core
             .client
-            .custom(self.command("XLEN", false), vec![Value::from(self.keys.stream())])
+            .custom(
+                self.core.command("XLEN", false),
+                vec![Value::from(self.core.keys.stream())],
+            )
             .await?;
-        let scheduled: u64 = self.client.zcard(self.keys.schedule()).await?;
+        let scheduled: u64 = self.core.client.zcard(self.core.keys.schedule()).await?;
         Ok(Backlog { ready, scheduled })
     }
 
     async fn live(&self, limit: usize) -> Result<Vec<ExecutionInfo>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let scheduled: Vec<String> = self
+            .core
             .client
-            .zrange(self.keys.schedule(), 0, limit - 1, None, false, None, false)
+            .zrange(self.core.keys.schedule(), 0, limit - 1, None, false, None, false)
             .await?;
         let ready: Value = self
+            .core
             .client
             .custom(
-                self.command("XRANGE", false),
+                self.core.command("XRANGE", false),
                 vec![
-                    Value::from(self.keys.stream()),
+                    Value::from(self.core.keys.stream()),
                     "-".into(),
                     "+".into(),
                     "COUNT".into(),
@@ -714,9 +805,9 @@ impl Backend for RedisBackend {
     }
 
     async fn clear(&self) -> Result<u64> {
-        let keys = vec![self.keys.schedule(), self.keys.stream()];
-        let args = vec![Value::from(self.keys.record_prefix()), Value::from(GROUP)];
-        let removed: i64 = self.scripts.clear.run(&self.client, keys, args).await?;
+        let keys = vec![self.core.keys.schedule(), self.core.keys.stream()];
+        let args = vec![Value::from(self.core.keys.record_prefix()), Value::from(GROUP)];
+        let removed: i64 = self.core.scripts.clear.run(&self.core.client, keys, args).await?;
         Ok(removed.max(0) as u64)
     }
 }

@@ -6,7 +6,7 @@ use fred::types::Value;
 use super::super::{from_ms, DeadLetter, Delivery};
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::execution::{Event, ExecutionInfo, State, StoredError};
+use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
 
 /// A raw ready-stream entry.
 #[derive(Debug)]
@@ -186,7 +186,7 @@ pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
     let mut info = ExecutionInfo {
         key: key.to_string(),
         task: String::new(),
-        state: State::Queued,
+        state: ExecutionState::Queued,
         when: from_ms(0),
         attempt: 1,
         worker: None,
@@ -203,7 +203,7 @@ pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
             Some("s") => {
                 state = integer(&value)
                     .and_then(|s| u8::try_from(s).ok())
-                    .and_then(State::from_code)
+                    .and_then(ExecutionState::from_code)
             }
             Some("f") => info.task = text(&value).unwrap_or_default(),
             Some("w") => info.when = from_ms(integer(&value).unwrap_or(0)),
@@ -250,7 +250,7 @@ pub fn event(payload: &[u8]) -> Result<Event> {
         .get(1)
         .and_then(|s| s.as_u64())
         .and_then(|s| u8::try_from(s).ok())
-        .and_then(State::from_code)
+        .and_then(ExecutionState::from_code)
         .ok_or_else(|| malformed("an event has no state"))?;
     let blob = |index: usize| -> Option<Vec<u8>> {
         match items.get(index)? {
@@ -265,10 +265,10 @@ pub fn event(payload: &[u8]) -> Result<Event> {
             .map(|t| String::from_utf8_lossy(&t).into_owned())
             .unwrap_or_default(),
     });
-    Ok(Event {
+    Ok(Event::State(StateChange {
         key,
         state,
         result: blob(2),
         error,
-    })
+    }))
 }

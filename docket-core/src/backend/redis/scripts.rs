@@ -73,6 +73,8 @@ pub struct Scripts {
     pub leave: LuaScript,
     /// Deletes idle consumers without pending deliveries.
     pub prune_consumers: LuaScript,
+    /// Queues read but unstarted deliveries again.
+    pub release: LuaScript,
 }
 
 impl Scripts {
@@ -89,6 +91,7 @@ impl Scripts {
             renew: script!("renew"),
             leave: script!("leave"),
             prune_consumers: script!("prune_consumers"),
+            release: script!("release"),
         }
     }
 }
