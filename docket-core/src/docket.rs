@@ -25,6 +25,7 @@ pub struct Docket {
 
 struct Inner {
     name: String,
+    /// The URL with any password masked: the only form kept.
     url: String,
     execution_ttl: Duration,
     backend: Arc<dyn Backend>,
@@ -34,7 +35,7 @@ impl fmt::Debug for Docket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Docket")
             .field("name", &self.inner.name)
-            .field("url", &redact(&self.inner.url))
+            .field("url", &self.inner.url)
             .field("execution_ttl", &self.inner.execution_ttl)
             .finish()
     }
@@ -56,6 +57,7 @@ impl Docket {
             url: url.to_string(),
             name: DEFAULT_NAME.to_string(),
             execution_ttl: DEFAULT_EXECUTION_TTL,
+            connect_policy: ConnectPolicy::FailFast,
         }
     }
 
@@ -64,7 +66,7 @@ impl Docket {
         &self.inner.name
     }
 
-    /// The URL this docket was opened with (credentials included; use `Debug` to print it).
+    /// The URL this docket was opened with, its password (if any) masked as `***`.
     pub fn url(&self) -> &str {
         &self.inner.url
     }
@@ -149,12 +151,32 @@ impl Snapshot {
     }
 }
 
+/// What [`DocketBuilder::connect`] does when the server cannot be reached (refused, timed
+/// out, still loading its data after a restart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ConnectPolicy {
+    /// Return the error at once (the default: a producer should learn that its docket is
+    /// unreachable rather than hang).
+    #[default]
+    FailFast,
+    /// Keep trying with backoff (100 ms doubling up to 5 s), logging each failed attempt,
+    /// until the server answers. What a worker under a supervisor wants: started before
+    /// Redis, it waits instead of exiting into a crash loop. A malformed URL still fails at
+    /// once.
+    Wait,
+}
+
+/// The first and the longest pause between connection attempts under [`ConnectPolicy::Wait`].
+const CONNECT_BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
+
 /// Configures a [`Docket`] before connecting.
 #[derive(Debug, Clone)]
 pub struct DocketBuilder {
     url: String,
     name: String,
     execution_ttl: Duration,
+    connect_policy: ConnectPolicy,
 }
 
 impl DocketBuilder {
@@ -172,6 +194,12 @@ impl DocketBuilder {
         self
     }
 
+    /// What to do when the server cannot be reached (default [`ConnectPolicy::FailFast`]).
+    pub fn connect_policy(mut self, policy: ConnectPolicy) -> Self {
+        self.connect_policy = policy;
+        self
+    }
+
     /// Connects.
     pub async fn connect(self) -> Result<Docket> {
         if self.name.is_empty() || self.name.contains(['{', '}']) {
@@ -183,11 +211,8 @@ impl DocketBuilder {
         let (scheme, rest) = self.url.split_once("://").unwrap_or(("", ""));
         let backend: Arc<dyn Backend> = match scheme {
             "memory" => Arc::new(MemoryBackend::open(&self.url, &self.name, self.execution_ttl)?),
-            "redis" => Arc::new(RedisBackend::connect(&self.url, &self.name, self.execution_ttl).await?),
-            "unix" => {
-                let url = format!("redis+unix://{rest}");
-                Arc::new(RedisBackend::connect(&url, &self.name, self.execution_ttl).await?)
-            }
+            "redis" => Arc::new(self.connect_redis(&self.url).await?),
+            "unix" => Arc::new(self.connect_redis(&format!("redis+unix://{rest}")).await?),
             "rediss" | "redis+cluster" | "rediss+cluster" | "redis+sentinel" => {
                 return Err(Error::InvalidUrl {
                     url: redact(&self.url),
@@ -206,8 +231,8 @@ impl DocketBuilder {
         };
         Ok(Docket {
             inner: Arc::new(Inner {
+                url: redact(&self.url),
                 name: self.name,
-                url: self.url,
                 execution_ttl: self.execution_ttl,
                 backend,
             }),
@@ -215,17 +240,51 @@ impl DocketBuilder {
     }
 }
 
-/// The URL with any password replaced, for logs and errors.
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((credentials, host)) => {
-            let user = credentials.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}")
+impl DocketBuilder {
+    /// Connects to Redis at `url` under the connect policy.
+    async fn connect_redis(&self, url: &str) -> Result<RedisBackend> {
+        let (mut delay, longest) = CONNECT_BACKOFF;
+        loop {
+            match RedisBackend::connect(url, &self.name, self.execution_ttl).await {
+                Ok(backend) => {
+                    if delay > CONNECT_BACKOFF.0 {
+                        tracing::info!(url = %redact(url), "connected to Redis");
+                    }
+                    return Ok(backend);
+                }
+                Err(error @ Error::InvalidUrl { .. }) => return Err(error),
+                Err(error) if self.connect_policy == ConnectPolicy::Wait => {
+                    tracing::warn!(url = %redact(url), %error, retry_in = ?delay, "waiting for Redis");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(longest);
+                }
+                Err(error) => return Err(error),
+            }
         }
-        None => url.to_string(),
+    }
+}
+
+/// The URL with its password (if any) masked as `***`, for logs, errors and `Debug`.
+pub(crate) fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() && parsed.set_password(Some("***")).is_ok() {
+                return parsed.to_string();
+            }
+            if parsed.password().is_none() {
+                return parsed.to_string();
+            }
+            mask_userinfo(url)
+        }
+        Err(_) => mask_userinfo(url),
+    }
+}
+
+/// Masks everything between `://` and the last `@` (a URL the parser refused).
+fn mask_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => format!("{}://***{}", &url[..start], &url[at..]),
+        _ => url.to_string(),
     }
 }
 
@@ -239,7 +298,30 @@ mod tests {
             redact("redis://:hunter2@127.0.0.1:6379/0"),
             "redis://:***@127.0.0.1:6379/0"
         );
-        assert_eq!(redact("redis://127.0.0.1"), "redis://127.0.0.1");
+        assert_eq!(
+            redact("redis://app:hunter2@127.0.0.1:6379/0"),
+            "redis://app:***@127.0.0.1:6379/0"
+        );
+        // The password ends at the last `@`, not the first.
+        let masked = redact("redis://:p@ss@127.0.0.1:6379");
+        assert!(!masked.contains("ss"), "{masked}");
+        assert!(masked.ends_with("@127.0.0.1:6379"), "{masked}");
+        // A URL the parser refuses is masked all the same.
+        let masked = redact("redis://user:se cret@host name");
+        assert!(!masked.contains("cret"), "{masked}");
+        assert_eq!(redact("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+        assert_eq!(redact("memory://tests"), "memory://tests");
+    }
+
+    #[tokio::test]
+    async fn the_url_and_debug_never_show_the_password() {
+        let docket = Docket::connect("memory://secret-test").await.unwrap();
+        assert_eq!(docket.url(), "memory://secret-test");
+        let error = Docket::connect("redis://:hunter2@127.0.0.1:1/0")
+            .await
+            .unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        assert!(!format!("{error:?}").contains("hunter2"), "{error:?}");
     }
 
     #[tokio::test]

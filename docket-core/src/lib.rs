@@ -40,7 +40,7 @@ pub mod __private;
 pub use crate::backend::{DeadLetter, Disposition, WorkerInfo};
 pub use crate::context::TaskContext;
 pub use crate::docket::{
-    Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,
+    ConnectPolicy, Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,
 };
 pub use crate::error::{Error, Result};
 pub use crate::execution::{Event, Execution, ExecutionInfo, ExecutionState, StateChange, StoredError};

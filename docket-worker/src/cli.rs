@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use docket::Docket;
+use docket::{ConnectPolicy, Docket, Registry};
 
 use crate::duration::parse_duration;
 use crate::worker::Worker;
@@ -117,12 +117,27 @@ where
 
 async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
     init_logging(args.log_format, &args.log_level)?;
-    let docket = Docket::builder(&args.connection.url)
+    // A binary without tasks (or with two of one name) fails before it waits for anything.
+    let registry = Registry::discover()?;
+    if registry.is_empty() {
+        return Err(docket::Error::NoTasks.into());
+    }
+    // Started before Redis (or while it loads its data), a worker waits for it rather than
+    // exiting into a crash loop; a stop signal ends the wait.
+    let connect = Docket::builder(&args.connection.url)
         .name(&args.connection.name)
         .execution_ttl(args.connection.execution_ttl)
-        .connect()
-        .await?;
+        .connect_policy(ConnectPolicy::Wait)
+        .connect();
+    let docket = tokio::select! {
+        docket = connect => docket?,
+        _ = crate::shutdown::first_signal() => {
+            tracing::info!("stopped before Redis could be reached");
+            return Ok(());
+        }
+    };
     let mut builder = Worker::builder(&docket)
+        .registry(registry)
         .concurrency(args.concurrency)
         .redelivery_timeout(args.redelivery_timeout)
         .scheduling_resolution(args.scheduling_resolution)

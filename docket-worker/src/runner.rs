@@ -248,3 +248,26 @@ pub(crate) async fn listen_for_cancellations(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_runs_still_in_flight_are_interrupted_and_reported() {
+        let in_flight: InFlight = Arc::new(Mutex::new(HashMap::new()));
+        let running = CancellationToken::new();
+        in_flight.lock().unwrap().insert(
+            "1-0".to_string(),
+            Running {
+                key: "still-running".to_string(),
+                cancel: running.clone(),
+            },
+        );
+        // "2-0" finished after the renewal took its snapshot: the backend reports it, but it is
+        // not a loss.
+        let reported = interrupt(&in_flight, &["1-0".to_string(), "2-0".to_string()]);
+        assert_eq!(reported, vec!["still-running".to_string()]);
+        assert!(running.is_cancelled());
+    }
+}

@@ -30,6 +30,27 @@ impl Shutdown {
     }
 }
 
+/// Resolves at the first SIGTERM or SIGINT (pending forever if they cannot be watched).
+pub(crate) async fn first_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut terminate), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = interrupt.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await
+    }
+}
+
 #[cfg(unix)]
 fn spawn_signal_listener(requested: CancellationToken, aborted: CancellationToken) -> std::io::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};

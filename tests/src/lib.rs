@@ -36,6 +36,21 @@ impl RedisServer {
         panic!("could not start redis-server: {last_error}");
     }
 
+    /// Starts a fresh, empty server on `port` (e.g. one a worker already waits on).
+    pub fn start_on(port: u16) -> RedisServer {
+        let dir = std::env::temp_dir().join(format!("docket-redis-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).expect("create a directory for redis-server");
+        let mut server = RedisServer {
+            child: None,
+            port,
+            dir,
+        };
+        if let Err(error) = server.spawn() {
+            panic!("could not start redis-server on port {port}: {error}");
+        }
+        server
+    }
+
     /// The server's port.
     pub fn port(&self) -> u16 {
         self.port
@@ -123,7 +138,8 @@ fn redis_server_binary() -> String {
     std::env::var("DOCKET_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_string())
 }
 
-fn free_port() -> u16 {
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())

@@ -158,6 +158,55 @@ async fn after_sigterm_a_worker_process_claims_nothing_new() {
     assert_eq!(info.worker.as_deref(), Some("successor"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_started_before_redis_waits_for_it_instead_of_exiting() {
+    let port = docket_tests::free_port();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--url", &url, "--worker-name", "early"])
+        .env("DOCKET_LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the test-worker binary");
+    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    // Five failed attempts with backoff (0.1 + 0.2 + 0.4 + 0.8 + 1.6 s): Redis has been away
+    // for about three seconds, and the worker says so and keeps waiting.
+    for _ in 0..5 {
+        wait_for_line(&lines, "waiting for Redis").await;
+    }
+    assert!(
+        worker.try_wait().unwrap().is_none(),
+        "the worker exited while Redis was down"
+    );
+    let server = RedisServer::start_on(port);
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let execution = slow::schedule(&docket, 1).await.unwrap();
+    assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 1);
+    assert!(worker.try_wait().unwrap().is_none(), "the worker exited");
+    signal(&worker, "TERM");
+    let status = wait_for_exit(&mut worker).await;
+    assert!(status.success(), "the worker exited with {status}");
+}
+
+#[test]
+fn a_worker_stopped_while_waiting_for_redis_exits_cleanly() {
+    let url = format!("redis://127.0.0.1:{}/0", docket_tests::free_port());
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--url", &url])
+        .env("DOCKET_LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the test-worker binary");
+    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(wait_for_line(&lines, "waiting for Redis"));
+    signal(&worker, "TERM");
+    let status = runtime.block_on(wait_for_exit(&mut worker));
+    assert!(status.success(), "the worker exited with {status}");
+}
+
 /// Forwards the lines a child process writes to `stream` to a channel.
 fn log_lines(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     let (sender, receiver) = std::sync::mpsc::channel();

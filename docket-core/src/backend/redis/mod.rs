@@ -116,7 +116,10 @@ impl Core {
         let client = builder.build()?;
         connect_client(&client, url).await?;
         let subscriber = builder.build_subscriber_client()?;
-        connect_client(&subscriber, url).await?;
+        if let Err(error) = connect_client(&subscriber, url).await {
+            close(&client).await;
+            return Err(error);
+        }
         let keys = Keys::new(name);
         let (events, _) = broadcast::channel(16_384);
         let (cancellations, _) = broadcast::channel(4096);
@@ -128,9 +131,16 @@ impl Core {
             cancellations.clone(),
             work_hint.clone(),
         );
-        subscriber
+        let subscribed = subscriber
             .subscribe(vec![keys.events(), keys.cancellations(), keys.wake()])
-            .await?;
+            .await;
+        if let Err(error) = subscribed {
+            // Still loading, say: close both connections before the caller tries again.
+            dispatcher.abort();
+            close(&subscriber).await;
+            close(&client).await;
+            return Err(error.into());
+        }
         let resubscribe = subscriber.manage_subscriptions();
         let ping = spawn_pinger(subscriber.clone());
         Ok(Self {
@@ -450,20 +460,21 @@ enum Source<'a> {
 
 async fn connect_client<C: ClientLike + EventInterface>(client: &C, what: &str) -> Result<()> {
     let handle = client.init();
-    match tokio::time::timeout(CONNECT_TIMEOUT * 2, handle).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(error)) => Err(Error::Backend(format!(
-            "cannot connect to {}: {error}",
-            redact(what)
-        ))),
-        Err(_) => {
-            let _ = client.quit().await;
-            Err(Error::Backend(format!(
-                "cannot connect to {}: timed out",
-                redact(what)
-            )))
-        }
-    }
+    let reason = match tokio::time::timeout(CONNECT_TIMEOUT * 2, handle).await {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => "timed out".to_string(),
+    };
+    close(client).await;
+    Err(Error::Backend(format!(
+        "cannot connect to {}: {reason}",
+        redact(what)
+    )))
+}
+
+/// Closes a client's connection (fred keeps it, and its reconnection attempts, until QUIT).
+async fn close<C: ClientLike>(client: &C) {
+    let _ = tokio::time::timeout(CONNECT_TIMEOUT, client.quit()).await;
 }
 
 impl Drop for Core {
