@@ -66,8 +66,9 @@ impl<'d, T: Task> Schedule<'d, T> {
     }
 
     /// Replaces the pending execution with the same key (its time and arguments) instead of
-    /// keeping it. An execution that is already running keeps running, but its outcome is
-    /// discarded in favour of the replacement.
+    /// keeping it. An execution that is already running is interrupted at once (as by
+    /// [`Docket::cancel`](crate::Docket::cancel); it records no outcome) and the replacement
+    /// owns the key.
     pub fn replace(mut self) -> Self {
         self.replace = true;
         self

@@ -113,6 +113,26 @@ behaviour_tests! {
         assert_eq!(later.result_timeout(WAIT).await.unwrap(), 4, "replacing a future task moves it to now");
     }
 
+    async fn replacing_a_running_execution_interrupts_it_and_runs_the_replacement(env: Env) {
+        let docket = env.docket().await;
+        let gate = format!("{}-replaced-run", env.url());
+        let replacement_gate = format!("{gate}-replacement");
+        // Leases are renewed once in 15 minutes here: only the replacement can interrupt the run.
+        let _worker = start(test_worker(&docket).redelivery_timeout(Duration::from_secs(3600)));
+        let running = gated::schedule(&docket, gate.clone()).key("report").await.unwrap();
+        until_running(&running).await;
+        let replacement = gated::schedule(&docket, replacement_gate.clone())
+            .key("report")
+            .replace()
+            .await
+            .unwrap();
+        assert_eq!(replacement.disposition(), Disposition::Scheduled);
+        let dropped = format!("{gate}:dropped");
+        eventually(WAIT, "the replaced run to be interrupted", || async { count(&dropped) == 1 }).await;
+        open_gate(&replacement_gate);
+        assert_eq!(replacement.result_timeout(WAIT).await.unwrap(), replacement_gate);
+    }
+
     async fn replace_of_an_unknown_key_schedules_it(env: Env) {
         let docket = env.docket().await;
         let execution = add::schedule(&docket, 3, 3).key("fresh").replace().await.unwrap();

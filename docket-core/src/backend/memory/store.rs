@@ -206,7 +206,18 @@ impl Store {
                 }
                 // Its ready entry stays behind and is now stale.
                 ExecutionState::Queued => self.queued = self.queued.saturating_sub(1),
-                // A running one keeps running; its outcome will be stale.
+                // A running one is interrupted, as a cancellation would: the replacement
+                // owns the key now.
+                ExecutionState::Running => {
+                    let generation = old.generation;
+                    let running = self.in_flight.iter().filter(|(_, delivery)| {
+                        delivery.key == task.key && delivery.generation == generation
+                    });
+                    fx.cancelled.extend(running.map(|(id, _)| Cancellation {
+                        key: task.key.clone(),
+                        delivery_id: id.to_string(),
+                    }));
+                }
                 _ => {}
             }
         }

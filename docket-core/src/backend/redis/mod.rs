@@ -566,11 +566,12 @@ impl Backend for RedisBackend {
         if tasks.is_empty() {
             return Ok(Vec::new());
         }
-        let mut keys = Vec::with_capacity(tasks.len() + 4);
+        let mut keys = Vec::with_capacity(tasks.len() + 5);
         keys.push(self.core.keys.stream());
         keys.push(self.core.keys.schedule());
         keys.push(self.core.keys.events());
         keys.push(self.core.keys.wake());
+        keys.push(self.core.keys.cancellations());
         let mut args = Vec::with_capacity(tasks.len() * 5 + 1);
         args.push(Value::from(now_ms()));
         for task in tasks {

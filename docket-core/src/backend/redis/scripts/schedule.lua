@@ -1,6 +1,9 @@
 -- Schedules a batch of executions, one atomic decision per task.
 -- KEYS[1] ready stream, KEYS[2] schedule (zset of due times), KEYS[3] events channel,
--- KEYS[4] scheduler wake-up channel, KEYS[5..] one execution record per task.
+-- KEYS[4] scheduler wake-up channel, KEYS[5] cancellation channel, KEYS[6..] one execution
+-- record per task.
+-- Replacing a running execution interrupts that run, as a cancellation would (`<entry id>
+-- <key>` on the cancellation channel): the replacement owns the key.
 -- When the batch puts a task at the head of the schedule, schedulers are told (they may be
 -- sleeping until a later due time).
 -- ARGV[1] now (ms); then 5 per task: key, task name, argument map, due (ms), replace (0/1).
@@ -8,11 +11,11 @@
 local now = tonumber(ARGV[1])
 local out = {}
 local earliest = nil
-for i = 1, #KEYS - 4 do
-  local record = KEYS[i + 4]
+for i = 1, #KEYS - 5 do
+  local record = KEYS[i + 5]
   local b = 1 + (i - 1) * 5
   local key, task, args, when, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5]
-  local current = redis.call('HMGET', record, 's', 'g', 'x')
+  local current = redis.call('HMGET', record, 's', 'g', 'x', 'i')
   local state = tonumber(current[1]) or 0
   if state >= 1 and state <= 3 and replace ~= '1' then
     out[i] = 2
@@ -20,6 +23,8 @@ for i = 1, #KEYS - 4 do
     local generation = (tonumber(current[2]) or 0) + 1
     if state == 1 then
       redis.call('ZREM', KEYS[2], key)
+    elseif state == 3 then
+      redis.call('PUBLISH', KEYS[5], (current[4] or '') .. ' ' .. key)
     end
     if state ~= 0 then
       redis.call('DEL', record)
