@@ -6,6 +6,8 @@
 //!
 //! Prints one JSON object per workload run on stdout and a table on stderr.
 
+mod idle;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -64,6 +66,15 @@ enum Workload {
         #[arg(long, default_value_t = 100_000)]
         n: u64,
     },
+    /// Idle cost: Redis commands per second for fleets of idle workers.
+    Idle {
+        /// Fleet sizes to measure, e.g. `1,10`.
+        #[arg(long, value_delimiter = ',', default_value = "1,10")]
+        workers: Vec<usize>,
+        /// How long to count commands for each fleet.
+        #[arg(long, default_value = "10s", value_parser = docket_worker::parse_duration)]
+        window: Duration,
+    },
     /// The embedded backend's memory over a long run: N tasks through `memory://`, resident
     /// memory sampled every tenth of the run.
     MemorySoak {
@@ -100,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Workload::MemorySoak { n, ttl } => memory_soak(n, ttl).await?,
+        Workload::Idle { workers, window } => idle::report(&workers, window).await?,
         Workload::W4 { n } => {
             let server = RedisServer::start();
             let stats = redis_stats(&server.url()).await?;

@@ -95,13 +95,15 @@ impl Docket {
         self.inner.backend.info(key).await
     }
 
-    /// Workers that announced themselves within the last `within`.
-    pub async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>> {
-        self.inner.backend.workers(within).await
+    /// The live workers: those whose heartbeat is fresh (a worker heartbeats every few
+    /// seconds and counts as alive for three heartbeat periods). A worker that stopped, or
+    /// that cannot claim work, drops off the list.
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        self.inner.backend.workers().await
     }
 
     /// What the docket holds right now: live executions (running, queued, then scheduled by
-    /// due time) and the workers seen in the last minute. At most
+    /// due time) and the live workers (see [`workers`](Self::workers)). At most
     /// [`SNAPSHOT_LIMIT`] scheduled and as many queued or running executions are listed.
     pub async fn snapshot(&self) -> Result<Snapshot> {
         let mut executions = self.inner.backend.live(SNAPSHOT_LIMIT).await?;
@@ -113,7 +115,7 @@ impl Docket {
             };
             (rank(a.state), a.when, &a.key).cmp(&(rank(b.state), b.when, &b.key))
         });
-        let workers = self.inner.backend.workers(Duration::from_secs(60)).await?;
+        let workers = self.inner.backend.workers().await?;
         Ok(Snapshot { executions, workers })
     }
 
@@ -122,6 +124,15 @@ impl Docket {
     /// 10,000 are kept.
     pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
         self.inner.backend.dead_letters(limit).await
+    }
+
+    /// Closes this docket's connections now, for it and every clone; later calls fail.
+    ///
+    /// Dropping the last handle closes them too, but in the background: a process about to
+    /// exit should call this first (its runtime could stop before the background close runs).
+    /// Does nothing on `memory://`.
+    pub async fn close(&self) {
+        self.inner.backend.close().await
     }
 
     /// Deletes every scheduled and queued execution; returns how many were removed.
@@ -140,7 +151,7 @@ pub const SNAPSHOT_LIMIT: usize = 10_000;
 pub struct Snapshot {
     /// Running, queued and scheduled executions, in that order (scheduled ones by due time).
     pub executions: Vec<ExecutionInfo>,
-    /// Workers seen within the last minute.
+    /// The live workers, by name.
     pub workers: Vec<WorkerInfo>,
 }
 
@@ -202,32 +213,9 @@ impl DocketBuilder {
 
     /// Connects.
     pub async fn connect(self) -> Result<Docket> {
-        if self.name.is_empty() || self.name.contains(['{', '}']) {
-            return Err(Error::Config(format!(
-                "docket name `{}` must be non-empty and contain no braces",
-                self.name
-            )));
-        }
-        let (scheme, rest) = self.url.split_once("://").unwrap_or(("", ""));
-        let backend: Arc<dyn Backend> = match scheme {
-            "memory" => Arc::new(MemoryBackend::open(&self.url, &self.name, self.execution_ttl)?),
-            "redis" => Arc::new(self.connect_redis(&self.url).await?),
-            "unix" => Arc::new(self.connect_redis(&format!("redis+unix://{rest}")).await?),
-            "rediss" | "redis+cluster" | "rediss+cluster" | "redis+sentinel" => {
-                return Err(Error::InvalidUrl {
-                    url: redact(&self.url),
-                    reason: format!(
-                        "`{scheme}://` is not supported yet (TLS, Cluster and Sentinel come with the \
-                         scale-out work); use redis://, unix:// or memory://"
-                    ),
-                })
-            }
-            _ => {
-                return Err(Error::InvalidUrl {
-                    url: redact(&self.url),
-                    reason: "expected a redis://, unix:// or memory:// URL".into(),
-                })
-            }
+        let backend: Arc<dyn Backend> = match self.target()? {
+            Target::Memory => Arc::new(MemoryBackend::open(&self.url, &self.name, self.execution_ttl)?),
+            Target::Redis(url) => Arc::new(self.connect_redis(&url).await?),
         };
         Ok(Docket {
             inner: Arc::new(Inner {
@@ -240,7 +228,51 @@ impl DocketBuilder {
     }
 }
 
+/// Where a URL points.
+enum Target {
+    Memory,
+    /// A Redis server, with the URL as fred understands it.
+    Redis(String),
+}
+
 impl DocketBuilder {
+    /// Checks the name and the URL without connecting: what [`connect`](Self::connect) would
+    /// refuse at once (a malformed URL, an unsupported scheme, a bad name).
+    pub fn validate(&self) -> Result<()> {
+        self.target().map(|_| ())
+    }
+
+    fn target(&self) -> Result<Target> {
+        if self.name.is_empty() || self.name.contains(['{', '}']) {
+            return Err(Error::Config(format!(
+                "docket name `{}` must be non-empty and contain no braces",
+                self.name
+            )));
+        }
+        let (scheme, rest) = self.url.split_once("://").unwrap_or(("", ""));
+        let invalid = |reason: String| Error::InvalidUrl {
+            url: redact(&self.url),
+            reason,
+        };
+        let target = match scheme {
+            "memory" => Target::Memory,
+            "redis" => Target::Redis(self.url.clone()),
+            "unix" => Target::Redis(format!("redis+unix://{rest}")),
+            "rediss" | "redis+cluster" | "rediss+cluster" | "redis+sentinel" => {
+                return Err(invalid(format!(
+                    "`{scheme}://` is not supported yet (TLS, Cluster and Sentinel come with the \
+                     scale-out work); use redis://, unix:// or memory://"
+                )))
+            }
+            _ => return Err(invalid("expected a redis://, unix:// or memory:// URL".into())),
+        };
+        if let Target::Redis(url) = &target {
+            fred::types::config::Config::from_url(url)
+                .map_err(|error| invalid(error.details().to_string()))?;
+        }
+        Ok(target)
+    }
+
     /// Connects to Redis at `url` under the connect policy.
     async fn connect_redis(&self, url: &str) -> Result<RedisBackend> {
         let (mut delay, longest) = CONNECT_BACKOFF;

@@ -88,6 +88,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Another live worker already uses this worker name.
+    #[error("a live worker named `{name}` is already running (its last heartbeat was {seen_ms_ago} ms ago); give this worker another name")]
+    WorkerNameTaken {
+        /// The name both workers want.
+        name: String,
+        /// How long ago the other worker's last heartbeat was.
+        seen_ms_ago: u64,
+    },
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -117,18 +117,20 @@ where
 
 async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
     init_logging(args.log_format, &args.log_level)?;
-    // A binary without tasks (or with two of one name) fails before it waits for anything.
+    let builder = Docket::builder(&args.connection.url)
+        .name(&args.connection.name)
+        .execution_ttl(args.connection.execution_ttl)
+        .connect_policy(ConnectPolicy::Wait);
+    // A bad URL, or a binary without tasks (or with two of one name), fails before the
+    // worker waits for anything.
+    builder.validate()?;
     let registry = Registry::discover()?;
     if registry.is_empty() {
         return Err(docket::Error::NoTasks.into());
     }
     // Started before Redis (or while it loads its data), a worker waits for it rather than
     // exiting into a crash loop; a stop signal ends the wait.
-    let connect = Docket::builder(&args.connection.url)
-        .name(&args.connection.name)
-        .execution_ttl(args.connection.execution_ttl)
-        .connect_policy(ConnectPolicy::Wait)
-        .connect();
+    let connect = builder.connect();
     let docket = tokio::select! {
         docket = connect => docket?,
         _ = crate::shutdown::first_signal() => {
@@ -149,12 +151,14 @@ async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
         builder = builder.name(name);
     }
     let worker = builder.build()?;
-    if args.until_finished {
-        worker.run_until_finished().await?;
+    let ran = if args.until_finished {
+        worker.run_until_finished().await
     } else {
-        worker.run_forever().await?;
-    }
-    Ok(())
+        worker.run_forever().await
+    };
+    // Close the connections before the runtime stops under them.
+    docket.close().await;
+    Ok(ran?)
 }
 
 fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {

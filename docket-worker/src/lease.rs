@@ -44,9 +44,22 @@ pub(crate) async fn keep(config: Arc<Config>, in_flight: InFlight, stop: Cancell
     }
 }
 
+/// How often a worker heartbeats: as often as it renews leases, at least every 5 s.
+pub(crate) fn heartbeat_interval(redelivery_timeout: Duration) -> Duration {
+    (redelivery_timeout / 4)
+        .max(Duration::from_millis(20))
+        .min(Duration::from_secs(5))
+}
+
+/// How long a worker counts as alive after a heartbeat: three heartbeat periods, so one late
+/// or lost heartbeat does not drop it from the list.
+pub(crate) fn presence_ttl(redelivery_timeout: Duration) -> Duration {
+    heartbeat_interval(redelivery_timeout) * 3
+}
+
 /// Announces the worker as alive until stopped, but only while it can claim work.
 pub(crate) async fn heartbeat(config: Arc<Config>, stop: CancellationToken) {
-    let mut ticker = tokio::time::interval(renew_interval(&config).min(Duration::from_secs(5)));
+    let mut ticker = tokio::time::interval(heartbeat_interval(config.redelivery_timeout));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -57,8 +70,13 @@ pub(crate) async fn heartbeat(config: Arc<Config>, stop: CancellationToken) {
         if !config.claiming.load(Ordering::Acquire) {
             continue;
         }
-        if let Err(error) = config.backend().heartbeat(&config.name).await {
-            tracing::warn!(%error, "heartbeat failed");
+        match config.backend().heartbeat(&config.presence).await {
+            Ok(alive) => config.fleet.store(alive.max(1), Ordering::Relaxed),
+            // Our heartbeats lapsed (an outage) and another process took the name meanwhile.
+            Err(error @ docket::Error::WorkerNameTaken { .. }) => {
+                tracing::error!(%error, "heartbeat refused")
+            }
+            Err(error) => tracing::warn!(%error, "heartbeat failed"),
         }
     }
 }

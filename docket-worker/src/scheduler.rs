@@ -1,6 +1,7 @@
 //! Moves due scheduled work to the ready queue. Every worker runs it; the move is atomic, so
 //! several schedulers never move one execution twice.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,8 +13,11 @@ use crate::worker::{Backoff, Config};
 /// The most executions moved in one backend call.
 const MOVE_BATCH: usize = 1000;
 
-/// Sleeps until the earliest known due time (at most `scheduling_resolution`, and earlier
-/// when the backend hints that new work was scheduled), then moves what is due.
+/// Sleeps until the earliest known due time (woken earlier when the backend hints that new
+/// work heads the schedule), then moves what is due. The timer behind the hints is a backstop
+/// shared by the fleet: each of N live workers looks every `scheduling_resolution × N`
+/// (jittered), so the fleet as a whole looks about once per `scheduling_resolution` however
+/// large it is.
 pub(crate) async fn run(config: Arc<Config>, stop: CancellationToken) {
     let hint = config.backend().work_hint();
     let mut backoff = Backoff::default();
@@ -24,8 +28,8 @@ pub(crate) async fn run(config: Arc<Config>, stop: CancellationToken) {
                 let until_next = next.map(|due| due - now_ms());
                 match until_next {
                     Some(ms) if ms <= 0 => Duration::ZERO,
-                    Some(ms) => Duration::from_millis(ms.unsigned_abs()).min(config.scheduling_resolution),
-                    None => config.scheduling_resolution,
+                    Some(ms) => Duration::from_millis(ms.unsigned_abs()).min(backstop(&config)),
+                    None => backstop(&config),
                 }
             }
             Err(error) => {
@@ -53,4 +57,16 @@ pub(crate) async fn run(config: Arc<Config>, stop: CancellationToken) {
             _ = stop.cancelled() => return,
         }
     }
+}
+
+/// The longest this worker sleeps without a hint: `scheduling_resolution` times the number of
+/// live workers, jittered by ±25% so that workers do not look together.
+fn backstop(config: &Config) -> Duration {
+    let fleet = config.fleet.load(Ordering::Relaxed).clamp(1, 1024);
+    let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0.75..1.25);
+    (config.scheduling_resolution * u32::try_from(fleet).unwrap_or(1)).mul_f64(if fleet > 1 {
+        jitter
+    } else {
+        1.0
+    })
 }

@@ -1,11 +1,11 @@
 //! The worker: its builder and its main loop.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use docket::backend::{Backend, Delivery};
+use docket::backend::{Backend, Delivery, Presence};
 use docket::{Docket, Registry};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
@@ -23,9 +23,9 @@ const DEFAULT_CONCURRENCY: usize = 10;
 const DEFAULT_REDELIVERY_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const DEFAULT_SCHEDULING_RESOLUTION: Duration = Duration::from_millis(250);
 const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long an idle claim waits for work before it looks for stalled deliveries again (a stop
-/// ends the wait at once).
-const CLAIM_WAIT: Duration = Duration::from_millis(500);
+/// The longest an idle claim waits for work (less when a redelivery sweep is due sooner; a
+/// stop ends the wait at once). Longer waits make an idle worker cheaper.
+const CLAIM_WAIT: Duration = Duration::from_secs(5);
 /// The most tasks one worker runs at once.
 const MAX_CONCURRENCY: usize = 65_536;
 /// How long leaving the registry may take at shutdown.
@@ -140,10 +140,18 @@ impl WorkerBuilder {
             return Err(docket::Error::NoTasks.into());
         }
         let name = self.name.unwrap_or_else(default_name);
+        let presence = Presence::new(
+            name.clone(),
+            uuid::Uuid::new_v4().simple().to_string(),
+            crate::lease::presence_ttl(self.redelivery_timeout),
+            registry.names().into_iter().map(str::to_string).collect(),
+        );
         Ok(Worker {
             config: Arc::new(Config {
                 docket: self.docket,
                 name,
+                presence,
+                fleet: AtomicUsize::new(1),
                 concurrency: self.concurrency,
                 redelivery_timeout: self.redelivery_timeout,
                 scheduling_resolution: self.scheduling_resolution.max(Duration::from_millis(1)),
@@ -171,6 +179,10 @@ fn default_name() -> String {
 pub(crate) struct Config {
     pub docket: Docket,
     pub name: String,
+    /// How this run of the worker announces itself.
+    pub presence: Presence,
+    /// How many workers were alive at the last heartbeat (this one included).
+    pub fleet: AtomicUsize,
     pub concurrency: usize,
     pub redelivery_timeout: Duration,
     pub scheduling_resolution: Duration,
@@ -252,6 +264,9 @@ impl Worker {
             "worker starting"
         );
         let shutdown = Shutdown::new(self.shutdown.child_token(), self.signals)?;
+        if !self.register(&shutdown).await? {
+            return Ok(());
+        }
         let background = CancellationToken::new();
         let in_flight: InFlight = Arc::new(Mutex::new(HashMap::new()));
         let (outcomes, outcome_receiver) = mpsc::unbounded_channel();
@@ -320,10 +335,35 @@ impl Worker {
         result
     }
 
+    /// Enters the worker registry before anything is claimed, refusing to run while another
+    /// live worker has this name. Retries while the backend is unreachable; returns `false`
+    /// when shutdown was asked for meanwhile.
+    async fn register(&self, shutdown: &Shutdown) -> Result<bool, Error> {
+        let config = &self.config;
+        let mut backoff = Backoff::default();
+        loop {
+            match config.backend().heartbeat(&config.presence).await {
+                Ok(alive) => {
+                    config.fleet.store(alive.max(1), Ordering::Relaxed);
+                    return Ok(true);
+                }
+                Err(error @ docket::Error::WorkerNameTaken { .. }) => return Err(error.into()),
+                Err(error) => {
+                    let delay = backoff.next();
+                    tracing::warn!(%error, retry_in = ?delay, "cannot enter the worker registry yet");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.requested() => return Ok(false),
+                    }
+                }
+            }
+        }
+    }
+
     /// Leaves the worker registry, giving up quickly when the backend is unreachable (the
     /// entry then ages out).
     async fn leave(&self) {
-        let leave = self.config.backend().leave(&self.config.name);
+        let leave = self.config.backend().leave(&self.config.presence);
         match tokio::time::timeout(LEAVE_TIMEOUT, leave).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::warn!(%error, "could not leave the worker registry"),
@@ -354,15 +394,17 @@ impl Worker {
             while let Ok(permit) = slots.clone().try_acquire_owned() {
                 permits.push(permit);
             }
-            let wait = if until_finished {
-                config.scheduling_resolution.min(CLAIM_WAIT)
-            } else {
-                CLAIM_WAIT
-            };
-            let sweep = tokio::time::Instant::now() >= next_sweep;
+            let now = tokio::time::Instant::now();
+            let sweep = now >= next_sweep;
             if sweep {
-                next_sweep = tokio::time::Instant::now() + sweep_interval(config.redelivery_timeout);
+                next_sweep = now + sweep_interval(config.redelivery_timeout);
             }
+            // Wait for work until the next sweep is due (a stop ends the wait at once).
+            let mut wait = CLAIM_WAIT.min(next_sweep.saturating_duration_since(now));
+            if until_finished {
+                wait = wait.min(config.scheduling_resolution);
+            }
+            let wait = wait.max(Duration::from_millis(1));
             let claim = async {
                 if sweep {
                     let reclaimed = config
@@ -397,6 +439,9 @@ impl Worker {
                 }
                 Err(error) => {
                     config.claiming.store(false, Ordering::Release);
+                    // After an outage, live holders renew and heartbeat again before this
+                    // worker looks for stalled deliveries: it must not mistake them for dead.
+                    next_sweep = next_sweep.max(tokio::time::Instant::now() + config.presence.ttl);
                     let delay = backoff.next();
                     tracing::warn!(%error, retry_in = ?delay, "claiming work failed");
                     tokio::select! {

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use docket::backend::NewTask;
+use docket::backend::{NewTask, Presence};
 use docket::{Disposition, Error, ExecutionState};
 use docket_tests::{behaviour_tests, eventually};
 use futures::StreamExt;
@@ -16,7 +16,7 @@ behaviour_tests! {
         let stopping = start(test_worker(&docket).name("stopping"));
         // Listed means it has claimed once: it is now waiting for work.
         eventually(WAIT, "the worker to be listed", || async {
-            !docket.workers(Duration::from_secs(60)).await.unwrap().is_empty()
+            !docket.workers().await.unwrap().is_empty()
         })
         .await;
         stopping.stop_handle.shutdown();
@@ -66,7 +66,7 @@ behaviour_tests! {
         // wake-up sent by the schedule can make the task run in time.
         let _worker = start(test_worker(&docket).scheduling_resolution(Duration::from_secs(600)));
         eventually(WAIT, "the worker to start", || async {
-            !docket.workers(Duration::from_secs(60)).await.unwrap().is_empty()
+            !docket.workers().await.unwrap().is_empty()
         })
         .await;
         let execution = add::schedule(&docket, 2, 2).after(Duration::from_millis(200)).await.unwrap();
@@ -359,7 +359,7 @@ behaviour_tests! {
         worker.stop().await;
         assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Completed));
         assert_eq!(execution.result().await.unwrap(), gate);
-        assert!(docket.workers(Duration::from_secs(60)).await.unwrap().is_empty(), "the worker left the registry");
+        assert!(docket.workers().await.unwrap().is_empty(), "the worker left the registry");
     }
 
     async fn shutdown_past_its_timeout_releases_tasks_for_another_worker(env: Env) {
@@ -386,13 +386,72 @@ behaviour_tests! {
         assert_eq!(again.disposition(), Disposition::Scheduled);
     }
 
+    async fn a_second_live_worker_with_the_same_name_refuses_to_start(env: Env) {
+        let docket = env.docket().await;
+        let first = start(test_worker(&docket).name("twin"));
+        eventually(WAIT, "the first twin to be listed", || async {
+            docket.workers().await.unwrap().iter().any(|w| w.name == "twin")
+        })
+        .await;
+        let second = test_worker(&docket).name("twin").build().unwrap();
+        let error = tokio::time::timeout(WAIT, second.run_forever())
+            .await
+            .expect("the second twin returns instead of running")
+            .unwrap_err();
+        assert!(error.to_string().contains("a live worker named `twin` is already running"), "{error}");
+        first.stop().await;
+        // Once the first has left, the name is free again.
+        let third = start(test_worker(&docket).name("twin"));
+        eventually(WAIT, "the new twin to be listed", || async {
+            docket.workers().await.unwrap().iter().any(|w| w.name == "twin")
+        })
+        .await;
+        third.stop().await;
+    }
+
+    async fn a_delivery_is_never_taken_over_from_a_holder_whose_heartbeat_is_fresh(env: Env) {
+        let docket = env.docket().await;
+        let backend = docket.backend();
+        let holder = Presence::new("holder", "holder-1", Duration::from_secs(3600), vec!["add".into()]);
+        backend.heartbeat(&holder).await.unwrap();
+        add::schedule(&docket, 1, 2).await.unwrap();
+        let claimed = backend.claim("holder", 1, Duration::from_secs(1)).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        // Every lease is older than zero: only the holder's fresh heartbeat protects it (as
+        // after an outage, when a live holder has not renewed yet).
+        let taken = backend.reclaim("sweeper", Duration::ZERO, 10).await.unwrap();
+        assert!(taken.is_empty(), "took over from a live holder: {taken:?}");
+        // The holder dies: its heartbeat is gone, and its work is taken over.
+        backend.leave(&holder).await.unwrap();
+        let taken = backend.reclaim("sweeper", Duration::ZERO, 10).await.unwrap();
+        assert_eq!(taken.len(), 1, "the dead holder's delivery is taken over");
+        assert!(taken[0].redelivered);
+    }
+
+    async fn a_worker_that_stops_heartbeating_drops_off_the_list(env: Env) {
+        let docket = env.docket().await;
+        let backend = docket.backend();
+        let gone = Presence::new("gone", "gone-1", Duration::from_millis(200), Vec::new());
+        backend.heartbeat(&gone).await.unwrap();
+        assert!(docket.workers().await.unwrap().iter().any(|w| w.name == "gone"));
+        eventually(WAIT, "the silent worker to drop off the list", || async {
+            docket.workers().await.unwrap().is_empty()
+        })
+        .await;
+        // Its name is free for another process now.
+        let next = Presence::new("gone", "gone-2", Duration::from_secs(60), Vec::new());
+        assert_eq!(backend.heartbeat(&next).await.unwrap(), 1);
+    }
+
     async fn workers_announce_themselves(env: Env) {
         let docket = env.docket().await;
         let _worker = start(test_worker(&docket).name("w-1"));
         eventually(WAIT, "the worker to appear", || async {
-            docket.workers(Duration::from_secs(60)).await.unwrap().iter().any(|w| w.name == "w-1")
+            docket.workers().await.unwrap().iter().any(|w| w.name == "w-1")
         })
         .await;
+        let listed = docket.workers().await.unwrap();
+        assert!(listed[0].tasks.iter().any(|task| task == "add"), "{listed:?}");
     }
 }
 

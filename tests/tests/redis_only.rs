@@ -73,6 +73,16 @@ async fn a_task_of_a_killed_worker_is_redelivered_to_another() {
     let info = execution.info().await.unwrap().unwrap();
     assert_eq!(info.worker.as_deref(), Some("rescuer"));
     assert_eq!(info.state, ExecutionState::Completed);
+    // The dead worker is listed no longer, and once its delivery was taken over its consumer
+    // is pruned from the group too.
+    assert!(
+        !docket.workers().await.unwrap().iter().any(|w| w.name == "doomed"),
+        "a killed worker is still listed"
+    );
+    eventually(WAIT, "the dead worker's consumer to be pruned", || async {
+        !redis_cli(&server, &["XINFO", "CONSUMERS", "{docket}:stream", "workers"]).contains("doomed")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +129,7 @@ async fn sigterm_lets_in_flight_tasks_finish() {
     for execution in &executions {
         assert_eq!(execution.state().await.unwrap(), Some(ExecutionState::Completed));
     }
-    assert!(docket.workers(Duration::from_secs(60)).await.unwrap().is_empty());
+    assert!(docket.workers().await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,7 +145,7 @@ async fn after_sigterm_a_worker_process_claims_nothing_new() {
         .expect("start the test-worker binary");
     let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
     eventually(WAIT, "the worker to be listed", || async {
-        !docket.workers(Duration::from_secs(60)).await.unwrap().is_empty()
+        !docket.workers().await.unwrap().is_empty()
     })
     .await;
     signal(&worker, "TERM");
@@ -147,6 +157,14 @@ async fn after_sigterm_a_worker_process_claims_nothing_new() {
         execution.state().await.unwrap(),
         Some(ExecutionState::Queued),
         "a task added after SIGTERM does not run on the stopping worker"
+    );
+    let errors: Vec<String> = rest_of(&lines)
+        .into_iter()
+        .filter(|line| line.contains("Fatal error"))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the worker closed its connections uncleanly: {errors:?}"
     );
     let _successor = start(
         test_worker(&docket)
@@ -221,6 +239,15 @@ fn log_lines(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Re
         }
     });
     receiver
+}
+
+/// Every line still to come from a process that has exited (until its stream closes).
+fn rest_of(lines: &std::sync::mpsc::Receiver<String>) -> Vec<String> {
+    let mut rest = Vec::new();
+    while let Ok(line) = lines.recv_timeout(WAIT) {
+        rest.push(line);
+    }
+    rest
 }
 
 /// Waits (at most [`WAIT`]) for a line containing `needle`.
@@ -460,7 +487,7 @@ async fn a_worker_is_listed_only_while_it_can_claim_work() {
             .redelivery_timeout(Duration::from_millis(400)),
     );
     let listed = || async {
-        let workers = docket.workers(Duration::from_millis(600)).await.unwrap();
+        let workers = docket.workers().await.unwrap();
         workers.iter().any(|w| w.name == "watched")
     };
     eventually(WAIT, "the worker to be listed", || async { listed().await }).await;

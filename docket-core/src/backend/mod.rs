@@ -210,7 +210,7 @@ pub struct Backlog {
     pub scheduled: u64,
 }
 
-/// A worker that announced itself recently.
+/// A worker whose heartbeat is fresh.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WorkerInfo {
@@ -218,6 +218,40 @@ pub struct WorkerInfo {
     pub name: String,
     /// Its last heartbeat, in milliseconds since the Unix epoch.
     pub last_seen_ms: i64,
+    /// The names of the tasks it runs.
+    pub tasks: Vec<String>,
+}
+
+/// How a worker announces itself in a [`Backend::heartbeat`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Presence {
+    /// The worker's name, unique among live workers.
+    pub name: String,
+    /// Tells this run of the worker from another process using the same name.
+    pub instance: String,
+    /// How long the worker counts as alive after this heartbeat unless it sends another.
+    pub ttl: Duration,
+    /// The names of the tasks it runs.
+    pub tasks: Vec<String>,
+}
+
+impl Presence {
+    /// The presence of the worker `name` (this run: `instance`), alive for `ttl` after each
+    /// heartbeat, running `tasks`.
+    pub fn new(
+        name: impl Into<String>,
+        instance: impl Into<String>,
+        ttl: Duration,
+        tasks: Vec<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            instance: instance.into(),
+            ttl,
+            tasks,
+        }
+    }
 }
 
 /// The storage operations behind a [`Docket`](crate::Docket).
@@ -267,6 +301,10 @@ pub trait Backend: Send + Sync + 'static {
     /// stopping worker calls it before it exits). Returns at once when there are none.
     async fn settle(&self) {}
 
+    /// Closes the backend's connections now; later operations fail. Dropping the backend
+    /// closes them in the background.
+    async fn close(&self) {}
+
     /// The most recent dead letters, newest first, at most `limit`.
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>>;
 
@@ -277,14 +315,17 @@ pub trait Backend: Send + Sync + 'static {
     /// keep a timer as a backstop).
     fn work_hint(&self) -> Option<std::sync::Arc<tokio::sync::Notify>>;
 
-    /// Announces `worker` as alive.
-    async fn heartbeat(&self, worker: &str) -> Result<()>;
+    /// Announces a worker as alive for `presence.ttl`; returns how many workers are alive.
+    ///
+    /// Fails with [`Error::WorkerNameTaken`](crate::Error::WorkerNameTaken) while another
+    /// instance with the same name is alive.
+    async fn heartbeat(&self, presence: &Presence) -> Result<usize>;
 
-    /// Removes `worker` from the registry.
-    async fn leave(&self, worker: &str) -> Result<()>;
+    /// Removes a worker from the registry (unless another instance has taken its name since).
+    async fn leave(&self, presence: &Presence) -> Result<()>;
 
-    /// Lists workers seen within `within`.
-    async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>>;
+    /// The workers whose heartbeat is fresh, by name.
+    async fn workers(&self) -> Result<Vec<WorkerInfo>>;
 
     /// How much work is queued, running or scheduled.
     async fn backlog(&self) -> Result<Backlog>;

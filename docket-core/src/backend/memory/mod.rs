@@ -41,7 +41,7 @@ use tokio::time::Instant;
 use self::store::{Effects, Now, Store};
 use super::{
     now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome,
-    WorkerInfo,
+    Presence, WorkerInfo,
 };
 use crate::error::Result;
 use crate::execution::{Event, ExecutionInfo};
@@ -217,18 +217,17 @@ impl Backend for MemoryBackend {
         Some(self.shared.work_hint.clone())
     }
 
-    async fn heartbeat(&self, worker: &str) -> Result<()> {
-        self.with_store(|store, now, _| store.heartbeat(worker, now));
+    async fn heartbeat(&self, presence: &Presence) -> Result<usize> {
+        self.with_store(|store, now, _| store.heartbeat(presence, now))
+    }
+
+    async fn leave(&self, presence: &Presence) -> Result<()> {
+        self.with_store(|store, _, _| store.leave(presence));
         Ok(())
     }
 
-    async fn leave(&self, worker: &str) -> Result<()> {
-        self.with_store(|store, _, _| store.leave(worker));
-        Ok(())
-    }
-
-    async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>> {
-        Ok(self.with_store(|store, now, _| store.workers(within, now)))
+    async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        Ok(self.with_store(|store, now, _| store.workers(now)))
     }
 
     async fn backlog(&self) -> Result<Backlog> {

@@ -23,14 +23,13 @@ use tokio::time::Instant;
 
 use crate::backend::{
     from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
-    WorkerInfo, MAX_DELIVERIES, TOO_MANY_DELIVERIES,
+    Presence, WorkerInfo, MAX_DELIVERIES, TOO_MANY_DELIVERIES,
 };
+use crate::error::Error;
 use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
 
 /// How many dead letters are kept; the oldest are dropped first.
 pub(super) const DEAD_LETTER_CAP: usize = 10_000;
-/// How long a worker without a heartbeat stays in the registry (as on Redis).
-const WORKER_RETENTION_MS: i64 = 10 * 60 * 1000;
 /// How many stale ready entries may pile up beyond the live ones before they are compacted.
 const COMPACT_SLACK: usize = 1024;
 
@@ -120,9 +119,18 @@ pub(super) struct Store {
     expiries: BinaryHeap<Reverse<(Instant, u64, String)>>,
     dead_letters: VecDeque<DeadLetter>,
     /// Worker name → last heartbeat (ms since the epoch).
-    workers: HashMap<String, i64>,
+    workers: HashMap<String, Announced>,
     last_generation: u64,
     last_delivery: u64,
+}
+
+/// A worker's last heartbeat.
+#[derive(Debug)]
+struct Announced {
+    instance: String,
+    seen_ms: i64,
+    deadline_ms: i64,
+    tasks: Vec<String>,
 }
 
 fn is_live(state: ExecutionState) -> bool {
@@ -551,10 +559,13 @@ impl Store {
         now: Now,
         fx: &mut Effects,
     ) -> Vec<Delivery> {
+        // A holder with a fresh heartbeat is alive and about to renew (after an outage, say):
+        // only deliveries of dead holders, or this worker's own, are taken over.
         let mut idle: Vec<(Instant, u64)> = self
             .in_flight
             .iter()
             .filter(|(_, d)| now.instant.saturating_duration_since(d.last_renewed) >= min_idle)
+            .filter(|(_, d)| d.worker == worker || !self.is_alive(&d.worker, now))
             .map(|(id, d)| (d.last_renewed, *id))
             .collect();
         idle.sort_unstable();
@@ -626,32 +637,62 @@ impl Store {
         taken
     }
 
-    /// Records a heartbeat and forgets workers silent for longer than the retention.
-    pub(super) fn heartbeat(&mut self, worker: &str, now: Now) {
-        self.workers.insert(worker.to_string(), now.ms);
-        let oldest = now.ms.saturating_sub(WORKER_RETENTION_MS);
-        self.workers.retain(|_, seen| *seen >= oldest);
+    /// Records a heartbeat (refused while another live instance has the name) and forgets
+    /// workers whose heartbeat is stale; returns how many are alive.
+    pub(super) fn heartbeat(&mut self, presence: &Presence, now: Now) -> Result<usize, Error> {
+        self.workers.retain(|_, worker| worker.deadline_ms > now.ms);
+        if let Some(other) = self.workers.get(&presence.name) {
+            if other.instance != presence.instance {
+                return Err(Error::WorkerNameTaken {
+                    name: presence.name.clone(),
+                    seen_ms_ago: u64::try_from(now.ms.saturating_sub(other.seen_ms)).unwrap_or(0),
+                });
+            }
+        }
+        let ttl_ms = i64::try_from(presence.ttl.as_millis()).unwrap_or(i64::MAX);
+        self.workers.insert(
+            presence.name.clone(),
+            Announced {
+                instance: presence.instance.clone(),
+                seen_ms: now.ms,
+                deadline_ms: now.ms.saturating_add(ttl_ms),
+                tasks: presence.tasks.clone(),
+            },
+        );
+        Ok(self.workers.len())
     }
 
-    /// Forgets a worker.
-    pub(super) fn leave(&mut self, worker: &str) {
-        self.workers.remove(worker);
+    /// Forgets a worker, unless another instance has its name now.
+    pub(super) fn leave(&mut self, presence: &Presence) {
+        if self
+            .workers
+            .get(&presence.name)
+            .is_some_and(|worker| worker.instance == presence.instance)
+        {
+            self.workers.remove(&presence.name);
+        }
     }
 
-    /// Workers seen within `within`, most recent last.
-    pub(super) fn workers(&self, within: Duration, now: Now) -> Vec<WorkerInfo> {
-        let within_ms = i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
-        let since = now.ms.saturating_sub(within_ms);
+    /// Whether `worker` has a fresh heartbeat.
+    fn is_alive(&self, worker: &str, now: Now) -> bool {
+        self.workers
+            .get(worker)
+            .is_some_and(|announced| announced.deadline_ms > now.ms)
+    }
+
+    /// The workers whose heartbeat is fresh, by name.
+    pub(super) fn workers(&self, now: Now) -> Vec<WorkerInfo> {
         let mut found: Vec<WorkerInfo> = self
             .workers
             .iter()
-            .filter(|(_, seen)| **seen >= since)
-            .map(|(name, seen)| WorkerInfo {
+            .filter(|(_, worker)| worker.deadline_ms > now.ms)
+            .map(|(name, worker)| WorkerInfo {
                 name: name.clone(),
-                last_seen_ms: *seen,
+                last_seen_ms: worker.seen_ms,
+                tasks: worker.tasks.clone(),
             })
             .collect();
-        found.sort_by(|a, b| (a.last_seen_ms, &a.name).cmp(&(b.last_seen_ms, &b.name)));
+        found.sort_by(|a, b| a.name.cmp(&b.name));
         found
     }
 

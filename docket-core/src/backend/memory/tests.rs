@@ -9,7 +9,9 @@ use tokio::time::Instant;
 
 use super::store::{Effects, Now, Store, DEAD_LETTER_CAP};
 use super::MemoryBackend;
-use crate::backend::{now_ms, Backend, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind};
+use crate::backend::{
+    now_ms, Backend, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, Presence,
+};
 use crate::error::Error;
 use crate::execution::{Event, ExecutionState, StateChange, StoredError};
 
@@ -699,21 +701,29 @@ async fn clear_removes_pending_work_and_leaves_running_work() {
 #[tokio::test]
 async fn workers_are_listed_while_they_heartbeat() {
     let backend = backend(TTL);
-    backend.heartbeat("a").await.unwrap();
-    backend.heartbeat("b").await.unwrap();
-    let mut names: Vec<String> = backend
-        .workers(Duration::from_secs(60))
+    let presence = |name: &str| {
+        Presence::new(
+            name,
+            format!("{name}-1"),
+            Duration::from_secs(60),
+            vec!["t".into()],
+        )
+    };
+    assert_eq!(backend.heartbeat(&presence("a")).await.unwrap(), 1);
+    assert_eq!(backend.heartbeat(&presence("b")).await.unwrap(), 2);
+    let names: Vec<String> = backend
+        .workers()
         .await
         .unwrap()
         .into_iter()
         .map(|w| w.name)
         .collect();
-    names.sort();
     assert_eq!(names, vec!["a", "b"]);
-    backend.leave("a").await.unwrap();
-    let workers = backend.workers(Duration::from_secs(60)).await.unwrap();
+    backend.leave(&presence("a")).await.unwrap();
+    let workers = backend.workers().await.unwrap();
     assert_eq!(workers.len(), 1);
     assert_eq!(workers[0].name, "b");
+    assert_eq!(workers[0].tasks, vec!["t".to_string()]);
     assert!(workers[0].last_seen_ms <= now_ms());
 }
 

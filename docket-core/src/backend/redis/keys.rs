@@ -42,9 +42,14 @@ impl Keys {
         format!("{}:dead", self.tag)
     }
 
-    /// The sorted set of workers by last heartbeat (ms).
+    /// The sorted set of workers by the deadline of their last heartbeat (ms).
     pub fn workers(&self) -> String {
         format!("{}:workers", self.tag)
+    }
+
+    /// The hash describing the worker called `worker` (instance, last heartbeat, tasks).
+    pub fn worker(&self, worker: &str) -> String {
+        format!("{}:w:{worker}", self.tag)
     }
 
     /// The channel carrying state-change events of watched executions.
@@ -85,6 +90,7 @@ mod tests {
             keys.schedule(),
             keys.dead(),
             keys.workers(),
+            keys.worker("w-1"),
             keys.events(),
             keys.cancellations(),
             keys.wake(),

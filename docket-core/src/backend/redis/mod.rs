@@ -31,7 +31,7 @@ use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
     now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome,
-    OutcomeKind, WorkerInfo, MAX_DELIVERIES,
+    OutcomeKind, Presence, WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -49,12 +49,10 @@ const UNRESPONSIVE_TIMEOUT: Duration = Duration::from_secs(10);
 const PUBSUB_BUFFER: usize = 65_536;
 /// How often the subscriber connection is pinged, so a silently dropped one is noticed.
 const SUBSCRIBER_PING: Duration = Duration::from_secs(5);
-/// Consumers idle this long without pending deliveries are deleted from the group.
-const CONSUMER_RETENTION_MS: i64 = 60 * 60 * 1000;
 /// How often starting claimed deliveries is tried before they are left for redelivery.
 const START_ATTEMPTS: u32 = 3;
-/// How long a worker entry without a heartbeat is kept in the registry.
-const WORKER_RETENTION_MS: i64 = 10 * 60 * 1000;
+/// The most pending deliveries one redelivery sweep looks at.
+const SWEEP_LIMIT: usize = 1000;
 
 /// A docket stored in Redis.
 pub struct RedisBackend {
@@ -82,6 +80,8 @@ struct Core {
     sweep_cursor: Mutex<String>,
     /// Claims running in the background (see `claim.rs`).
     detached: claim::DetachedClaims,
+    /// Whether the connections were closed.
+    closed: AtomicBool,
 }
 
 impl RedisBackend {
@@ -159,6 +159,7 @@ impl Core {
             group_ready: AtomicBool::new(false),
             sweep_cursor: Mutex::new("0-0".to_string()),
             detached: claim::DetachedClaims::default(),
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -205,7 +206,12 @@ impl Core {
     /// Starts deliveries for `worker` (see `start.lua` for the modes). Returns the next
     /// sweep cursor (sweep mode) and the live deliveries, marked RUNNING.
     async fn start(&self, worker: &str, source: Source<'_>) -> Result<(Option<String>, Vec<Delivery>)> {
-        let keys = vec![self.keys.stream(), self.keys.events(), self.keys.dead()];
+        let keys = vec![
+            self.keys.stream(),
+            self.keys.events(),
+            self.keys.dead(),
+            self.keys.workers(),
+        ];
         let mut args = vec![
             Value::from(GROUP),
             Value::from(worker),
@@ -422,7 +428,7 @@ impl Core {
                 Source::Sweep {
                     min_idle,
                     cursor,
-                    count: max,
+                    count: max.min(SWEEP_LIMIT),
                 },
             )
             .await?;
@@ -434,8 +440,8 @@ impl Core {
                 .prune_consumers
                 .run(
                     &self.client,
-                    vec![self.keys.stream()],
-                    vec![Value::from(GROUP), Value::from(CONSUMER_RETENTION_MS)],
+                    vec![self.keys.stream(), self.keys.workers()],
+                    vec![Value::from(GROUP)],
                 )
                 .await?;
         }
@@ -477,23 +483,51 @@ async fn close<C: ClientLike>(client: &C) {
     let _ = tokio::time::timeout(CONNECT_TIMEOUT, client.quit()).await;
 }
 
-impl Drop for Core {
-    fn drop(&mut self) {
+impl Core {
+    /// Every connection of this backend.
+    fn connections(&self) -> Vec<Client> {
+        [
+            Some(self.client.clone()),
+            Some(self.subscriber.to_client()),
+            self.blocking.get().cloned(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Closes every connection now (once).
+    async fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
         for task in &self.background {
             task.abort();
         }
-        // Close the connections (fred keeps them until QUIT).
+        for client in self.connections() {
+            if client.is_connected() {
+                close(&client).await;
+            }
+        }
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        for task in &self.background {
+            task.abort();
+        }
+        // Close the connections (fred keeps them until QUIT). In the background: a process
+        // about to exit should call `Docket::close` instead, or its runtime may stop first.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let client = self.client.clone();
-            let subscriber = self.subscriber.clone();
-            let blocking = self.blocking.get().cloned();
+            let connections = self.connections();
             runtime.spawn(async move {
-                for client in [Some(client), Some(subscriber.to_client()), blocking]
-                    .into_iter()
-                    .flatten()
-                {
+                for client in connections {
                     if client.is_connected() {
-                        let _ = client.quit().await;
+                        close(&client).await;
                     }
                 }
             });
@@ -697,6 +731,10 @@ impl Backend for RedisBackend {
         claim::settle(&self.core).await
     }
 
+    async fn close(&self) {
+        self.core.close().await
+    }
+
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
         let reply: Value = self
             .core
@@ -723,41 +761,80 @@ impl Backend for RedisBackend {
         Some(self.core.work_hint.clone())
     }
 
-    async fn heartbeat(&self, worker: &str) -> Result<()> {
-        let now = now_ms();
-        let key = self.core.keys.workers();
-        let _: Value = self
+    async fn heartbeat(&self, presence: &Presence) -> Result<usize> {
+        let keys = vec![self.core.keys.workers(), self.core.keys.worker(&presence.name)];
+        let args = vec![
+            Value::from(presence.name.as_str()),
+            Value::from(presence.instance.as_str()),
+            Value::from(i64::try_from(presence.ttl.as_millis()).unwrap_or(i64::MAX).max(1)),
+            Value::from(presence.tasks.join("\n")),
+        ];
+        let reply: Vec<i64> = self
             .core
-            .client
-            .zadd(&key, None, None, false, false, (now as f64, worker))
+            .scripts
+            .heartbeat
+            .run(&self.core.client, keys, args)
             .await?;
-        let _: Value = self
-            .core
-            .client
-            .zremrangebyscore(&key, f64::NEG_INFINITY, (now - WORKER_RETENTION_MS) as f64)
-            .await?;
-        Ok(())
+        match reply.as_slice() {
+            [1, alive] => Ok(usize::try_from(*alive).unwrap_or(0)),
+            [0, seen_ms_ago] => Err(Error::WorkerNameTaken {
+                name: presence.name.clone(),
+                seen_ms_ago: u64::try_from(*seen_ms_ago).unwrap_or(0),
+            }),
+            other => Err(Error::Backend(format!("heartbeat returned {other:?}"))),
+        }
     }
 
-    async fn leave(&self, worker: &str) -> Result<()> {
-        let keys = vec![self.core.keys.workers(), self.core.keys.stream()];
-        let args = vec![Value::from(worker), Value::from(GROUP)];
+    async fn leave(&self, presence: &Presence) -> Result<()> {
+        let keys = vec![
+            self.core.keys.workers(),
+            self.core.keys.stream(),
+            self.core.keys.worker(&presence.name),
+        ];
+        let args = vec![
+            Value::from(presence.name.as_str()),
+            Value::from(GROUP),
+            Value::from(presence.instance.as_str()),
+        ];
         let _: i64 = self.core.scripts.leave.run(&self.core.client, keys, args).await?;
         Ok(())
     }
 
-    async fn workers(&self, within: Duration) -> Result<Vec<WorkerInfo>> {
-        let since = now_ms() - i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
-        let found: Vec<(String, f64)> = self
+    async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let mut names: Vec<String> = self
             .core
-            .client
-            .zrangebyscore(self.core.keys.workers(), since as f64, f64::INFINITY, true, None)
+            .scripts
+            .workers
+            .run(&self.core.client, vec![self.core.keys.workers()], Vec::new())
             .await?;
-        Ok(found
+        names.sort();
+        // Concurrent reads on one connection are pipelined by fred.
+        let details = futures::future::try_join_all(names.iter().map(|name| {
+            self.core
+                .client
+                .hmget::<Vec<Option<String>>, _, _>(self.core.keys.worker(name), vec!["seen", "tasks"])
+        }))
+        .await?;
+        Ok(names
             .into_iter()
-            .map(|(name, seen)| WorkerInfo {
-                name,
-                last_seen_ms: seen as i64,
+            .zip(details)
+            .map(|(name, fields)| {
+                let mut fields = fields.into_iter();
+                let last_seen_ms = fields
+                    .next()
+                    .flatten()
+                    .and_then(|seen| seen.parse().ok())
+                    .unwrap_or(0);
+                let tasks = fields
+                    .next()
+                    .flatten()
+                    .map(|tasks| tasks.lines().map(str::to_string).collect())
+                    .unwrap_or_default();
+                WorkerInfo {
+                    name,
+                    last_seen_ms,
+                    tasks,
+                }
             })
             .collect())
     }

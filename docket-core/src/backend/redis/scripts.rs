@@ -71,6 +71,10 @@ pub struct Scripts {
     pub renew: LuaScript,
     /// Removes a worker from the registry and its consumer from the group.
     pub leave: LuaScript,
+    /// Announces a worker as alive.
+    pub heartbeat: LuaScript,
+    /// Lists the workers with a fresh heartbeat.
+    pub workers: LuaScript,
     /// Deletes idle consumers without pending deliveries.
     pub prune_consumers: LuaScript,
     /// Queues read but unstarted deliveries again.
@@ -90,6 +94,8 @@ impl Scripts {
             clear: script!("clear"),
             renew: script!("renew"),
             leave: script!("leave"),
+            heartbeat: script!("heartbeat"),
+            workers: script!("workers"),
             prune_consumers: script!("prune_consumers"),
             release: script!("release"),
         }

@@ -29,3 +29,14 @@ local function wake_if_first(schedule, channel, earliest)
   end
 end
 
+-- Now, in milliseconds since the Unix epoch, by Redis's clock (every client's clock may be off).
+local function now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+
+-- Whether `worker` has a fresh heartbeat in the registry `workers` (name -> deadline, ms).
+local function is_alive(workers, worker, now)
+  local deadline = redis.call('ZSCORE', workers, worker)
+  return deadline and tonumber(deadline) > now
+end

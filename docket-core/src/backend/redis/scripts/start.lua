@@ -3,12 +3,12 @@
 -- dead-letters one delivered too many times without finishing (it keeps killing workers).
 -- Where the entries come from (ARGV[8], the mode):
 --   'read'  : up to ARGV[9] new deliveries, read here (one round trip under load);
---   'sweep' : up to ARGV[11] deliveries idle for ARGV[9] ms, taken over here from whatever
---             worker held them, from cursor ARGV[10] (atomic with the start, so the old
+--   'sweep' : deliveries idle for ARGV[9] ms among the next ARGV[11] pending after cursor
+--             ARGV[10], taken over here from dead holders (atomic with the start, so the old
 --             holder cannot renew in between);
 --   'given' : the entries in ARGV[9..] (id, key pairs) that a blocking read delivered to
 --             this worker; a RUNNING one is accepted only if it is this worker's (a retry).
--- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters.
+-- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters, KEYS[4] workers.
 -- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] now (ms), ARGV[4] record key prefix,
 -- ARGV[5] execution ttl (ms), ARGV[6] max deliveries, ARGV[7] dead-letter cap.
 -- A delivery is live only if its entry is the one the record points at: stream entry ids are
@@ -36,10 +36,24 @@ if mode == 'read' then
     end
   end
 elseif mode == 'sweep' then
-  local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[9], ARGV[10], 'COUNT', ARGV[11])
-  cursor = claimed[1]
-  for _, entry in ipairs(claimed[2]) do
-    add_entry(entry)
+  -- Only deliveries of dead holders (no fresh heartbeat) and this worker's own are taken
+  -- over: a live holder is about to renew (after an outage, say) and keeps its work.
+  local start = '-'
+  if ARGV[10] ~= '0-0' then start = '(' .. ARGV[10] end
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[9], start, '+', ARGV[11])
+  local clock = now_ms()
+  local dead = {}
+  for _, item in ipairs(pending) do
+    if item[2] == ARGV[2] or not is_alive(KEYS[4], item[2], clock) then
+      dead[#dead + 1] = item[1]
+    end
+  end
+  cursor = '0-0'
+  if #pending >= tonumber(ARGV[11]) then cursor = pending[#pending][1] end
+  if #dead > 0 then
+    for _, entry in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[9], unpack(dead))) do
+      add_entry(entry)
+    end
   end
 else
   for b = 9, #ARGV, 2 do
