@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use futures::{StreamExt, TryStreamExt};
 
-use crate::backend::{self, NewTask};
+use crate::backend::{self, Due, NewTask};
 use crate::docket::Docket;
 use crate::error::{Error, Result};
 use crate::execution::Execution;
@@ -26,7 +26,7 @@ pub struct Schedule<'d, T: Task> {
     docket: &'d Docket,
     task: &'static str,
     args: Result<Vec<u8>>,
-    when: Option<SystemTime>,
+    when: Option<When>,
     key: Option<String>,
     replace: bool,
     _task: PhantomData<fn() -> T>,
@@ -48,13 +48,14 @@ impl<'d, T: Task> Schedule<'d, T> {
     /// Runs the task at `when` (now, if `when` has passed). Accepts `SystemTime` and anything
     /// that converts into it (chrono's and jiff's timestamps do).
     pub fn at(mut self, when: impl Into<SystemTime>) -> Self {
-        self.when = Some(when.into());
+        self.when = Some(When::At(when.into()));
         self
     }
 
-    /// Runs the task after `delay` (delays beyond the year 9999 are capped there).
+    /// Runs the task after `delay`, counted by the backend's clock (Redis's), not this
+    /// process's (delays beyond the year 9999 are capped there).
     pub fn after(mut self, delay: Duration) -> Self {
-        self.when = Some(SystemTime::now().checked_add(delay).unwrap_or_else(latest));
+        self.when = Some(When::After(delay));
         self
     }
 
@@ -83,23 +84,26 @@ impl<'d, T: Task> Schedule<'d, T> {
             }
             None => uuid::Uuid::now_v7().to_string(),
         };
-        // An explicit time is rounded up to the millisecond so work never runs early.
-        let (when, when_ms) = match self.when {
-            Some(when) => {
+        // Explicit times are rounded up to the millisecond so work never runs early.
+        let now = SystemTime::now();
+        let (when, due) = match self.when {
+            Some(When::At(when)) => {
                 let when = when.min(latest());
-                (when, backend::to_ms_ceil(when))
+                (when, Due::At(backend::to_ms_ceil(when)))
             }
-            None => {
-                let now = SystemTime::now();
-                (now, backend::to_ms(now))
+            Some(When::After(delay)) => {
+                let when = now.checked_add(delay).unwrap_or_else(latest).min(latest());
+                let delay_ms = backend::to_ms_ceil(when).saturating_sub(backend::to_ms(now));
+                (when, Due::After(delay_ms))
             }
+            None => (now, Due::Now),
         };
         Ok((
             NewTask {
                 key,
                 task: self.task.to_string(),
                 args,
-                when_ms,
+                due,
                 replace: self.replace,
             },
             when,
@@ -123,6 +127,15 @@ impl<'d, T: Task> IntoFuture for Schedule<'d, T> {
             Ok(Execution::new(docket.clone(), task.key, when, disposition))
         })
     }
+}
+
+/// When a schedule asked to run.
+#[derive(Debug, Clone, Copy)]
+enum When {
+    /// At this instant.
+    At(SystemTime),
+    /// This long from now.
+    After(Duration),
 }
 
 /// The latest due time accepted: the end of the year 9999 (times are stored as

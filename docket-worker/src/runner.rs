@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use docket::backend::{from_ms, now_ms, Delivery, Lease, Outcome, OutcomeKind};
+use docket::backend::{from_ms, now_ms, Delivery, Due, Lease, Outcome, OutcomeKind};
 use docket::{FailureKind, TaskContext};
 use futures::FutureExt;
 use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit};
@@ -88,7 +88,7 @@ impl Runner {
             "unknown task: putting it back for a worker that knows it"
         );
         OutcomeKind::Postpone {
-            at_ms: now_ms().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
+            due: Due::After(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX)),
         }
     }
 
@@ -147,7 +147,7 @@ impl Runner {
                     _ = release.cancelled() => {
                         tracing::warn!(duration_ms = millis(started.elapsed()), "released for redelivery at shutdown");
                         // Offered again at once, keeping its due time and attempt.
-                        OutcomeKind::Postpone { at_ms: now_ms() }
+                        OutcomeKind::Postpone { due: Due::Now }
                     }
                     ended = body => classify(ended, started.elapsed()),
                 };

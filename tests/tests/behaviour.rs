@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use docket::backend::{NewTask, Presence};
+use docket::backend::{Due, NewTask, Presence};
 use docket::{Disposition, Error, ExecutionState};
 use docket_tests::{behaviour_tests, eventually};
 use futures::StreamExt;
@@ -274,7 +274,7 @@ behaviour_tests! {
         let docket = env.docket().await;
         docket
             .backend()
-            .schedule(&[NewTask::new("poison", "add", vec![0x81, 0xa1, b'a', 0xa3, b'x', b'y', b'z'], 0)])
+            .schedule(&[NewTask::new("poison", "add", vec![0x81, 0xa1, b'a', 0xa3, b'x', b'y', b'z'], Due::Now)])
             .await
             .unwrap();
         let _worker = start(test_worker(&docket));

@@ -225,6 +225,43 @@ fn a_worker_stopped_while_waiting_for_redis_exits_cleanly() {
     assert!(status.success(), "the worker exited with {status}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_clock_runs_an_hour_ahead_never_runs_work_early() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let mut skewed = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--url", &server.url(), "--worker-name", "skewed"])
+        .args(["--scheduling-resolution", "20ms"])
+        .env("DOCKET_TEST_CLOCK_OFFSET_MS", "3600000")
+        .env("DOCKET_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the test-worker binary");
+    let early = slow::schedule(&docket, 1)
+        .after(Duration::from_secs(30 * 60))
+        .await
+        .unwrap();
+    // A task due in 50 ms runs only once the worker's scheduler has moved due work, which it
+    // does after `early` was scheduled: that same move found `early` not due.
+    let soon = slow::schedule(&docket, 2)
+        .after(Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert_eq!(soon.result_timeout(WAIT).await.unwrap(), 2);
+    assert_eq!(
+        soon.info().await.unwrap().unwrap().worker.as_deref(),
+        Some("skewed")
+    );
+    assert_eq!(
+        early.state().await.unwrap(),
+        Some(ExecutionState::Scheduled),
+        "a worker an hour ahead moved work due in 30 minutes"
+    );
+    skewed.kill().expect("stop the worker");
+    let _ = skewed.wait();
+}
+
 /// Forwards the lines a child process writes to `stream` to a channel.
 fn log_lines(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     let (sender, receiver) = std::sync::mpsc::channel();

@@ -34,22 +34,56 @@ pub struct NewTask {
     pub task: String,
     /// The MessagePack argument map.
     pub args: Vec<u8>,
-    /// When it is due, in milliseconds since the Unix epoch.
-    pub when_ms: i64,
+    /// When it is due.
+    pub due: Due,
     /// Replace a pending execution with the same key instead of keeping it.
     pub replace: bool,
 }
 
 impl NewTask {
-    /// An execution of `task` with the encoded argument map `args`, due at `when_ms`
-    /// (milliseconds since the Unix epoch), kept if `key` is already pending.
-    pub fn new(key: impl Into<String>, task: impl Into<String>, args: Vec<u8>, when_ms: i64) -> Self {
+    /// An execution of `task` with the encoded argument map `args`, `due` then, kept if `key`
+    /// is already pending.
+    pub fn new(key: impl Into<String>, task: impl Into<String>, args: Vec<u8>, due: Due) -> Self {
         Self {
             key: key.into(),
             task: task.into(),
             args,
-            when_ms,
+            due,
             replace: false,
+        }
+    }
+}
+
+/// When an execution is due. Relative times are resolved by the backend's own clock (Redis's
+/// `TIME`, for Redis), so a process whose clock is off can neither run work early nor delay
+/// it: only an absolute [`Due::At`] carries the caller's clock, as the caller asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Due {
+    /// Now.
+    Now,
+    /// This many milliseconds from now.
+    After(i64),
+    /// At this instant, in milliseconds since the Unix epoch.
+    At(i64),
+}
+
+impl Due {
+    /// The due instant (ms since the epoch) for a backend whose clock reads `now_ms`.
+    pub fn resolve(self, now_ms: i64) -> i64 {
+        match self {
+            Due::Now => now_ms,
+            Due::After(delay) => now_ms.saturating_add(delay.max(0)),
+            Due::At(at) => at,
+        }
+    }
+
+    /// The form scripts read (`due_at` in `common.lua`): `+<ms>` from now or `@<ms>` at.
+    pub(crate) fn spec(self) -> String {
+        match self {
+            Due::Now => "+0".to_string(),
+            Due::After(delay) => format!("+{}", delay.max(0)),
+            Due::At(at) => format!("@{at}"),
         }
     }
 }
@@ -122,17 +156,17 @@ pub enum OutcomeKind {
     /// The run was interrupted because it was cancelled or its lease was lost. Nothing is
     /// written: the delivery is only acknowledged if no live run owns it any more.
     Interrupted,
-    /// Put the execution aside until `at_ms` without changing its due time or attempt (a
-    /// task this worker does not know: its age keeps counting from the original due time).
+    /// Put the execution aside until `due` without changing its due time or attempt (a task
+    /// this worker does not know: its age keeps counting from the original due time; or a
+    /// release at shutdown).
     Postpone {
-        /// When to offer it again, in milliseconds since the Unix epoch.
-        at_ms: i64,
+        /// When to offer it again.
+        due: Due,
     },
-    /// Put the execution back to run again at `at_ms` (not a failure: shutdown release, or a
-    /// retry).
+    /// Put the execution back to run again at `due`, as a new attempt (a retry).
     Requeue {
-        /// When to run it, in milliseconds since the Unix epoch.
-        at_ms: i64,
+        /// When to run it.
+        due: Due,
         /// The attempt number of the next run.
         attempt: u32,
     },
@@ -366,7 +400,21 @@ pub fn from_ms(ms: i64) -> SystemTime {
     }
 }
 
-/// Now, in milliseconds since the Unix epoch.
+/// Now, in milliseconds since the Unix epoch, by this process's clock.
+///
+/// For tests of clock skew, the environment variable `DOCKET_TEST_CLOCK_OFFSET_MS` (read once)
+/// shifts it by that many milliseconds; nothing that decides when work is due may depend on
+/// it (those decisions use the backend's clock).
 pub fn now_ms() -> i64 {
-    to_ms(SystemTime::now())
+    to_ms(SystemTime::now()).saturating_add(clock_offset_ms())
+}
+
+fn clock_offset_ms() -> i64 {
+    static OFFSET: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *OFFSET.get_or_init(|| {
+        std::env::var("DOCKET_TEST_CLOCK_OFFSET_MS")
+            .ok()
+            .and_then(|offset| offset.trim().parse().ok())
+            .unwrap_or(0)
+    })
 }

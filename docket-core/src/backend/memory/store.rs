@@ -230,7 +230,8 @@ impl Store {
             }
         }
         let generation = self.next_generation();
-        let state = if task.when_ms <= now.ms {
+        let when_ms = task.due.resolve(now.ms);
+        let state = if when_ms <= now.ms {
             ExecutionState::Queued
         } else {
             ExecutionState::Scheduled
@@ -242,7 +243,7 @@ impl Store {
                 args: task.args.clone(),
                 state,
                 generation,
-                when_ms: task.when_ms,
+                when_ms,
                 attempt: 1,
                 worker: None,
                 started_ms: None,
@@ -250,13 +251,13 @@ impl Store {
                 result: None,
                 error: None,
                 deliveries: 0,
-                filed_ms: task.when_ms,
+                filed_ms: when_ms,
             },
         );
         if state == ExecutionState::Queued {
             self.enqueue(&task.key, generation, fx);
         } else {
-            self.scheduled.insert((task.when_ms, task.key.clone()));
+            self.scheduled.insert((when_ms, task.key.clone()));
             fx.scheduled = true;
         }
         fx.state(&task.key, state);
@@ -414,12 +415,13 @@ impl Store {
                 self.finish(&outcome.key, generation, ttl, now);
             }
             OutcomeKind::Interrupted => {}
-            OutcomeKind::Requeue { at_ms, attempt } => {
+            OutcomeKind::Requeue { due, attempt } => {
+                let at_ms = due.resolve(now.ms);
                 record.attempt = *attempt;
-                record.when_ms = *at_ms;
-                self.put_back(&outcome.key, *at_ms, now, fx);
+                record.when_ms = at_ms;
+                self.put_back(&outcome.key, at_ms, now, fx);
             }
-            OutcomeKind::Postpone { at_ms } => self.put_back(&outcome.key, *at_ms, now, fx),
+            OutcomeKind::Postpone { due } => self.put_back(&outcome.key, due.resolve(now.ms), now, fx),
         }
     }
 

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::store::{Effects, Now, Store, DEAD_LETTER_CAP};
 use super::MemoryBackend;
 use crate::backend::{
-    now_ms, Backend, Backlog, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind, Presence,
+    now_ms, Backend, Backlog, Delivery, Disposition, Due, Lease, NewTask, Outcome, OutcomeKind, Presence,
 };
 use crate::error::Error;
 use crate::execution::{Event, ExecutionState, StateChange, StoredError};
@@ -34,7 +34,7 @@ fn task(key: &str, args: &[u8], when_ms: i64) -> NewTask {
         key: key.to_string(),
         task: "work".to_string(),
         args: args.to_vec(),
-        when_ms,
+        due: Due::At(when_ms),
         replace: false,
     }
 }
@@ -530,7 +530,7 @@ async fn requeue_runs_again_now_or_later() {
     let first = claim_one(&backend, "w").await;
     assert_eq!(first.attempt, 1);
     let again = OutcomeKind::Requeue {
-        at_ms: now_ms(),
+        due: Due::Now,
         attempt: 2,
     };
     backend.complete("w", &[outcome(&first, again)]).await.unwrap();
@@ -540,7 +540,10 @@ async fn requeue_runs_again_now_or_later() {
     assert!(second.generation > first.generation);
 
     let at_ms = now_ms() + 3_600_000;
-    let later = OutcomeKind::Requeue { at_ms, attempt: 3 };
+    let later = OutcomeKind::Requeue {
+        due: Due::At(at_ms),
+        attempt: 3,
+    };
     backend.complete("w", &[outcome(&second, later)]).await.unwrap();
     let info = backend.info("k").await.unwrap().unwrap();
     assert_eq!((info.state, info.attempt), (ExecutionState::Scheduled, 3));

@@ -18,7 +18,7 @@ use fred::types::ClientUnblockFlag;
 use tokio::sync::{oneshot, Notify};
 
 use super::Core;
-use crate::backend::{now_ms, Delivery, OutcomeKind};
+use crate::backend::{Delivery, Due, OutcomeKind};
 use crate::error::{Error, Result};
 
 /// What a claim does.
@@ -155,10 +155,9 @@ async fn hand_back(core: &Core, worker: &str, deliveries: Vec<Delivery>) {
     if deliveries.is_empty() {
         return;
     }
-    let now = now_ms();
     let outcomes: Vec<_> = deliveries
         .iter()
-        .map(|delivery| delivery.outcome(OutcomeKind::Postpone { at_ms: now }))
+        .map(|delivery| delivery.outcome(OutcomeKind::Postpone { due: Due::Now }))
         .collect();
     match core.complete(worker, &outcomes).await {
         Ok(()) => tracing::debug!(

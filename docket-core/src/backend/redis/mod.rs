@@ -30,8 +30,8 @@ use tokio::sync::{broadcast, Notify, OnceCell};
 use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
-    now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome,
-    OutcomeKind, Presence, WorkerInfo, MAX_DELIVERIES,
+    Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
+    Presence, WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -215,7 +215,6 @@ impl Core {
         let mut args = vec![
             Value::from(GROUP),
             Value::from(worker),
-            Value::from(now_ms()),
             Value::from(self.keys.record_prefix()),
             Value::from(self.ttl_ms),
             Value::from(i64::from(MAX_DELIVERIES)),
@@ -344,7 +343,6 @@ impl Core {
         keys.push(self.keys.wake());
         let mut args = Vec::with_capacity(outcomes.len() * 5 + 5);
         args.push(Value::from(GROUP));
-        args.push(Value::from(now_ms()));
         args.push(Value::from(self.ttl_ms));
         args.push(Value::from(DEAD_LETTER_CAP as i64));
         args.push(Value::from(worker));
@@ -364,10 +362,10 @@ impl Core {
                     Value::from(message.as_str()),
                     Value::from(type_name.as_str()),
                 ),
-                OutcomeKind::Requeue { at_ms, attempt } => {
-                    ("r", Value::from(*at_ms), Value::from(*attempt as i64))
+                OutcomeKind::Requeue { due, attempt } => {
+                    ("r", Value::from(due.spec()), Value::from(*attempt as i64))
                 }
-                OutcomeKind::Postpone { at_ms } => ("p", Value::from(*at_ms), Value::from("")),
+                OutcomeKind::Postpone { due } => ("p", Value::from(due.spec()), Value::from("")),
                 OutcomeKind::Interrupted => ("x", Value::from(""), Value::from("")),
             };
             args.push(Value::from(kind));
@@ -606,14 +604,13 @@ impl Backend for RedisBackend {
         keys.push(self.core.keys.events());
         keys.push(self.core.keys.wake());
         keys.push(self.core.keys.cancellations());
-        let mut args = Vec::with_capacity(tasks.len() * 5 + 1);
-        args.push(Value::from(now_ms()));
+        let mut args = Vec::with_capacity(tasks.len() * 5);
         for task in tasks {
             keys.push(self.core.keys.record(&task.key));
             args.push(Value::from(task.key.as_str()));
             args.push(Value::from(task.task.as_str()));
             args.push(Value::Bytes(task.args.clone().into()));
-            args.push(Value::from(task.when_ms));
+            args.push(Value::from(task.due.spec()));
             args.push(Value::from(if task.replace { "1" } else { "0" }));
         }
         let codes: Vec<i64> = self
@@ -648,11 +645,7 @@ impl Backend for RedisBackend {
             self.core.keys.cancellations(),
             self.core.keys.record(key),
         ];
-        let args = vec![
-            Value::from(key),
-            Value::from(now_ms()),
-            Value::from(self.core.ttl_ms),
-        ];
+        let args = vec![Value::from(key), Value::from(self.core.ttl_ms)];
         let previous: i64 = self
             .core
             .scripts
@@ -693,7 +686,6 @@ impl Backend for RedisBackend {
             self.core.keys.events(),
         ];
         let args = vec![
-            Value::from(now_ms()),
             Value::from(limit as i64),
             Value::from(self.core.keys.record_prefix()),
         ];

@@ -2,7 +2,7 @@
 -- (the record is no longer queued); a running one is interrupted through the cancellation
 -- channel.
 -- KEYS[1] schedule, KEYS[2] events channel, KEYS[3] cancellation channel, KEYS[4] record.
--- ARGV[1] key, ARGV[2] now (ms), ARGV[3] execution ttl (ms).
+-- ARGV[1] key, ARGV[2] execution ttl (ms).
 -- Publishes `<entry id> <key>` on the cancellation channel for a running execution.
 -- Returns the state the execution was in, or 0 when it was not live.
 local current = redis.call('HMGET', KEYS[4], 's', 'g', 'x', 'i')
@@ -13,12 +13,12 @@ end
 if state == 1 then
   redis.call('ZREM', KEYS[1], ARGV[1])
 end
-redis.call('HSET', KEYS[4], 's', 6, 'g', tonumber(current[2]) + 1, 't1', ARGV[2])
+redis.call('HSET', KEYS[4], 's', 6, 'g', tonumber(current[2]) + 1, 't1', now_ms())
 if state == 3 then
   redis.call('PUBLISH', KEYS[3], current[4] .. ' ' .. ARGV[1])
 end
 if current[3] then
   redis.call('PUBLISH', KEYS[2], cmsgpack.pack({ARGV[1], 6}))
 end
-expire_finished(KEYS[4], ARGV[3])
+expire_finished(KEYS[4], ARGV[2])
 return state

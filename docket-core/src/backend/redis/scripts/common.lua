@@ -40,3 +40,13 @@ local function is_alive(workers, worker, now)
   local deadline = redis.call('ZSCORE', workers, worker)
   return deadline and tonumber(deadline) > now
 end
+
+-- The due instant (ms) that a spec written by Rust's `Due` names: `+<ms>` from `now`, or
+-- `@<ms>` since the epoch.
+local function due_at(spec, now)
+  local value = tonumber(string.sub(spec, 2)) or 0
+  if string.sub(spec, 1, 1) == '@' then
+    return value
+  end
+  return now + value
+end

@@ -2,28 +2,29 @@
 -- acknowledges and deletes the deliveries that no live run owns any more.
 -- KEYS[1] ready stream, KEYS[2] schedule, KEYS[3] dead letters, KEYS[4] events channel,
 -- KEYS[5] scheduler wake-up channel, KEYS[6..] one execution record per outcome.
--- ARGV[1] consumer group, ARGV[2] now (ms), ARGV[3] execution ttl (ms), ARGV[4] dead-letter cap,
--- ARGV[5] worker; then 5 per outcome: entry id, key, kind, a, b. Kinds:
+-- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] dead-letter cap, ARGV[4] worker;
+-- then 5 per outcome: entry id, key, kind, a, b. Kinds:
 -- 'c' completed (a = result), 'f' failed (a = message, b = type), 'd' dead letter (same),
--- 'r' requeue (a = due ms, b = attempt), 'p' postpone (a = ms; due time and attempt kept),
+-- 'r' requeue (a = due spec, b = attempt), 'p' postpone (a = due spec; due time and attempt
+-- kept),
 -- 'x' interrupted (nothing written).
 -- A delivery is the live run of its record while the record is RUNNING and points at it.
 -- Its outcome is written only by the worker that holds it; an outcome of a delivery another
 -- worker took over is ignored entirely (that worker will finish it), and an interrupted live
 -- run is left pending so it is redelivered after its lease.
-local now = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
+local now = now_ms()
+local ttl = tonumber(ARGV[2])
 local ids = {}
 local earliest = nil
 for i = 1, #KEYS - 5 do
   local record = KEYS[i + 5]
-  local b = 5 + (i - 1) * 5
+  local b = 4 + (i - 1) * 5
   local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
   local current = redis.call('HMGET', record, 's', 'i', 'x', 'g', 'k')
   local live = current[1] == '3' and current[2] == id
   if not live then
     ids[#ids + 1] = id
-  elseif current[5] == ARGV[5] and kind ~= 'x' then
+  elseif current[5] == ARGV[4] and kind ~= 'x' then
     ids[#ids + 1] = id
     local watched = current[3]
     if kind == 'c' then
@@ -35,11 +36,11 @@ for i = 1, #KEYS - 5 do
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 5, false, a, bb})) end
       if kind == 'd' then
         local payload = redis.call('HMGET', record, 'f', 'a')
-        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'k', key, 'f', payload[1] or '', 'a', payload[2] or '', 'e', a, 'et', bb, 't', now)
+        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'k', key, 'f', payload[1] or '', 'a', payload[2] or '', 'e', a, 'et', bb, 't', now)
       end
       expire_finished(record, ttl)
     else
-      local due = tonumber(a)
+      local due = due_at(a, now)
       local next_generation = (tonumber(current[4]) or 0) + 1
       if kind == 'r' then
         redis.call('HSET', record, 'w', due, 'n', bb)

@@ -1,10 +1,10 @@
 -- Moves due executions from the schedule to the ready stream, at most a bounded batch.
 -- KEYS[1] schedule, KEYS[2] ready stream, KEYS[3] events channel.
--- ARGV[1] now (ms), ARGV[2] batch limit, ARGV[3] execution record key prefix.
+-- ARGV[1] batch limit, ARGV[2] execution record key prefix. Due means due by Redis's clock.
 -- Returns {moved, earliest remaining due time or false}.
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
 for _, key in ipairs(due) do
-  local record = ARGV[3] .. key
+  local record = ARGV[2] .. key
   local current = redis.call('HMGET', record, 's', 'x')
   if current[1] == '1' then
     local entry = redis.call('XADD', KEYS[2], '*', 'k', key)

@@ -6,15 +6,15 @@
 -- <key>` on the cancellation channel): the replacement owns the key.
 -- When the batch puts a task at the head of the schedule, schedulers are told (they may be
 -- sleeping until a later due time).
--- ARGV[1] now (ms); then 5 per task: key, task name, argument map, due (ms), replace (0/1).
+-- ARGV: 5 per task: key, task name, argument map, due (a `Due` spec), replace (0/1).
 -- Returns one code per task: 1 scheduled, 2 already scheduled.
-local now = tonumber(ARGV[1])
+local now = now_ms()
 local out = {}
 local earliest = nil
 for i = 1, #KEYS - 5 do
   local record = KEYS[i + 5]
-  local b = 1 + (i - 1) * 5
-  local key, task, args, when, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], tonumber(ARGV[b + 4]), ARGV[b + 5]
+  local b = (i - 1) * 5
+  local key, task, args, when, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], due_at(ARGV[b + 4], now), ARGV[b + 5]
   local current = redis.call('HMGET', record, 's', 'g', 'x', 'i')
   local state = tonumber(current[1]) or 0
   if state >= 1 and state <= 3 and replace ~= '1' then
