@@ -315,6 +315,10 @@ impl<T: DeserializeOwned> Execution<T> {
                 tokio::select! {
                     received = events.recv() => match received {
                         Ok(Event::State(change)) if change.key == self.key && change.state.is_terminal() => {
+                            if change.state == ExecutionState::Completed && change.result.is_none() {
+                                // Too large to publish: read it from the record.
+                                break;
+                            }
                             return self.decode(change.state, change.result.as_deref(), change.error);
                         }
                         Ok(_) => continue,

@@ -144,8 +144,34 @@ fn latest() -> SystemTime {
     backend::from_ms(253_402_300_799_999)
 }
 
-/// How many tasks go into one backend call when scheduling in bulk.
+/// The most tasks that go into one backend call when scheduling in bulk.
 const BULK_CHUNK: usize = 1000;
+/// The most argument bytes that go into one backend call when scheduling in bulk (a single
+/// larger task still goes alone).
+const BULK_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+
+/// Splits a bulk schedule into backend calls bounded in tasks and in bytes.
+fn bulk_chunks(tasks: &[NewTask]) -> impl Iterator<Item = &[NewTask]> {
+    let mut rest = tasks;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut bytes = 0;
+        let mut end = 0;
+        while end < rest.len().min(BULK_CHUNK) {
+            let size = rest[end].args.len() + rest[end].key.len() + rest[end].task.len();
+            if end > 0 && bytes + size > BULK_CHUNK_BYTES {
+                break;
+            }
+            bytes += size;
+            end += 1;
+        }
+        let (chunk, tail) = rest.split_at(end);
+        rest = tail;
+        Some(chunk)
+    })
+}
 
 impl Docket {
     /// Schedules many executions of one task in few round trips, returning their handles in
@@ -162,7 +188,7 @@ impl Docket {
             whens.push(when);
         }
         let backend = self.backend();
-        let chunks = tasks.chunks(BULK_CHUNK).map(|chunk| backend.schedule(chunk));
+        let chunks = bulk_chunks(&tasks).map(|chunk| backend.schedule(chunk));
         let dispositions: Vec<_> = futures::stream::iter(chunks)
             .buffered(2)
             .try_collect::<Vec<_>>()
@@ -192,4 +218,29 @@ pub(crate) fn validate_key(key: &str) -> Result<()> {
         key: key.chars().take(64).collect(),
         reason,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(size: usize) -> NewTask {
+        NewTask::new("k", "t", vec![0; size], Due::Now)
+    }
+
+    #[test]
+    fn bulk_calls_are_bounded_in_tasks_and_bytes() {
+        let many: Vec<NewTask> = (0..2500).map(|_| task(10)).collect();
+        let sizes: Vec<usize> = bulk_chunks(&many).map(<[NewTask]>::len).collect();
+        assert_eq!(sizes, vec![1000, 1000, 500]);
+
+        let large: Vec<NewTask> = (0..10).map(|_| task(1024 * 1024)).collect();
+        let sizes: Vec<usize> = bulk_chunks(&large).map(<[NewTask]>::len).collect();
+        assert_eq!(sizes, vec![3, 3, 3, 1], "at most 4 MiB of arguments per call");
+
+        let huge = vec![task(5 * 1024 * 1024), task(1)];
+        let sizes: Vec<usize> = bulk_chunks(&huge).map(<[NewTask]>::len).collect();
+        assert_eq!(sizes, vec![1, 1], "a task larger than the bound goes alone");
+        assert_eq!(bulk_chunks(&[]).count(), 0);
+    }
 }

@@ -160,6 +160,21 @@ impl Runner {
     }
 }
 
+/// The longest error message recorded; a longer one is cut and says how long it was.
+const MAX_ERROR_MESSAGE: usize = 16 * 1024;
+
+/// `message`, cut to [`MAX_ERROR_MESSAGE`] bytes at a character boundary.
+fn bounded(message: String) -> String {
+    if message.len() <= MAX_ERROR_MESSAGE {
+        return message;
+    }
+    let mut end = MAX_ERROR_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (cut from {} bytes)", &message[..end], message.len())
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -176,14 +191,14 @@ fn classify(ended: Ended, elapsed: Duration) -> OutcomeKind {
         Ok(Err(failure)) if failure.kind == FailureKind::BadArguments => {
             tracing::error!(duration_ms, error = %failure.message, "arguments do not fit the task: dead-lettered");
             OutcomeKind::DeadLetter {
-                message: failure.message,
+                message: bounded(failure.message),
                 type_name: failure.type_name,
             }
         }
         Ok(Err(failure)) => {
             tracing::warn!(duration_ms, error = %failure.message, error_type = %failure.type_name, "failed");
             OutcomeKind::Failed {
-                message: failure.message,
+                message: bounded(failure.message),
                 type_name: failure.type_name,
             }
         }
@@ -195,7 +210,7 @@ fn classify(ended: Ended, elapsed: Duration) -> OutcomeKind {
                 .unwrap_or_else(|| "the task panicked".to_string());
             tracing::error!(duration_ms, error = %message, "panicked");
             OutcomeKind::Failed {
-                message,
+                message: bounded(message),
                 type_name: "panic".into(),
             }
         }
@@ -269,5 +284,14 @@ mod tests {
         let reported = interrupt(&in_flight, &["1-0".to_string(), "2-0".to_string()]);
         assert_eq!(reported, vec!["still-running".to_string()]);
         assert!(running.is_cancelled());
+    }
+
+    #[test]
+    fn long_error_messages_are_cut_at_a_character_boundary() {
+        assert_eq!(bounded("short".into()), "short");
+        let long = "é".repeat(MAX_ERROR_MESSAGE);
+        let cut = bounded(long.clone());
+        assert!(cut.len() < MAX_ERROR_MESSAGE + 64, "{}", cut.len());
+        assert!(cut.ends_with(&format!("(cut from {} bytes)", long.len())));
     }
 }

@@ -133,6 +133,14 @@ behaviour_tests! {
         assert_eq!(replacement.result_timeout(WAIT).await.unwrap(), replacement_gate);
     }
 
+    async fn a_result_too_large_for_an_event_still_reaches_its_waiter(env: Env) {
+        let docket = env.docket().await;
+        let execution = sized::schedule(&docket, 300_000).await.unwrap();
+        let _worker = start(test_worker(&docket));
+        let value = execution.result_timeout(WAIT).await.unwrap();
+        assert_eq!(value.len(), 300_000);
+    }
+
     async fn replace_of_an_unknown_key_schedules_it(env: Env) {
         let docket = env.docket().await;
         let execution = add::schedule(&docket, 3, 3).key("fresh").replace().await.unwrap();
@@ -268,6 +276,42 @@ behaviour_tests! {
         record::schedule(&docket, label.clone()).after(Duration::from_millis(300)).await.unwrap();
         test_worker(&docket).build().unwrap().run_until_finished().await.unwrap();
         assert_eq!(count(&label), 1);
+    }
+
+    async fn dead_letters_are_bounded_in_bytes_and_keep_only_the_size_of_huge_arguments(env: Env) {
+        let docket = env.docket().await;
+        // Argument maps that do not fit `add`: {"a": <binary of `size` bytes>}.
+        let poison = |size: usize| {
+            let mut args = vec![0x81, 0xa1, b'a', 0xc6];
+            args.extend_from_slice(&u32::try_from(size).unwrap().to_be_bytes());
+            args.resize(args.len() + size, 7);
+            args
+        };
+        let big = docket::backend::DEAD_LETTER_ARGS - 64;
+        let many = docket::backend::DEAD_LETTER_BYTES / big + 8;
+        let mut tasks: Vec<NewTask> = (0..many)
+            .map(|i| NewTask::new(format!("big-{i}"), "add", poison(big), Due::Now))
+            .collect();
+        // Last, so that it is among the newest letters, which are kept.
+        tasks.push(NewTask::new("huge", "add", poison(docket::backend::DEAD_LETTER_ARGS + 1), Due::Now));
+        for chunk in tasks.chunks(8) {
+            docket.backend().schedule(chunk).await.unwrap();
+        }
+        let _worker = start(test_worker(&docket));
+        eventually(WAIT, "every poison task to be dead-lettered", || async {
+            docket.backend().backlog().await.unwrap() == Default::default()
+        })
+        .await;
+        let letters = docket.dead_letters(100_000).await.unwrap();
+        let kept: usize = letters.iter().map(|letter| letter.args.len()).sum();
+        assert!(kept <= docket::backend::DEAD_LETTER_BYTES, "{kept} bytes of dead letters kept");
+        assert!(letters.len() < many, "the oldest were dropped: {} kept", letters.len());
+        let huge = letters.iter().find(|letter| letter.key == "huge").expect("the newest letters are kept");
+        assert!(huge.args.is_empty(), "arguments over the limit are not kept");
+        assert_eq!(huge.args_size, (docket::backend::DEAD_LETTER_ARGS + 9) as u64);
+        let kept_big = letters.iter().find(|letter| letter.key.starts_with("big-")).expect("a big letter");
+        assert_eq!(kept_big.args.len() as u64, kept_big.args_size);
+        assert_eq!(kept_big.args_size, (big + 8) as u64);
     }
 
     async fn undecodable_arguments_fail_clearly_instead_of_crash_looping(env: Env) {

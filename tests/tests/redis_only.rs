@@ -262,6 +262,65 @@ async fn a_worker_whose_clock_runs_an_hour_ahead_never_runs_work_early() {
     let _ = skewed.wait();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_records_and_entries_are_dead_lettered_at_once() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    // A record without a task name or arguments, and a stream entry naming no execution:
+    // neither was written by docket.
+    let id = redis_cli(&server, &["XADD", "{docket}:stream", "*", "k", "broken"]);
+    redis_cli(
+        &server,
+        &[
+            "HSET",
+            "{docket}:t:broken",
+            "s",
+            "2",
+            "g",
+            "1",
+            "i",
+            id.trim(),
+            "n",
+            "1",
+            "w",
+            "0",
+        ],
+    );
+    redis_cli(&server, &["XADD", "{docket}:stream", "*", "junk", "1"]);
+    // Leases lapse only after an hour here: only dead-lettering at once can end them in time.
+    let _worker = start(test_worker(&docket).redelivery_timeout(Duration::from_secs(3600)));
+    eventually(WAIT, "the unreadable record to be failed", || async {
+        docket
+            .execution("broken")
+            .await
+            .unwrap()
+            .is_some_and(|info| info.state == ExecutionState::Failed)
+    })
+    .await;
+    let info = docket.execution("broken").await.unwrap().unwrap();
+    let error = info.error.expect("an error");
+    assert_eq!(error.type_name, "docket::MalformedRecord");
+    assert!(error.message.contains("no task name"), "{}", error.message);
+    eventually(WAIT, "both to be dead letters", || async {
+        let letters = docket.dead_letters(10).await.unwrap();
+        letters.iter().any(|l| l.key == "broken")
+            && letters
+                .iter()
+                .any(|l| l.error.type_name == "docket::MalformedEntry")
+    })
+    .await;
+    // And the worker keeps working.
+    assert_eq!(
+        add::schedule(&docket, 1, 1)
+            .await
+            .unwrap()
+            .result_timeout(WAIT)
+            .await
+            .unwrap(),
+        2
+    );
+}
+
 /// Forwards the lines a child process writes to `stream` to a channel.
 fn log_lines(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     let (sender, receiver) = std::sync::mpsc::channel();

@@ -24,6 +24,13 @@ pub const MAX_DELIVERIES: u32 = 5;
 /// The error type recorded for an execution failed by [`MAX_DELIVERIES`].
 pub const TOO_MANY_DELIVERIES: &str = "docket::TooManyDeliveries";
 
+/// The most dead letters kept; the oldest go first.
+pub const DEAD_LETTER_CAP: usize = 10_000;
+/// The most bytes of dead letters kept; the oldest go first.
+pub const DEAD_LETTER_BYTES: usize = 64 * 1024 * 1024;
+/// The largest argument map a dead letter keeps; of a larger one only its size is kept.
+pub const DEAD_LETTER_ARGS: usize = 1024 * 1024;
+
 /// One task to schedule.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -186,6 +193,18 @@ pub struct Outcome {
     pub kind: OutcomeKind,
 }
 
+impl Outcome {
+    /// The outcome `kind` of delivery `id` of the execution with `key` at `generation`.
+    pub fn new(id: impl Into<String>, key: impl Into<String>, generation: u64, kind: OutcomeKind) -> Self {
+        Self {
+            id: id.into(),
+            key: key.into(),
+            generation,
+            kind,
+        }
+    }
+}
+
 /// A delivery whose lease a worker is renewing.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -226,8 +245,11 @@ pub struct DeadLetter {
     pub key: String,
     /// The registered task name.
     pub task: String,
-    /// The MessagePack argument map, as scheduled.
+    /// The MessagePack argument map, as scheduled; empty when it was larger than
+    /// [`DEAD_LETTER_ARGS`] (see `args_size`).
     pub args: Vec<u8>,
+    /// The size of the argument map as scheduled, in bytes.
+    pub args_size: u64,
     /// Why it is dead.
     pub error: StoredError,
     /// When it was dead-lettered, in milliseconds since the Unix epoch.

@@ -35,6 +35,12 @@ pub async fn record(label: String) {
     runs().lock().unwrap().push(label);
 }
 
+/// Returns a string of `size` bytes.
+#[docket::task]
+pub async fn sized(size: u64) -> String {
+    "x".repeat(usize::try_from(size).unwrap_or(0))
+}
+
 /// Waits until the gate called `gate` opens; records when its future is dropped unfinished.
 #[docket::task]
 pub async fn gated(gate: String) -> String {

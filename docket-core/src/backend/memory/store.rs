@@ -23,13 +23,12 @@ use tokio::time::Instant;
 
 use crate::backend::{
     from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
-    Presence, WorkerInfo, MAX_DELIVERIES, TOO_MANY_DELIVERIES,
+    Presence, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES, DEAD_LETTER_CAP, MAX_DELIVERIES,
+    TOO_MANY_DELIVERIES,
 };
 use crate::error::Error;
 use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
 
-/// How many dead letters are kept; the oldest are dropped first.
-pub(super) const DEAD_LETTER_CAP: usize = 10_000;
 /// How many stale ready entries may pile up beyond the live ones before they are compacted.
 const COMPACT_SLACK: usize = 1024;
 
@@ -118,10 +117,22 @@ pub(super) struct Store {
     /// Finished records by expiry time: (expires at, generation, key).
     expiries: BinaryHeap<Reverse<(Instant, u64, String)>>,
     dead_letters: VecDeque<DeadLetter>,
+    /// The bytes the dead letters hold (see [`dead_letter_size`]).
+    dead_letter_bytes: usize,
     /// Worker name → last heartbeat (ms since the epoch).
     workers: HashMap<String, Announced>,
     last_generation: u64,
     last_delivery: u64,
+}
+
+/// The bytes a dead letter holds, as counted against [`DEAD_LETTER_BYTES`].
+fn dead_letter_size(letter: &DeadLetter) -> usize {
+    letter.key.len()
+        + letter.task.len()
+        + letter.args.len()
+        + letter.error.message.len()
+        + letter.error.type_name.len()
+        + 64
 }
 
 /// A worker's last heartbeat.
@@ -401,6 +412,7 @@ impl Store {
                         key: outcome.key.clone(),
                         task: record.task.clone(),
                         args: record.args.clone(),
+                        args_size: record.args.len() as u64,
                         error: error.clone(),
                         at_ms: now.ms,
                     };
@@ -515,11 +527,21 @@ impl Store {
     }
 
     /// Keeps a dead letter, dropping the oldest beyond the cap.
-    fn dead_letter(&mut self, letter: DeadLetter) {
-        if self.dead_letters.len() >= DEAD_LETTER_CAP {
-            self.dead_letters.pop_front();
+    /// Keeps a dead letter (its arguments only up to [`DEAD_LETTER_ARGS`]), dropping the
+    /// oldest while more than [`DEAD_LETTER_CAP`] letters or [`DEAD_LETTER_BYTES`] bytes are
+    /// kept.
+    fn dead_letter(&mut self, mut letter: DeadLetter) {
+        if letter.args.len() > DEAD_LETTER_ARGS {
+            letter.args = Vec::new();
         }
+        self.dead_letter_bytes += dead_letter_size(&letter);
         self.dead_letters.push_back(letter);
+        while self.dead_letters.len() > DEAD_LETTER_CAP || self.dead_letter_bytes > DEAD_LETTER_BYTES {
+            let Some(oldest) = self.dead_letters.pop_front() else {
+                break;
+            };
+            self.dead_letter_bytes = self.dead_letter_bytes.saturating_sub(dead_letter_size(&oldest));
+        }
     }
 
     /// Whether in-flight delivery `id` is still the live run of its record.
@@ -605,6 +627,7 @@ impl Store {
                     key: delivery.key.clone(),
                     task: record.task.clone(),
                     args: record.args.clone(),
+                    args_size: record.args.len() as u64,
                     error: error.clone(),
                     at_ms: now.ms,
                 };

@@ -7,10 +7,11 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use super::store::{Effects, Now, Store, DEAD_LETTER_CAP};
+use super::store::{Effects, Now, Store};
 use super::MemoryBackend;
 use crate::backend::{
     now_ms, Backend, Backlog, Delivery, Disposition, Due, Lease, NewTask, Outcome, OutcomeKind, Presence,
+    DEAD_LETTER_CAP,
 };
 use crate::error::Error;
 use crate::execution::{Event, ExecutionState, StateChange, StoredError};

@@ -42,6 +42,11 @@ impl Keys {
         format!("{}:dead", self.tag)
     }
 
+    /// The byte count of the dead letters kept (they are trimmed by bytes as well as count).
+    pub fn dead_bytes(&self) -> String {
+        format!("{}:dead:bytes", self.tag)
+    }
+
     /// The sorted set of workers by the deadline of their last heartbeat (ms).
     pub fn workers(&self) -> String {
         format!("{}:workers", self.tag)
@@ -89,6 +94,7 @@ mod tests {
             keys.stream(),
             keys.schedule(),
             keys.dead(),
+            keys.dead_bytes(),
             keys.workers(),
             keys.worker("w-1"),
             keys.events(),

@@ -37,8 +37,6 @@ use crate::docket::redact;
 use crate::error::{Error, Result};
 use crate::execution::{Event, ExecutionInfo};
 
-/// How many dead letters are kept (approximately; the stream is trimmed with `~`).
-const DEAD_LETTER_CAP: u64 = 10_000;
 /// How long a connection attempt may take before it counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one command may wait (queued through a reconnection included) before it fails.
@@ -51,6 +49,11 @@ const PUBSUB_BUFFER: usize = 65_536;
 const SUBSCRIBER_PING: Duration = Duration::from_secs(5);
 /// How often starting claimed deliveries is tried before they are left for redelivery.
 const START_ATTEMPTS: u32 = 3;
+/// The largest result a completion event carries; a larger one is left in the record for
+/// waiters to read (with `execution_ttl` 0 it is not kept, and waiters get `ResultNotKept`).
+const MAX_EVENT_RESULT: usize = 64 * 1024;
+/// The error type recorded for an execution whose record cannot be read.
+const MALFORMED_RECORD: &str = "docket::MalformedRecord";
 /// The most pending deliveries one redelivery sweep looks at.
 const SWEEP_LIMIT: usize = 1000;
 
@@ -211,6 +214,7 @@ impl Core {
             self.keys.events(),
             self.keys.dead(),
             self.keys.workers(),
+            self.keys.dead_bytes(),
         ];
         let mut args = vec![
             Value::from(GROUP),
@@ -218,7 +222,6 @@ impl Core {
             Value::from(self.keys.record_prefix()),
             Value::from(self.ttl_ms),
             Value::from(i64::from(MAX_DELIVERIES)),
-            Value::from(DEAD_LETTER_CAP as i64),
         ];
         let (attempts, redelivered) = match &source {
             Source::Read(count) => {
@@ -272,11 +275,43 @@ impl Core {
             Some(Value::Array(rows)) => rows,
             _ => Vec::new(),
         };
-        let deliveries = rows
-            .into_iter()
-            .filter_map(|row| parse::claimed(row, redelivered))
-            .collect();
+        let mut deliveries = Vec::with_capacity(rows.len());
+        let mut unreadable = Vec::new();
+        for row in rows {
+            match parse::claimed(row, redelivered) {
+                Ok(delivery) => deliveries.push(delivery),
+                Err(Some(row)) => unreadable.push(row),
+                Err(None) => tracing::error!("the start script returned a row without an entry id and key"),
+            }
+        }
+        if !unreadable.is_empty() {
+            self.dead_letter_unreadable(worker, unreadable).await;
+        }
         Ok((cursor, deliveries))
+    }
+
+    /// Fails and dead-letters started deliveries whose record cannot be read, at once: no
+    /// worker could ever run them. If that fails they are redelivered and tried again.
+    async fn dead_letter_unreadable(&self, worker: &str, rows: Vec<parse::Unreadable>) {
+        let outcomes: Vec<Outcome> = rows
+            .into_iter()
+            .map(|row| {
+                let message = format!("the record of execution `{}` is unreadable: {}", row.key, row.reason);
+                tracing::error!(key = %row.key, reason = %row.reason, "dead-lettering an unreadable execution record");
+                Outcome::new(
+                    row.id,
+                    row.key,
+                    0,
+                    OutcomeKind::DeadLetter {
+                        message,
+                        type_name: MALFORMED_RECORD.to_string(),
+                    },
+                )
+            })
+            .collect();
+        if let Err(error) = self.complete(worker, &outcomes).await {
+            tracing::warn!(%error, "could not dead-letter unreadable records; they will be redelivered");
+        }
     }
 
     /// Queues entries this worker read but will not start again under new stream entries
@@ -335,16 +370,16 @@ impl Core {
         if outcomes.is_empty() {
             return Ok(());
         }
-        let mut keys = Vec::with_capacity(outcomes.len() + 5);
+        let mut keys = Vec::with_capacity(outcomes.len() + 6);
         keys.push(self.keys.stream());
         keys.push(self.keys.schedule());
         keys.push(self.keys.dead());
         keys.push(self.keys.events());
         keys.push(self.keys.wake());
-        let mut args = Vec::with_capacity(outcomes.len() * 5 + 5);
+        keys.push(self.keys.dead_bytes());
+        let mut args = Vec::with_capacity(outcomes.len() * 5 + 3);
         args.push(Value::from(GROUP));
         args.push(Value::from(self.ttl_ms));
-        args.push(Value::from(DEAD_LETTER_CAP as i64));
         args.push(Value::from(worker));
         for outcome in outcomes {
             keys.push(self.keys.record(&outcome.key));

@@ -107,6 +107,7 @@ pub fn dead_letters(reply: Value) -> Vec<DeadLetter> {
                 key: String::new(),
                 task: String::new(),
                 args: Vec::new(),
+                args_size: 0,
                 error: StoredError {
                     message: String::new(),
                     type_name: String::new(),
@@ -119,36 +120,79 @@ pub fn dead_letters(reply: Value) -> Vec<DeadLetter> {
                     Some("k") => letter.key = text(&value)?,
                     Some("f") => letter.task = text(&value).unwrap_or_default(),
                     Some("a") => letter.args = bytes(value).unwrap_or_default(),
+                    Some("as") => {
+                        letter.args_size = integer(&value).and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
+                    }
                     Some("e") => letter.error.message = text(&value).unwrap_or_default(),
                     Some("et") => letter.error.type_name = text(&value).unwrap_or_default(),
                     Some("t") => letter.at_ms = integer(&value).unwrap_or(0),
                     _ => {}
                 }
             }
+            if letter.args_size == 0 {
+                // Written before sizes were kept.
+                letter.args_size = letter.args.len() as u64;
+            }
             Some(letter)
         })
         .collect()
 }
 
+/// A started delivery whose record could not be read (a field missing or of the wrong type:
+/// written by hand or by a foreign client). It is dead-lettered at once rather than left to
+/// be redelivered until the delivery limit.
+#[derive(Debug)]
+pub struct Unreadable {
+    pub id: String,
+    pub key: String,
+    pub reason: String,
+}
+
 /// A delivery from one row of the start script's reply:
-/// `[id, key, task, args, attempt, due, generation]`.
-pub fn claimed(row: Value, redelivered: bool) -> Option<Delivery> {
+/// `[id, key, task, args, attempt, due, generation]`. `Err(None)` when not even the entry id
+/// and key can be read.
+pub fn claimed(row: Value, redelivered: bool) -> std::result::Result<Delivery, Option<Unreadable>> {
     let Value::Array(fields) = row else {
-        return None;
+        return Err(None);
     };
     let mut fields = fields.into_iter();
-    let id = text(&fields.next()?)?;
-    let key = text(&fields.next()?)?;
-    let task = text(&fields.next()?)?;
-    let args = bytes(fields.next()?)?;
-    let attempt = integer(&fields.next()?)
+    let (Some(id), Some(key)) = (
+        fields.next().as_ref().and_then(text),
+        fields.next().as_ref().and_then(text),
+    ) else {
+        return Err(None);
+    };
+    let unreadable = |reason: &str| {
+        Err(Some(Unreadable {
+            id: id.clone(),
+            key: key.clone(),
+            reason: reason.to_string(),
+        }))
+    };
+    let Some(task) = fields.next().as_ref().and_then(text) else {
+        return unreadable("it has no task name");
+    };
+    let Some(args) = fields.next().and_then(bytes) else {
+        return unreadable("it has no argument map");
+    };
+    let Some(attempt) = fields
+        .next()
+        .as_ref()
+        .and_then(integer)
         .and_then(|a| u32::try_from(a).ok())
-        .unwrap_or(1);
-    let when_ms = integer(&fields.next()?).unwrap_or(0);
-    let generation = integer(&fields.next()?)
+    else {
+        return unreadable("its attempt is not a number");
+    };
+    let Some(when_ms) = fields.next().as_ref().and_then(integer) else {
+        return unreadable("its due time is not a number");
+    };
+    let generation = fields
+        .next()
+        .as_ref()
+        .and_then(integer)
         .and_then(|g| u64::try_from(g).ok())
         .unwrap_or(0);
-    Some(Delivery {
+    Ok(Delivery {
         id,
         key,
         generation,

@@ -7,17 +7,35 @@ use fred::types::{FromValue, Value};
 
 use crate::error::Result;
 
-/// A script's source with the shared helpers of `common.lua` prepended.
+/// A script's source with the constants named in Rust and the shared helpers of
+/// `common.lua` prepended.
 macro_rules! script {
     ($name:literal) => {
         LuaScript::new(
             $name,
-            concat!(
+            format!(
+                "{}{}{}",
+                prelude(),
                 include_str!("scripts/common.lua"),
                 include_str!(concat!("scripts/", $name, ".lua"))
             ),
         )
     };
+}
+
+/// Constants every script sees, defined once in Rust.
+fn prelude() -> String {
+    format!(
+        "-- Generated from Rust (scripts.rs): limits the scripts share with the client.\n\
+         local MAX_EVENT_RESULT = {}\n\
+         local DEAD_LETTER_CAP = {}\n\
+         local DEAD_LETTER_BYTES = {}\n\
+         local DEAD_LETTER_ARGS = {}\n",
+        super::MAX_EVENT_RESULT,
+        crate::backend::DEAD_LETTER_CAP,
+        crate::backend::DEAD_LETTER_BYTES,
+        crate::backend::DEAD_LETTER_ARGS,
+    )
 }
 
 /// One Lua script with its source compiled in.
@@ -27,7 +45,7 @@ pub struct LuaScript {
 }
 
 impl LuaScript {
-    fn new(name: &'static str, source: &'static str) -> Self {
+    fn new(name: &'static str, source: String) -> Self {
         Self {
             name,
             script: Script::from_lua(source),

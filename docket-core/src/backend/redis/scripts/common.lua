@@ -50,3 +50,27 @@ local function due_at(spec, now)
   end
   return now + value
 end
+
+-- Keeps a dead letter in `stream`, counting its bytes in `counter`, and drops the oldest while
+-- more than DEAD_LETTER_CAP letters or DEAD_LETTER_BYTES bytes are kept. Arguments larger
+-- than DEAD_LETTER_ARGS are not kept, only their size.
+local function dead_letter(stream, counter, now, key, task, args, message, type_name)
+  local kept = args
+  if #args > DEAD_LETTER_ARGS then kept = '' end
+  local size = #key + #task + #kept + #message + #type_name + 64
+  redis.call('XADD', stream, '*', 'k', key, 'f', task, 'a', kept, 'as', #args, 'e', message, 'et', type_name, 't', now, 'sz', size)
+  local total = redis.call('INCRBY', counter, size)
+  while total > DEAD_LETTER_BYTES or redis.call('XLEN', stream) > DEAD_LETTER_CAP do
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+    if not oldest then
+      redis.call('DEL', counter)
+      break
+    end
+    local dropped = 0
+    for j = 1, #oldest[2], 2 do
+      if oldest[2][j] == 'sz' then dropped = tonumber(oldest[2][j + 1]) or 0 end
+    end
+    redis.call('XDEL', stream, oldest[1])
+    total = redis.call('DECRBY', counter, dropped)
+  end
+end

@@ -1,9 +1,10 @@
 -- Records a batch of one worker's outcomes: state, result or error, successor, event; then
 -- acknowledges and deletes the deliveries that no live run owns any more.
 -- KEYS[1] ready stream, KEYS[2] schedule, KEYS[3] dead letters, KEYS[4] events channel,
--- KEYS[5] scheduler wake-up channel, KEYS[6..] one execution record per outcome.
--- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] dead-letter cap, ARGV[4] worker;
--- then 5 per outcome: entry id, key, kind, a, b. Kinds:
+-- KEYS[5] scheduler wake-up channel, KEYS[6] dead-letter byte count, KEYS[7..] one execution
+-- record per outcome.
+-- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] worker; then 5 per outcome:
+-- entry id, key, kind, a, b. Kinds:
 -- 'c' completed (a = result), 'f' failed (a = message, b = type), 'd' dead letter (same),
 -- 'r' requeue (a = due spec, b = attempt), 'p' postpone (a = due spec; due time and attempt
 -- kept),
@@ -16,27 +17,34 @@ local now = now_ms()
 local ttl = tonumber(ARGV[2])
 local ids = {}
 local earliest = nil
-for i = 1, #KEYS - 5 do
-  local record = KEYS[i + 5]
-  local b = 4 + (i - 1) * 5
+for i = 1, #KEYS - 6 do
+  local record = KEYS[i + 6]
+  local b = 3 + (i - 1) * 5
   local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
   local current = redis.call('HMGET', record, 's', 'i', 'x', 'g', 'k')
   local live = current[1] == '3' and current[2] == id
   if not live then
     ids[#ids + 1] = id
-  elseif current[5] == ARGV[4] and kind ~= 'x' then
+  elseif current[5] == ARGV[3] and kind ~= 'x' then
     ids[#ids + 1] = id
     local watched = current[3]
     if kind == 'c' then
       redis.call('HSET', record, 's', 4, 'r', a, 't1', now)
-      if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 4, a})) end
+      if watched then
+        -- A large result is not pushed to every subscriber: waiters read it from the record.
+        if #a <= MAX_EVENT_RESULT then
+          redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 4, a}))
+        else
+          redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 4}))
+        end
+      end
       expire_finished(record, ttl)
     elseif kind == 'f' or kind == 'd' then
       redis.call('HSET', record, 's', 5, 'e', a, 'et', bb, 't1', now)
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 5, false, a, bb})) end
       if kind == 'd' then
         local payload = redis.call('HMGET', record, 'f', 'a')
-        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'k', key, 'f', payload[1] or '', 'a', payload[2] or '', 'e', a, 'et', bb, 't', now)
+        dead_letter(KEYS[3], KEYS[6], now, key, payload[1] or '', payload[2] or '', a, bb)
       end
       expire_finished(record, ttl)
     else

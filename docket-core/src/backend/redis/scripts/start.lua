@@ -1,21 +1,22 @@
 -- Starts deliveries for a worker: marks the live ones RUNNING and returns them; acknowledges
 -- and deletes stale ones (replaced, cancelled, expired) so they never run; fails and
 -- dead-letters one delivered too many times without finishing (it keeps killing workers).
--- Where the entries come from (ARGV[7], the mode):
---   'read'  : up to ARGV[8] new deliveries, read here (one round trip under load);
---   'sweep' : deliveries idle for ARGV[8] ms among the next ARGV[10] pending after cursor
---             ARGV[9], taken over here from dead holders (atomic with the start, so the old
+-- Where the entries come from (ARGV[6], the mode):
+--   'read'  : up to ARGV[7] new deliveries, read here (one round trip under load);
+--   'sweep' : deliveries idle for ARGV[7] ms among the next ARGV[9] pending after cursor
+--             ARGV[8], taken over here from dead holders (atomic with the start, so the old
 --             holder cannot renew in between);
---   'given' : the entries in ARGV[8..] (id, key pairs) that a blocking read delivered to
+--   'given' : the entries in ARGV[7..] (id, key pairs) that a blocking read delivered to
 --             this worker; a RUNNING one is accepted only if it is this worker's (a retry).
--- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters, KEYS[4] workers.
+-- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters, KEYS[4] workers,
+-- KEYS[5] dead-letter byte count.
 -- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] record key prefix, ARGV[4] execution ttl
--- (ms), ARGV[5] max deliveries, ARGV[6] dead-letter cap. Times are Redis's (`TIME`).
+-- (ms), ARGV[5] max deliveries. Times are Redis's (`TIME`).
 -- A delivery is live only if its entry is the one the record points at: stream entry ids are
 -- never reused, so an old delivery never runs a replaced or rescheduled execution.
 -- Returns {next sweep cursor or false, {id, key, task, args, attempt, due, generation}...}.
 local now = now_ms()
-local mode = ARGV[7]
+local mode = ARGV[6]
 local cursor = false
 local entries = {}
 local function add_entry(entry)
@@ -29,7 +30,7 @@ local function add_entry(entry)
   entries[#entries + 1] = {entry[1], key}
 end
 if mode == 'read' then
-  local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[8], 'STREAMS', KEYS[1], '>')
+  local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[7], 'STREAMS', KEYS[1], '>')
   if read then
     for _, entry in ipairs(read[1][2]) do
       add_entry(entry)
@@ -39,8 +40,8 @@ elseif mode == 'sweep' then
   -- Only deliveries of dead holders (no fresh heartbeat) and this worker's own are taken
   -- over: a live holder is about to renew (after an outage, say) and keeps its work.
   local start = '-'
-  if ARGV[9] ~= '0-0' then start = '(' .. ARGV[9] end
-  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[8], start, '+', ARGV[10])
+  if ARGV[8] ~= '0-0' then start = '(' .. ARGV[8] end
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[7], start, '+', ARGV[9])
     local dead = {}
   for _, item in ipairs(pending) do
     if item[2] == ARGV[2] or not is_alive(KEYS[4], item[2], now) then
@@ -48,14 +49,14 @@ elseif mode == 'sweep' then
     end
   end
   cursor = '0-0'
-  if #pending >= tonumber(ARGV[10]) then cursor = pending[#pending][1] end
+  if #pending >= tonumber(ARGV[9]) then cursor = pending[#pending][1] end
   if #dead > 0 then
-    for _, entry in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[8], unpack(dead))) do
+    for _, entry in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[7], unpack(dead))) do
       add_entry(entry)
     end
   end
 else
-  for b = 8, #ARGV, 2 do
+  for b = 7, #ARGV, 2 do
     entries[#entries + 1] = {ARGV[b], ARGV[b + 1]}
   end
 end
@@ -78,7 +79,7 @@ for _, entry in ipairs(entries) do
     if deliveries > tonumber(ARGV[5]) then
       local message = 'delivered ' .. (deliveries - 1) .. ' times without finishing: the task keeps stopping its workers'
       redis.call('HSET', record, 's', 5, 'e', message, 'et', 'docket::TooManyDeliveries', 't1', now)
-      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'k', key, 'f', current[3] or '', 'a', current[4] or '', 'e', message, 'et', 'docket::TooManyDeliveries', 't', now)
+      dead_letter(KEYS[3], KEYS[5], now, key, current[3] or '', current[4] or '', message, 'docket::TooManyDeliveries')
       if current[7] then
         redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, 5, false, message, 'docket::TooManyDeliveries'}))
       end
@@ -92,6 +93,10 @@ for _, entry in ipairs(entries) do
       out[#out + 1] = {id, key, current[3], current[4], current[5], current[6], current[8]}
     end
   else
+    if not key then
+      -- Not written by docket: keep it for inspection rather than drop it silently.
+      dead_letter(KEYS[3], KEYS[5], now, '', '', '', 'stream entry ' .. id .. ' names no execution key', 'docket::MalformedEntry')
+    end
     done[#done + 1] = id
   end
 end
