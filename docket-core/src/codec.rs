@@ -71,10 +71,13 @@ pub fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 
 /// Decodes any MessagePack payload into a dynamic value (for logs, strikes and the CLI).
 pub fn decode_dynamic(bytes: &[u8]) -> Result<rmpv::Value, Error> {
-    read::<Dynamic>(bytes).map_err(|reason| Error::Decode {
-        what: "payload",
-        reason,
-    })
+    // Checked first, so that a refused payload costs no memory at all.
+    check(bytes)
+        .and_then(|()| read::<Dynamic>(bytes))
+        .map_err(|reason| Error::Decode {
+            what: "payload",
+            reason,
+        })
 }
 
 fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, Error> {
