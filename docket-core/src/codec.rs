@@ -45,8 +45,8 @@ pub const MAX_VALUES: usize = 1 << 20;
 /// The most characters of a typed decoder's own message kept in an [`Error::Decode`].
 const MAX_REASON: usize = 200;
 
-/// `rmp_serde` counts extension values as a level too; one more level than [`MAX_DEPTH`]
-/// allows, plus its own off-by-one, keeps its limit a backstop behind [`check`].
+/// `rmp_serde`'s own depth limit, a backstop behind [`check`]: it counts an extension as a
+/// level and refuses when it reaches its limit, hence two more than [`MAX_DEPTH`].
 const SERDE_MAX_DEPTH: usize = MAX_DEPTH + 2;
 
 /// Encodes a task's arguments (a struct of named fields) as a MessagePack map.
@@ -230,9 +230,9 @@ impl<'a> Reader<'a> {
             Marker::FixExt4 => 1 + 4,
             Marker::FixExt8 => 1 + 8,
             Marker::FixExt16 => 1 + 16,
-            Marker::Ext8 => 1 + self.length(1)?,
-            Marker::Ext16 => 1 + self.length(2)?,
-            Marker::Ext32 => 1 + self.length(4)?,
+            Marker::Ext8 => self.length(1)?.saturating_add(1),
+            Marker::Ext16 => self.length(2)?.saturating_add(1),
+            Marker::Ext32 => self.length(4)?.saturating_add(1),
             Marker::Reserved => return Err(format!("reserved marker 0x{first:02x}")),
         };
         self.take(data, "a value's data")?;
