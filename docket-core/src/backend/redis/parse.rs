@@ -316,3 +316,106 @@ pub fn event(payload: &[u8]) -> Result<Event> {
         error,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rmpv::Value as Msgpack;
+
+    use super::*;
+    use crate::codec::{adversarial, MAX_DEPTH, MAX_PAYLOAD};
+
+    fn encoded(value: &Msgpack) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, value).expect("writing to a Vec cannot fail");
+        bytes
+    }
+
+    /// An event fails as a decode error (limits, malformed MessagePack) or as an unexpected
+    /// reply (well-formed but not an event), never otherwise.
+    fn assert_fails_cleanly(result: Result<Event>) {
+        if let Err(error) = result {
+            assert!(
+                matches!(error, Error::Decode { .. } | Error::Backend(_)),
+                "unexpected error {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_published_event_is_parsed() {
+        let payload = encoded(&Msgpack::Array(vec![
+            "k-1".into(),
+            5.into(),
+            Msgpack::Binary(vec![0xc0]),
+            "boom".into(),
+            "app::Error".into(),
+        ]));
+        let Event::State(change) = event(&payload).unwrap();
+        assert_eq!(change.key, "k-1");
+        assert_eq!(change.state, ExecutionState::Failed);
+        assert_eq!(change.result, Some(vec![0xc0]));
+        let error = change.error.expect("an error");
+        assert_eq!(
+            (error.message.as_str(), error.type_name.as_str()),
+            ("boom", "app::Error")
+        );
+    }
+
+    #[test]
+    fn events_breaking_a_decoding_limit_are_decode_errors() {
+        let mut deep = vec![0x91; MAX_PAYLOAD - 1];
+        deep.push(0x90);
+        let mut huge = vec![0xdd, 0xff, 0xff, 0xff, 0xff];
+        huge.extend_from_slice(&[0xa1, b'k', 0x04]);
+        let mut over = vec![0xc6];
+        over.extend_from_slice(&(MAX_PAYLOAD as u32).to_be_bytes());
+        over.resize(MAX_PAYLOAD + 5, 0);
+        for (payload, limit) in [
+            (deep, format!("nested deeper than {MAX_DEPTH} levels")),
+            (huge, "more than 1048576 values".to_string()),
+            (over, format!("exceeds the limit of {MAX_PAYLOAD}")),
+        ] {
+            match event(&payload) {
+                Err(Error::Decode { reason, .. }) => assert!(reason.contains(&limit), "{reason}"),
+                other => panic!("expected a decode error naming `{limit}`, got {other:?}"),
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_are_an_event_or_an_error(
+            bytes in prop::collection::vec(any::<u8>(), 0..256),
+        ) {
+            assert_fails_cleanly(event(&bytes));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn adversarial_payloads_are_an_event_or_an_error(bytes in adversarial::payload()) {
+            assert_fails_cleanly(event(&bytes));
+        }
+
+        #[test]
+        fn events_with_adversarial_fields_are_an_event_or_an_error(
+            field in adversarial::payload(),
+            at in 0..5usize,
+        ) {
+            // A well-formed event array whose field `at` is replaced by hostile bytes.
+            let mut fields: Vec<Vec<u8>> = ["k-1".into(), 4.into(), Msgpack::Nil, Msgpack::Nil, Msgpack::Nil]
+                .iter()
+                .map(encoded)
+                .collect();
+            fields[at] = field;
+            let mut payload = vec![0x95];
+            payload.extend(fields.concat());
+            assert_fails_cleanly(event(&payload));
+        }
+    }
+}
