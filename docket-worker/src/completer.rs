@@ -6,6 +6,7 @@ use std::sync::Arc;
 use docket::backend::Outcome;
 use tokio::sync::mpsc;
 
+use crate::runner::{recorded, InFlight};
 use crate::worker::{Backoff, Config};
 
 /// The most outcomes recorded in one backend call.
@@ -15,11 +16,16 @@ const MAX_BATCH: usize = 512;
 pub(crate) struct Completer {
     config: Arc<Config>,
     receiver: mpsc::UnboundedReceiver<Outcome>,
+    in_flight: InFlight,
 }
 
 impl Completer {
-    pub fn new(config: Arc<Config>, receiver: mpsc::UnboundedReceiver<Outcome>) -> Self {
-        Self { config, receiver }
+    pub fn new(config: Arc<Config>, receiver: mpsc::UnboundedReceiver<Outcome>, in_flight: InFlight) -> Self {
+        Self {
+            config,
+            receiver,
+            in_flight,
+        }
     }
 
     /// Runs until every sender is gone and every outcome is recorded.
@@ -34,7 +40,8 @@ impl Completer {
                 tracing::warn!(%error, outcomes = batch.len(), retry_in = ?delay, "recording outcomes failed");
                 tokio::time::sleep(delay).await;
             }
-            batch.clear();
+            // Recorded: their leases need no renewing any more.
+            recorded(&self.in_flight, batch.drain(..).map(|outcome| outcome.id));
         }
     }
 }

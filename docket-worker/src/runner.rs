@@ -15,17 +15,29 @@ use tracing::Instrument;
 
 use crate::worker::Config;
 
-/// A delivery being run by this worker.
+/// A delivery this worker holds: running, or finished with its outcome not recorded yet.
 #[derive(Debug)]
 pub(crate) struct Running {
     key: String,
     cancel: CancellationToken,
+    /// The body has ended; the outcome waits for the completer (through an outage, say).
+    finished: bool,
 }
 
-/// The deliveries this worker is running, by delivery id.
+/// The deliveries this worker holds, by delivery id. A delivery stays until its outcome is
+/// recorded, so its lease is renewed until then: after an outage no other worker mistakes
+/// a finished but unrecorded run for a stalled one.
 pub(crate) type InFlight = Arc<Mutex<HashMap<String, Running>>>;
 
-/// The leases of everything in flight.
+/// Forgets deliveries whose outcomes were recorded.
+pub(crate) fn recorded(in_flight: &InFlight, ids: impl IntoIterator<Item = String>) {
+    let mut in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
+    for id in ids {
+        in_flight.remove(&id);
+    }
+}
+
+/// The leases of everything this worker holds.
 pub(crate) fn leases(in_flight: &InFlight) -> Vec<Lease> {
     let in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
     in_flight
@@ -110,6 +122,7 @@ impl Runner {
                 Running {
                     key: delivery.key.clone(),
                     cancel: cancel.clone(),
+                    finished: false,
                 },
             );
         }
@@ -151,7 +164,9 @@ impl Runner {
                     }
                     ended = body => classify(ended, started.elapsed()),
                 };
-                in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&delivery.id);
+                if let Some(running) = in_flight.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&delivery.id) {
+                    running.finished = true;
+                }
                 drop(permit);
                 let _ = outcomes.send(delivery.outcome(kind));
             }
@@ -223,6 +238,7 @@ pub(crate) fn interrupt(in_flight: &InFlight, ids: &[String]) -> Vec<String> {
     let in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
     ids.iter()
         .filter_map(|id| in_flight.get(id))
+        .filter(|running| !running.finished)
         .map(|running| {
             running.cancel.cancel();
             running.key.clone()
@@ -277,11 +293,23 @@ mod tests {
             Running {
                 key: "still-running".to_string(),
                 cancel: running.clone(),
+                finished: false,
             },
         );
-        // "2-0" finished after the renewal took its snapshot: the backend reports it, but it is
-        // not a loss.
-        let reported = interrupt(&in_flight, &["1-0".to_string(), "2-0".to_string()]);
+        in_flight.lock().unwrap().insert(
+            "3-0".to_string(),
+            Running {
+                key: "finished".to_string(),
+                cancel: CancellationToken::new(),
+                finished: true,
+            },
+        );
+        // "2-0" was recorded and "3-0" finished after the renewal took its snapshot: the
+        // backend reports them, but neither is a loss.
+        let reported = interrupt(
+            &in_flight,
+            &["1-0".to_string(), "2-0".to_string(), "3-0".to_string()],
+        );
         assert_eq!(reported, vec!["still-running".to_string()]);
         assert!(running.is_cancelled());
     }

@@ -284,7 +284,8 @@ impl Worker {
             in_flight.clone(),
             background.clone(),
         ));
-        let completer = tokio::spawn(Completer::new(config.clone(), outcome_receiver).run());
+        let completer =
+            tokio::spawn(Completer::new(config.clone(), outcome_receiver, in_flight.clone()).run());
         let runner = Runner::new(config.clone(), in_flight.clone(), outcomes);
         let slots = Arc::new(Semaphore::new(config.concurrency));
 
@@ -439,9 +440,11 @@ impl Worker {
                 }
                 Err(error) => {
                     config.claiming.store(false, Ordering::Release);
-                    // After an outage, live holders renew and heartbeat again before this
-                    // worker looks for stalled deliveries: it must not mistake them for dead.
-                    next_sweep = next_sweep.max(tokio::time::Instant::now() + config.presence.ttl);
+                    // After an outage, live holders get a whole redelivery timeout to
+                    // reconnect, renew and heartbeat before this worker looks for stalled
+                    // deliveries: it must not mistake them for dead.
+                    let grace = config.redelivery_timeout.max(config.presence.ttl);
+                    next_sweep = next_sweep.max(tokio::time::Instant::now() + grace);
                     let delay = backoff.next();
                     tracing::warn!(%error, retry_in = ?delay, "claiming work failed");
                     tokio::select! {
