@@ -6,6 +6,8 @@
 //!
 //! Prints one JSON object per workload run on stdout and a table on stderr.
 
+mod chaos;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -74,6 +76,12 @@ enum Workload {
         #[arg(long, default_value = "1s", value_parser = docket_worker::parse_duration)]
         ttl: Duration,
     },
+    /// Chaos: N keyed tasks drained by worker processes while workers are SIGKILLed and
+    /// SIGTERMed and Redis (persistent) is killed and restarted; lost and duplicated runs.
+    Chaos(chaos::ChaosArgs),
+    /// One worker process of the chaos workload (started by `chaos`).
+    #[command(hide = true)]
+    ChaosWorker(chaos::ChaosWorkerArgs),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +108,8 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Workload::MemorySoak { n, ttl } => memory_soak(n, ttl).await?,
+        Workload::Chaos(args) => chaos::run(args).await?,
+        Workload::ChaosWorker(args) => chaos::run_worker(args).await?,
         Workload::W4 { n } => {
             let server = RedisServer::start();
             let stats = redis_stats(&server.url()).await?;
