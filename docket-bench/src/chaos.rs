@@ -250,7 +250,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
         // A last line without its newline: a worker killed while writing it.
         progress.torn += u64::from(!tail.partial.is_empty());
     }
-    let analysis = analyse(&progress, &fleet, &timeline);
+    let analysis = analyse(&progress, |name| fleet.fate(name), &timeline);
     print_json(&args, scheduled, &analysis, &fleet, &timeline, elapsed);
     print_table(&args, scheduled, &analysis, &fleet, &timeline, elapsed, &logs);
     Ok(())
@@ -808,9 +808,9 @@ struct Analysis {
     examples: Vec<String>,
 }
 
-/// Counts lost tasks and duplicates (split by what happened to the first start's worker) and
-/// the recovery after each Redis restart.
-fn analyse(progress: &Progress, fleet: &Fleet, timeline: &Timeline) -> Analysis {
+/// Counts lost tasks and duplicates (split by `fate`: what happened to the worker of the first
+/// start) and the recovery after each Redis restart.
+fn analyse(progress: &Progress, fate: impl Fn(&str) -> Fate, timeline: &Timeline) -> Analysis {
     let mut by_task: HashMap<u64, Vec<&Line>> = HashMap::new();
     for line in &progress.lines {
         by_task.entry(line.task).or_default().push(line);
@@ -838,7 +838,7 @@ fn analyse(progress: &Progress, fleet: &Fleet, timeline: &Timeline) -> Analysis 
             .iter()
             .any(|l| l.mark == Mark::End && l.worker == first.worker && l.at_ms <= second.at_ms);
         analysis.first_run_ended += u64::from(first_ended);
-        match fleet.fate(&first.worker) {
+        match fate(&first.worker) {
             Fate::Killed(_) => analysis.holder_killed += 1,
             Fate::Terminated(..) => analysis.holder_terminated += 1,
             Fate::Exited(..) => analysis.holder_exited += 1,
@@ -1085,6 +1085,81 @@ mod tests {
         assert!(Line::parse("end 17 w-3").is_none());
         assert!(Line::parse("end 17 w-3 12 extra").is_none());
         assert!(Line::parse("sta").is_none());
+    }
+
+    /// A progress made of `start|end <task> <worker> <ms>` lines.
+    fn progress_of(n: u64, lines: &[&str]) -> Progress {
+        let mut progress = Progress::new(n);
+        for text in lines {
+            let line = Line::parse(text).expect("a test line parses");
+            if line.mark == Mark::End && !progress.ended[line.task as usize] {
+                progress.ended[line.task as usize] = true;
+                progress.ended_count += 1;
+            }
+            progress.lines.push(line);
+        }
+        progress
+    }
+
+    #[test]
+    fn duplicates_are_split_by_the_fate_of_the_first_holder() {
+        let progress = progress_of(
+            4,
+            &[
+                // 0: its holder was SIGKILLed mid-run, then it ran again.
+                "start 0 w-0 100",
+                "start 0 w-2 2200",
+                "end 0 w-2 2210",
+                // 1: ended, its holder alive, ran again after a Redis restart.
+                "start 1 w-1 100",
+                "end 1 w-1 110",
+                "start 1 w-2 2300",
+                "end 1 w-2 2310",
+                // 2: once, cleanly.
+                "start 2 w-1 120",
+                "end 2 w-1 130",
+                // 3: never ended.
+                "start 3 w-0 140",
+            ],
+        );
+        let timeline = Timeline {
+            redis_restarts: vec![(115, 1_900)],
+            ..Timeline::default()
+        };
+        let fate = |name: &str| {
+            if name == "w-0" {
+                Fate::Killed(150)
+            } else {
+                Fate::Alive
+            }
+        };
+        let analysis = analyse(&progress, fate, &timeline);
+        assert_eq!((analysis.completed, analysis.lost), (3, 1));
+        assert_eq!(analysis.duplicates, 2);
+        assert_eq!((analysis.holder_killed, analysis.holder_alive), (1, 1));
+        assert_eq!(analysis.alive_first_run_ended, 1);
+        assert_eq!(analysis.alive_across_redis_restart, 1);
+        assert_eq!(analysis.recovery_ms, vec![Some(2_210 - 1_900)]);
+        assert_eq!(analysis.recovery_start_ms, vec![Some(2_200 - 1_900)]);
+    }
+
+    #[test]
+    fn a_tail_returns_only_whole_lines_and_keeps_the_rest() {
+        let dir = LogDir::create(false).expect("a scratch directory");
+        let path = dir.path().join("w-0.tasks");
+        let mut tail = LogTail::new(path.clone());
+        assert!(tail
+            .read_lines()
+            .expect("a missing log reads as empty")
+            .is_empty());
+        std::fs::write(&path, "start 1 w-0 5\nend 1 w").expect("write the log");
+        assert_eq!(
+            tail.read_lines().expect("read"),
+            vec!["start 1 w-0 5".to_string()]
+        );
+        let mut file = OpenOptions::new().append(true).open(&path).expect("reopen");
+        file.write_all(b"-0 9\n").expect("append");
+        assert_eq!(tail.read_lines().expect("read"), vec!["end 1 w-0 9".to_string()]);
     }
 
     #[test]
