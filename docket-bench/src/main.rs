@@ -6,6 +6,7 @@
 //!
 //! Prints one JSON object per workload run on stdout and a table on stderr.
 
+mod chaos;
 mod idle;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -85,6 +86,12 @@ enum Workload {
         #[arg(long, default_value = "1s", value_parser = docket_worker::parse_duration)]
         ttl: Duration,
     },
+    /// Chaos: N keyed tasks drained by worker processes while workers are SIGKILLed and
+    /// SIGTERMed and Redis (persistent) is killed and restarted; lost and duplicated runs.
+    Chaos(chaos::ChaosArgs),
+    /// One worker process of the chaos workload (started by `chaos`).
+    #[command(hide = true)]
+    ChaosWorker(chaos::ChaosWorkerArgs),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -112,6 +119,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Workload::MemorySoak { n, ttl } => memory_soak(n, ttl).await?,
         Workload::Idle { workers, window } => idle::report(&workers, window).await?,
+        Workload::Chaos(args) => chaos::run(args).await?,
+        Workload::ChaosWorker(args) => chaos::run_worker(args).await?,
         Workload::W4 { n } => {
             let server = RedisServer::start();
             let stats = redis_stats(&server.url()).await?;
@@ -360,23 +369,8 @@ async fn report_w1(n: u64, concurrency: usize, ttl: Duration, runs: &[W1Run]) ->
     let enqueue_cmds = pick(|r| r.enqueue_commands_per_task);
     let bulk_cmds = pick(|r| r.bulk_commands_per_task);
     let drain_cmds = pick(|r| r.drain_commands_per_task);
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let redis_version = std::process::Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split("v=")
-                .nth(1)
-                .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
-        })
-        .unwrap_or_default();
+    let commit = git_commit();
+    let redis_version = redis_version();
     println!(
         "{{\"system\":\"docket\",\"workload\":\"W1\",\"n\":{n},\"concurrency\":{concurrency},\"execution_ttl_s\":{},\"runs\":{},\"enqueue_per_s\":{:.0},\"bulk_enqueue_per_s\":{:.0},\"drain_per_s\":{:.0},\"enqueue_commands_per_task\":{:.2},\"bulk_enqueue_commands_per_task\":{:.2},\"drain_commands_per_task\":{:.2},\"commit\":\"{commit}\",\"redis\":\"{redis_version}\"}}",
         ttl.as_secs(),
@@ -405,4 +399,29 @@ async fn report_w1(n: u64, concurrency: usize, ttl: Duration, runs: &[W1Run]) ->
         drain.0, drain.1, drain.2, drain_cmds.0
     );
     Ok(())
+}
+
+/// The short hash of the checked-out commit (empty outside a git checkout).
+fn git_commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The version of the `redis-server` on the path (empty if there is none).
+fn redis_version() -> String {
+    std::process::Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split("v=")
+                .nth(1)
+                .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
+        })
+        .unwrap_or_default()
 }

@@ -13,6 +13,8 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// Arguments appended to the usual ones at every (re)start.
+    extra_args: Vec<String>,
 }
 
 impl RedisServer {
@@ -27,6 +29,7 @@ impl RedisServer {
                 child: None,
                 port,
                 dir: dir.clone(),
+                extra_args: Vec::new(),
             };
             match server.spawn() {
                 Ok(()) => return server,
@@ -34,6 +37,34 @@ impl RedisServer {
             }
         }
         panic!("could not start redis-server: {last_error}");
+    }
+
+    /// Starts a fresh, empty server on a free loopback port like [`start`](Self::start), with
+    /// `args` appended to the usual arguments at this and every later start (later settings
+    /// win: `["--appendonly", "yes", "--appendfsync", "always"]` turns persistence on, so a
+    /// [`try_restart`](Self::try_restart) after a [`kill`](Self::kill) keeps the data).
+    ///
+    /// Fails when no server could be started on any of five free ports.
+    pub fn try_start_with_args(args: &[&str]) -> Result<RedisServer, String> {
+        let dir = std::env::temp_dir().join(format!("docket-redis-{}", uuid_like()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create a directory for redis-server: {e}"))?;
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let mut server = RedisServer {
+                child: None,
+                port: free_port(),
+                dir: dir.clone(),
+                extra_args: args.iter().map(|arg| arg.to_string()).collect(),
+            };
+            match server.spawn() {
+                Ok(()) => return Ok(server),
+                Err(error) => last_error = error,
+            }
+        }
+        // No server owns the directory: remove it here.
+        let _ = std::fs::remove_dir_all(&dir);
+        Err(format!("could not start redis-server: {last_error}"))
     }
 
     /// Starts a fresh, empty server on `port` (e.g. one a worker already waits on).
@@ -44,11 +75,17 @@ impl RedisServer {
             child: None,
             port,
             dir,
+            extra_args: Vec::new(),
         };
         if let Err(error) = server.spawn() {
             panic!("could not start redis-server on port {port}: {error}");
         }
         server
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// The server's port.
@@ -76,12 +113,24 @@ impl RedisServer {
 
     /// Kills the server and starts a new, empty one on the same port.
     pub fn restart(&mut self) {
+        if let Err(error) = self.try_restart() {
+            panic!("{error}");
+        }
+    }
+
+    /// Kills the server (if it runs) and starts it again on the same port and directory,
+    /// retrying for up to 10 s; returns once it answers PING. A server started with
+    /// persistence on (see [`try_start_with_args`](Self::try_start_with_args)) comes back
+    /// with its data; one without comes back empty.
+    pub fn try_restart(&mut self) -> Result<(), String> {
         self.kill();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             match self.spawn() {
-                Ok(()) => return,
-                Err(error) if Instant::now() > deadline => panic!("could not restart redis-server: {error}"),
+                Ok(()) => return Ok(()),
+                Err(error) if Instant::now() > deadline => {
+                    return Err(format!("could not restart redis-server: {error}"))
+                }
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
@@ -99,6 +148,7 @@ impl RedisServer {
             .arg("--unixsocket")
             .arg(self.dir.join("redis.sock"))
             .args(["--unixsocketperm", "700"])
+            .args(&self.extra_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
