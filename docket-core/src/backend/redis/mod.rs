@@ -14,6 +14,7 @@
 mod claim;
 mod keys;
 mod parse;
+mod schema;
 mod scripts;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +55,8 @@ const START_ATTEMPTS: u32 = 3;
 const MAX_EVENT_RESULT: usize = 64 * 1024;
 /// The error type recorded for an execution whose record cannot be read.
 const MALFORMED_RECORD: &str = "docket::MalformedRecord";
+/// The error type recorded for a ready-stream entry that names no execution.
+const MALFORMED_ENTRY: &str = "docket::MalformedEntry";
 /// The most pending deliveries one redelivery sweep looks at.
 const SWEEP_LIMIT: usize = 1000;
 
@@ -386,22 +389,32 @@ impl Core {
             args.push(Value::from(outcome.id.as_str()));
             args.push(Value::from(outcome.key.as_str()));
             let (kind, a, b) = match &outcome.kind {
-                OutcomeKind::Completed(result) => ("c", Value::Bytes(result.clone().into()), Value::from("")),
+                OutcomeKind::Completed(result) => (
+                    schema::outcome::COMPLETED,
+                    Value::Bytes(result.clone().into()),
+                    Value::from(""),
+                ),
                 OutcomeKind::Failed { message, type_name } => (
-                    "f",
+                    schema::outcome::FAILED,
                     Value::from(message.as_str()),
                     Value::from(type_name.as_str()),
                 ),
                 OutcomeKind::DeadLetter { message, type_name } => (
-                    "d",
+                    schema::outcome::DEAD_LETTER,
                     Value::from(message.as_str()),
                     Value::from(type_name.as_str()),
                 ),
-                OutcomeKind::Requeue { due, attempt } => {
-                    ("r", Value::from(due.spec()), Value::from(*attempt as i64))
-                }
-                OutcomeKind::Postpone { due } => ("p", Value::from(due.spec()), Value::from("")),
-                OutcomeKind::Interrupted => ("x", Value::from(""), Value::from("")),
+                OutcomeKind::Requeue { due, attempt } => (
+                    schema::outcome::REQUEUE,
+                    Value::from(due.spec()),
+                    Value::from(*attempt as i64),
+                ),
+                OutcomeKind::Postpone { due } => (
+                    schema::outcome::POSTPONE,
+                    Value::from(due.spec()),
+                    Value::from(""),
+                ),
+                OutcomeKind::Interrupted => (schema::outcome::INTERRUPTED, Value::from(""), Value::from("")),
             };
             args.push(Value::from(kind));
             args.push(a);
@@ -646,7 +659,7 @@ impl Backend for RedisBackend {
             args.push(Value::from(task.task.as_str()));
             args.push(Value::Bytes(task.args.clone().into()));
             args.push(Value::from(task.due.spec()));
-            args.push(Value::from(if task.replace { "1" } else { "0" }));
+            args.push(Value::from(if task.replace { "replace" } else { "keep" }));
         }
         let codes: Vec<i64> = self
             .core
@@ -664,7 +677,7 @@ impl Backend for RedisBackend {
         Ok(codes
             .into_iter()
             .map(|code| {
-                if code == 2 {
+                if code == schema::disposition::ALREADY_SCHEDULED {
                     Disposition::AlreadyScheduled
                 } else {
                     Disposition::Scheduled
@@ -837,9 +850,10 @@ impl Backend for RedisBackend {
         names.sort();
         // Concurrent reads on one connection are pipelined by fred.
         let details = futures::future::try_join_all(names.iter().map(|name| {
-            self.core
-                .client
-                .hmget::<Vec<Option<String>>, _, _>(self.core.keys.worker(name), vec!["seen", "tasks"])
+            self.core.client.hmget::<Vec<Option<String>>, _, _>(
+                self.core.keys.worker(name),
+                vec![schema::worker::SEEN, schema::worker::TASKS],
+            )
         }))
         .await?;
         Ok(names

@@ -4,6 +4,7 @@
 use fred::types::Value;
 
 use super::super::{from_ms, DeadLetter, Delivery};
+use super::schema::{self, dead, record};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
@@ -61,7 +62,7 @@ pub fn entry(value: Value) -> Option<Entry> {
         return None;
     };
     let key = fields.chunks(2).find_map(|pair| match pair {
-        [name, value] if text(name).as_deref() == Some("k") => text(value),
+        [name, value] if text(name).as_deref() == Some(schema::ENTRY_KEY) => text(value),
         _ => None,
     })?;
     Some(Entry { id, key })
@@ -117,15 +118,15 @@ pub fn dead_letters(reply: Value) -> Vec<DeadLetter> {
             let mut fields = fields.into_iter();
             while let (Some(name), Some(value)) = (fields.next(), fields.next()) {
                 match text(&name).as_deref() {
-                    Some("k") => letter.key = text(&value)?,
-                    Some("f") => letter.task = text(&value).unwrap_or_default(),
-                    Some("a") => letter.args = bytes(value).unwrap_or_default(),
-                    Some("as") => {
+                    Some(dead::KEY) => letter.key = text(&value)?,
+                    Some(dead::TASK) => letter.task = text(&value).unwrap_or_default(),
+                    Some(dead::ARGS) => letter.args = bytes(value).unwrap_or_default(),
+                    Some(dead::ARGS_SIZE) => {
                         letter.args_size = integer(&value).and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
                     }
-                    Some("e") => letter.error.message = text(&value).unwrap_or_default(),
-                    Some("et") => letter.error.type_name = text(&value).unwrap_or_default(),
-                    Some("t") => letter.at_ms = integer(&value).unwrap_or(0),
+                    Some(dead::ERROR) => letter.error.message = text(&value).unwrap_or_default(),
+                    Some(dead::ERROR_TYPE) => letter.error.type_name = text(&value).unwrap_or_default(),
+                    Some(dead::AT) => letter.at_ms = integer(&value).unwrap_or(0),
                     _ => {}
                 }
             }
@@ -244,21 +245,23 @@ pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
     let mut type_name = None;
     for (name, value) in pairs {
         match text(&name).as_deref() {
-            Some("s") => {
+            Some(record::STATE) => {
                 state = integer(&value)
                     .and_then(|s| u8::try_from(s).ok())
                     .and_then(ExecutionState::from_code)
             }
-            Some("f") => info.task = text(&value).unwrap_or_default(),
-            Some("w") => info.when = from_ms(integer(&value).unwrap_or(0)),
-            Some("n") => info.attempt = integer(&value).and_then(|n| u32::try_from(n).ok()).unwrap_or(1),
-            Some("k") => info.worker = text(&value),
-            Some("t0") => info.started_at = integer(&value).map(from_ms),
-            Some("t1") => info.completed_at = integer(&value).map(from_ms),
-            Some("r") => info.result = bytes(value),
-            Some("a") => info.args = bytes(value).unwrap_or_default(),
-            Some("e") => message = text(&value),
-            Some("et") => type_name = text(&value),
+            Some(record::TASK) => info.task = text(&value).unwrap_or_default(),
+            Some(record::DUE) => info.when = from_ms(integer(&value).unwrap_or(0)),
+            Some(record::ATTEMPT) => {
+                info.attempt = integer(&value).and_then(|n| u32::try_from(n).ok()).unwrap_or(1)
+            }
+            Some(record::WORKER) => info.worker = text(&value),
+            Some(record::STARTED) => info.started_at = integer(&value).map(from_ms),
+            Some(record::COMPLETED) => info.completed_at = integer(&value).map(from_ms),
+            Some(record::RESULT) => info.result = bytes(value),
+            Some(record::ARGS) => info.args = bytes(value).unwrap_or_default(),
+            Some(record::ERROR) => message = text(&value),
+            Some(record::ERROR_TYPE) => type_name = text(&value),
             _ => {}
         }
     }

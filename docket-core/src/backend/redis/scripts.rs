@@ -5,10 +5,41 @@ use fred::interfaces::LuaInterface;
 use fred::types::scripts::Script;
 use fred::types::{FromValue, Value};
 
+use super::schema;
 use crate::error::Result;
 
-/// A script's source with the constants named in Rust and the shared helpers of
-/// `common.lua` prepended.
+/// The source of each script, by name.
+macro_rules! sources {
+    ($($name:literal),* $(,)?) => {
+        /// Every script's own source (without the prelude and the shared helpers), by name.
+        #[cfg(test)]
+        pub fn sources() -> Vec<(&'static str, &'static str)> {
+            vec![
+                ("common", include_str!("scripts/common.lua")),
+                $(($name, include_str!(concat!("scripts/", $name, ".lua"))),)*
+            ]
+        }
+    };
+}
+
+sources!(
+    "schedule",
+    "start",
+    "complete",
+    "cancel",
+    "move_due",
+    "watch",
+    "clear",
+    "renew",
+    "leave",
+    "prune_consumers",
+    "release",
+    "heartbeat",
+    "workers",
+);
+
+/// A script's source with the generated prelude and the shared helpers of `common.lua`
+/// prepended.
 macro_rules! script {
     ($name:literal) => {
         LuaScript::new(
@@ -23,18 +54,20 @@ macro_rules! script {
     };
 }
 
-/// Constants every script sees, defined once in Rust.
+/// What every script sees first: the stored names (see `schema.rs`), and the limits and error
+/// types the scripts share with the client, all defined once in Rust.
 fn prelude() -> String {
-    format!(
-        "-- Generated from Rust (scripts.rs): limits the scripts share with the client.\n\
-         local MAX_EVENT_RESULT = {}\n\
-         local DEAD_LETTER_CAP = {}\n\
-         local DEAD_LETTER_BYTES = {}\n\
-         local DEAD_LETTER_ARGS = {}\n",
-        super::MAX_EVENT_RESULT,
-        crate::backend::DEAD_LETTER_CAP,
-        crate::backend::DEAD_LETTER_BYTES,
-        crate::backend::DEAD_LETTER_ARGS,
+    schema::lua_prelude(
+        &[
+            ("MAX_EVENT_RESULT", super::MAX_EVENT_RESULT),
+            ("DEAD_LETTER_CAP", crate::backend::DEAD_LETTER_CAP),
+            ("DEAD_LETTER_BYTES", crate::backend::DEAD_LETTER_BYTES),
+            ("DEAD_LETTER_ARGS", crate::backend::DEAD_LETTER_ARGS),
+        ],
+        &[
+            ("TOO_MANY_DELIVERIES", crate::backend::TOO_MANY_DELIVERIES),
+            ("MALFORMED_ENTRY", super::MALFORMED_ENTRY),
+        ],
     )
 }
 

@@ -5,20 +5,20 @@
 -- ARGV[1] key, ARGV[2] execution ttl (ms).
 -- Publishes `<entry id> <key>` on the cancellation channel for a running execution.
 -- Returns the state the execution was in, or 0 when it was not live.
-local current = redis.call('HMGET', KEYS[4], 's', 'g', 'x', 'i')
+local current = redis.call('HMGET', KEYS[4], F_STATE, F_GENERATION, F_WATCHED, F_ENTRY)
 local state = tonumber(current[1])
-if not state or state > 3 then
+if not state or state > S_RUNNING then
   return 0
 end
-if state == 1 then
+if state == S_SCHEDULED then
   redis.call('ZREM', KEYS[1], ARGV[1])
 end
-redis.call('HSET', KEYS[4], 's', 6, 'g', tonumber(current[2]) + 1, 't1', now_ms())
-if state == 3 then
+redis.call('HSET', KEYS[4], F_STATE, S_CANCELLED, F_GENERATION, tonumber(current[2]) + 1, F_COMPLETED, now_ms())
+if state == S_RUNNING then
   redis.call('PUBLISH', KEYS[3], current[4] .. ' ' .. ARGV[1])
 end
 if current[3] then
-  redis.call('PUBLISH', KEYS[2], cmsgpack.pack({ARGV[1], 6}))
+  redis.call('PUBLISH', KEYS[2], cmsgpack.pack({ARGV[1], S_CANCELLED}))
 end
 expire_finished(KEYS[4], ARGV[2])
 return state

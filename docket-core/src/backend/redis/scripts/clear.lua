@@ -4,7 +4,7 @@
 local removed = 0
 for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local record = ARGV[1] .. key
-  if redis.call('HGET', record, 's') == '1' then
+  if tonumber(redis.call('HGET', record, F_STATE)) == S_SCHEDULED then
     redis.call('DEL', record)
     removed = removed + 1
   end
@@ -22,9 +22,9 @@ for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
     local fields = entry[2]
     local key = nil
     for j = 1, #fields, 2 do
-      if fields[j] == 'k' then key = fields[j + 1] end
+      if fields[j] == E_KEY then key = fields[j + 1] end
     end
-    if key and redis.call('HGET', ARGV[1] .. key, 's') == '2' then
+    if key and tonumber(redis.call('HGET', ARGV[1] .. key, F_STATE)) == S_QUEUED then
       redis.call('DEL', ARGV[1] .. key)
       removed = removed + 1
     end

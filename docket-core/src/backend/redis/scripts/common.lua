@@ -58,7 +58,7 @@ local function dead_letter(stream, counter, now, key, task, args, message, type_
   local kept = args
   if #args > DEAD_LETTER_ARGS then kept = '' end
   local size = #key + #task + #kept + #message + #type_name + 64
-  redis.call('XADD', stream, '*', 'k', key, 'f', task, 'a', kept, 'as', #args, 'e', message, 'et', type_name, 't', now, 'sz', size)
+  redis.call('XADD', stream, '*', D_KEY, key, D_TASK, task, D_ARGS, kept, D_ARGS_SIZE, #args, D_ERROR, message, D_ERROR_TYPE, type_name, D_AT, now, D_SIZE, size)
   local total = redis.call('INCRBY', counter, size)
   while total > DEAD_LETTER_BYTES or redis.call('XLEN', stream) > DEAD_LETTER_CAP do
     local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
@@ -68,7 +68,7 @@ local function dead_letter(stream, counter, now, key, task, args, message, type_
     end
     local dropped = 0
     for j = 1, #oldest[2], 2 do
-      if oldest[2][j] == 'sz' then dropped = tonumber(oldest[2][j + 1]) or 0 end
+      if oldest[2][j] == D_SIZE then dropped = tonumber(oldest[2][j + 1]) or 0 end
     end
     redis.call('XDEL', stream, oldest[1])
     total = redis.call('DECRBY', counter, dropped)

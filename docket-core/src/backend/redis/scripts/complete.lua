@@ -5,10 +5,9 @@
 -- record per outcome.
 -- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] worker; then 5 per outcome:
 -- entry id, key, kind, a, b. Kinds:
--- 'c' completed (a = result), 'f' failed (a = message, b = type), 'd' dead letter (same),
--- 'r' requeue (a = due spec, b = attempt), 'p' postpone (a = due spec; due time and attempt
--- kept),
--- 'x' interrupted (nothing written).
+-- O_COMPLETED (a = result), O_FAILED (a = message, b = type), O_DEAD_LETTER (same),
+-- O_REQUEUE (a = due spec, b = attempt), O_POSTPONE (a = due spec; due time and attempt
+-- kept), O_INTERRUPTED (nothing written).
 -- A delivery is the live run of its record while the record is RUNNING and points at it.
 -- Its outcome is written only by the worker that holds it; an outcome of a delivery another
 -- worker took over is ignored entirely (that worker will finish it), and an interrupted live
@@ -21,47 +20,47 @@ for i = 1, #KEYS - 6 do
   local record = KEYS[i + 6]
   local b = 3 + (i - 1) * 5
   local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local current = redis.call('HMGET', record, 's', 'i', 'x', 'g', 'k')
-  local live = current[1] == '3' and current[2] == id
+  local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER)
+  local live = tonumber(current[1]) == S_RUNNING and current[2] == id
   if not live then
     ids[#ids + 1] = id
-  elseif current[5] == ARGV[3] and kind ~= 'x' then
+  elseif current[5] == ARGV[3] and kind ~= O_INTERRUPTED then
     ids[#ids + 1] = id
     local watched = current[3]
-    if kind == 'c' then
-      redis.call('HSET', record, 's', 4, 'r', a, 't1', now)
+    if kind == O_COMPLETED then
+      redis.call('HSET', record, F_STATE, S_COMPLETED, F_RESULT, a, F_COMPLETED, now)
       if watched then
         -- A large result is not pushed to every subscriber: waiters read it from the record.
         if #a <= MAX_EVENT_RESULT then
-          redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 4, a}))
+          redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_COMPLETED, a}))
         else
-          redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 4}))
+          redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_COMPLETED}))
         end
       end
       expire_finished(record, ttl)
-    elseif kind == 'f' or kind == 'd' then
-      redis.call('HSET', record, 's', 5, 'e', a, 'et', bb, 't1', now)
-      if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 5, false, a, bb})) end
-      if kind == 'd' then
-        local payload = redis.call('HMGET', record, 'f', 'a')
+    elseif kind == O_FAILED or kind == O_DEAD_LETTER then
+      redis.call('HSET', record, F_STATE, S_FAILED, F_ERROR, a, F_ERROR_TYPE, bb, F_COMPLETED, now)
+      if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_FAILED, false, a, bb})) end
+      if kind == O_DEAD_LETTER then
+        local payload = redis.call('HMGET', record, F_TASK, F_ARGS)
         dead_letter(KEYS[3], KEYS[6], now, key, payload[1] or '', payload[2] or '', a, bb)
       end
       expire_finished(record, ttl)
     else
       local due = due_at(a, now)
       local next_generation = (tonumber(current[4]) or 0) + 1
-      if kind == 'r' then
-        redis.call('HSET', record, 'w', due, 'n', bb)
+      if kind == O_REQUEUE then
+        redis.call('HSET', record, F_DUE, due, F_ATTEMPT, bb)
       end
       if due <= now then
-        local entry = redis.call('XADD', KEYS[1], '*', 'k', key)
-        redis.call('HSET', record, 's', 2, 'g', next_generation, 'i', entry, 'd', 0)
-        if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 2})) end
+        local entry = redis.call('XADD', KEYS[1], '*', E_KEY, key)
+        redis.call('HSET', record, F_STATE, S_QUEUED, F_GENERATION, next_generation, F_ENTRY, entry, F_DELIVERIES, 0)
+        if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_QUEUED})) end
       else
-        redis.call('HSET', record, 's', 1, 'g', next_generation, 'i', '', 'd', 0)
+        redis.call('HSET', record, F_STATE, S_SCHEDULED, F_GENERATION, next_generation, F_ENTRY, '', F_DELIVERIES, 0)
         redis.call('ZADD', KEYS[2], due, key)
         if not earliest or due < earliest then earliest = due end
-        if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, 1})) end
+        if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_SCHEDULED})) end
       end
     end
   end

@@ -3,7 +3,7 @@
 -- pending entries would strand them).
 -- KEYS[1] workers, KEYS[2] ready stream, KEYS[3] the worker's hash.
 -- ARGV[1] worker, ARGV[2] consumer group, ARGV[3] instance.
-local instance = redis.call('HGET', KEYS[3], 'instance')
+local instance = redis.call('HGET', KEYS[3], W_INSTANCE)
 if instance and instance ~= ARGV[3] then
   return 0
 end

@@ -5,12 +5,12 @@
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
 for _, key in ipairs(due) do
   local record = ARGV[2] .. key
-  local current = redis.call('HMGET', record, 's', 'x')
-  if current[1] == '1' then
-    local entry = redis.call('XADD', KEYS[2], '*', 'k', key)
-    redis.call('HSET', record, 's', 2, 'i', entry)
+  local current = redis.call('HMGET', record, F_STATE, F_WATCHED)
+  if tonumber(current[1]) == S_SCHEDULED then
+    local entry = redis.call('XADD', KEYS[2], '*', E_KEY, key)
+    redis.call('HSET', record, F_STATE, S_QUEUED, F_ENTRY, entry)
     if current[2] then
-      redis.call('PUBLISH', KEYS[3], cmsgpack.pack({key, 2}))
+      redis.call('PUBLISH', KEYS[3], cmsgpack.pack({key, S_QUEUED}))
     end
   end
 end

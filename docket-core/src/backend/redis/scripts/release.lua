@@ -9,10 +9,10 @@ local queued = 0
 for i = 2, #KEYS do
   local id, key = ARGV[2 * i - 2], ARGV[2 * i - 1]
   done[#done + 1] = id
-  local current = redis.call('HMGET', KEYS[i], 's', 'i')
-  if current[1] == '2' and current[2] == id then
-    local entry = redis.call('XADD', KEYS[1], '*', 'k', key)
-    redis.call('HSET', KEYS[i], 'i', entry)
+  local current = redis.call('HMGET', KEYS[i], F_STATE, F_ENTRY)
+  if tonumber(current[1]) == S_QUEUED and current[2] == id then
+    local entry = redis.call('XADD', KEYS[1], '*', E_KEY, key)
+    redis.call('HSET', KEYS[i], F_ENTRY, entry)
     queued = queued + 1
   end
 end

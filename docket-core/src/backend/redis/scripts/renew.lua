@@ -8,8 +8,8 @@ local held = {}
 local lost = {}
 for i = 1, #KEYS - 1 do
   local id = ARGV[i + 2]
-  local current = redis.call('HMGET', KEYS[i + 1], 's', 'i', 'k')
-  if current[1] == '3' and current[2] == id and current[3] == ARGV[2] then
+  local current = redis.call('HMGET', KEYS[i + 1], F_STATE, F_ENTRY, F_WORKER)
+  if tonumber(current[1]) == S_RUNNING and current[2] == id and current[3] == ARGV[2] then
     held[#held + 1] = id
   else
     lost[#lost + 1] = id

@@ -6,8 +6,8 @@
 -- <key>` on the cancellation channel): the replacement owns the key.
 -- When the batch puts a task at the head of the schedule, schedulers are told (they may be
 -- sleeping until a later due time).
--- ARGV: 5 per task: key, task name, argument map, due (a `Due` spec), replace (0/1).
--- Returns one code per task: 1 scheduled, 2 already scheduled.
+-- ARGV: 5 per task: key, task name, argument map, due (a `Due` spec), 'replace' or 'keep'.
+-- Returns one code per task: D_SCHEDULED or D_ALREADY_SCHEDULED.
 local now = now_ms()
 local out = {}
 local earliest = nil
@@ -15,28 +15,28 @@ for i = 1, #KEYS - 5 do
   local record = KEYS[i + 5]
   local b = (i - 1) * 5
   local key, task, args, when, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], due_at(ARGV[b + 4], now), ARGV[b + 5]
-  local current = redis.call('HMGET', record, 's', 'g', 'x', 'i')
+  local current = redis.call('HMGET', record, F_STATE, F_GENERATION, F_WATCHED, F_ENTRY)
   local state = tonumber(current[1]) or 0
-  if state >= 1 and state <= 3 and replace ~= '1' then
-    out[i] = 2
+  if state >= S_SCHEDULED and state <= S_RUNNING and replace ~= 'replace' then
+    out[i] = D_ALREADY_SCHEDULED
   else
     local generation = (tonumber(current[2]) or 0) + 1
-    if state == 1 then
+    if state == S_SCHEDULED then
       redis.call('ZREM', KEYS[2], key)
-    elseif state == 3 then
+    elseif state == S_RUNNING then
       redis.call('PUBLISH', KEYS[5], (current[4] or '') .. ' ' .. key)
     end
     if state ~= 0 then
       redis.call('DEL', record)
     end
-    local new_state = 2
+    local new_state = S_QUEUED
     if when > now then
-      new_state = 1
+      new_state = S_SCHEDULED
     end
     -- The record remembers its live stream entry: only that delivery may run it.
     local entry = ''
-    if new_state == 2 then
-      entry = redis.call('XADD', KEYS[1], '*', 'k', key)
+    if new_state == S_QUEUED then
+      entry = redis.call('XADD', KEYS[1], '*', E_KEY, key)
     else
       redis.call('ZADD', KEYS[2], when, key)
       if not earliest or when < earliest then
@@ -44,12 +44,12 @@ for i = 1, #KEYS - 5 do
       end
     end
     if current[3] then
-      redis.call('HSET', record, 's', new_state, 'g', generation, 'i', entry, 'f', task, 'a', args, 'w', when, 'n', 1, 'x', 1)
+      redis.call('HSET', record, F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1, F_WATCHED, 1)
       redis.call('PUBLISH', KEYS[3], cmsgpack.pack({key, new_state}))
     else
-      redis.call('HSET', record, 's', new_state, 'g', generation, 'i', entry, 'f', task, 'a', args, 'w', when, 'n', 1)
+      redis.call('HSET', record, F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1)
     end
-    out[i] = 1
+    out[i] = D_SCHEDULED
   end
 end
 wake_if_first(KEYS[2], KEYS[4], earliest)

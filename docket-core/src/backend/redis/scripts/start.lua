@@ -25,7 +25,7 @@ local function add_entry(entry)
   end
   local key = false
   for j = 1, #entry[2], 2 do
-    if entry[2][j] == 'k' then key = entry[2][j + 1] end
+    if entry[2][j] == E_KEY then key = entry[2][j + 1] end
   end
   entries[#entries + 1] = {entry[1], key}
 end
@@ -42,7 +42,7 @@ elseif mode == 'sweep' then
   local start = '-'
   if ARGV[8] ~= '0-0' then start = '(' .. ARGV[8] end
   local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[7], start, '+', ARGV[9])
-    local dead = {}
+  local dead = {}
   for _, item in ipairs(pending) do
     if item[2] == ARGV[2] or not is_alive(KEYS[4], item[2], now) then
       dead[#dead + 1] = item[1]
@@ -67,35 +67,35 @@ for _, entry in ipairs(entries) do
   local record = ARGV[3] .. (key or '')
   local current = {}
   if key then
-    current = redis.call('HMGET', record, 's', 'i', 'f', 'a', 'n', 'w', 'x', 'g', 'd', 'k')
+    current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_TASK, F_ARGS, F_ATTEMPT, F_DUE, F_WATCHED, F_GENERATION, F_DELIVERIES, F_WORKER)
   end
   local state = tonumber(current[1])
-  local live = state and (state == 2 or state == 3) and current[2] == id
-  if live and state == 3 and mode ~= 'sweep' and current[10] ~= ARGV[2] then
+  local live = state and (state == S_QUEUED or state == S_RUNNING) and current[2] == id
+  if live and state == S_RUNNING and mode ~= 'sweep' and current[10] ~= ARGV[2] then
     -- Another worker took it over and runs it (current[10] holds its name): leave it alone.
     live = false
   elseif live then
     local deliveries = (tonumber(current[9]) or 0) + 1
     if deliveries > tonumber(ARGV[5]) then
       local message = 'delivered ' .. (deliveries - 1) .. ' times without finishing: the task keeps stopping its workers'
-      redis.call('HSET', record, 's', 5, 'e', message, 'et', 'docket::TooManyDeliveries', 't1', now)
-      dead_letter(KEYS[3], KEYS[5], now, key, current[3] or '', current[4] or '', message, 'docket::TooManyDeliveries')
+      redis.call('HSET', record, F_STATE, S_FAILED, F_ERROR, message, F_ERROR_TYPE, TOO_MANY_DELIVERIES, F_COMPLETED, now)
+      dead_letter(KEYS[3], KEYS[5], now, key, current[3] or '', current[4] or '', message, TOO_MANY_DELIVERIES)
       if current[7] then
-        redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, 5, false, message, 'docket::TooManyDeliveries'}))
+        redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_FAILED, false, message, TOO_MANY_DELIVERIES}))
       end
       expire_finished(record, ARGV[4])
       done[#done + 1] = id
     else
-      redis.call('HSET', record, 's', 3, 'k', ARGV[2], 't0', now, 'd', deliveries)
+      redis.call('HSET', record, F_STATE, S_RUNNING, F_WORKER, ARGV[2], F_STARTED, now, F_DELIVERIES, deliveries)
       if current[7] then
-        redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, 3}))
+        redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_RUNNING}))
       end
       out[#out + 1] = {id, key, current[3], current[4], current[5], current[6], current[8]}
     end
   else
     if not key then
       -- Not written by docket: keep it for inspection rather than drop it silently.
-      dead_letter(KEYS[3], KEYS[5], now, '', '', '', 'stream entry ' .. id .. ' names no execution key', 'docket::MalformedEntry')
+      dead_letter(KEYS[3], KEYS[5], now, '', '', '', 'stream entry ' .. id .. ' names no execution key', MALFORMED_ENTRY)
     end
     done[#done + 1] = id
   end

@@ -4,5 +4,5 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return {}
 end
-redis.call('HSET', KEYS[1], 'x', 1)
+redis.call('HSET', KEYS[1], F_WATCHED, 1)
 return redis.call('HGETALL', KEYS[1])
