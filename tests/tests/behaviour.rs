@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use docket::backend::{Due, NewTask, Presence};
+use docket::backend::{Due, NewTask, OutcomeKind, Presence};
 use docket::{Disposition, Error, ExecutionState};
 use docket_tests::{behaviour_tests, eventually};
 use futures::StreamExt;
@@ -453,6 +453,30 @@ behaviour_tests! {
         third.stop().await;
     }
 
+    async fn generations_count_the_schedules_of_each_key(env: Env) {
+        let docket = env.docket().await;
+        let backend = docket.backend();
+        let claim = |count: usize| claim_exactly(&docket, "counter", count);
+        add::schedule(&docket, 1, 1).key("first").await.unwrap();
+        add::schedule(&docket, 2, 2).key("second").await.unwrap();
+        let mut claimed = claim(2).await;
+        claimed.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(
+            claimed.iter().map(|d| (d.key.as_str(), d.generation)).collect::<Vec<_>>(),
+            vec![("first", 1), ("second", 1)],
+            "each key starts at generation 1"
+        );
+        // Put "first" back twice, interleaved with the other key: only its own count moves.
+        let again = |delivery: &docket::backend::Delivery| delivery.outcome(OutcomeKind::Requeue { due: Due::Now, attempt: 2 });
+        backend.complete("counter", &[again(&claimed[0]), again(&claimed[1])]).await.unwrap();
+        let mut claimed = claim(2).await;
+        claimed.sort_by(|a, b| a.key.cmp(&b.key));
+        backend.complete("counter", &[again(&claimed[0])]).await.unwrap();
+        let third = claim(1).await;
+        assert_eq!((third[0].key.as_str(), third[0].generation), ("first", 3));
+        assert_eq!((claimed[1].key.as_str(), claimed[1].generation), ("second", 2));
+    }
+
     async fn a_delivery_is_never_taken_over_from_a_holder_whose_heartbeat_is_fresh(env: Env) {
         let docket = env.docket().await;
         let backend = docket.backend();
@@ -497,6 +521,28 @@ behaviour_tests! {
         let listed = docket.workers().await.unwrap();
         assert!(listed[0].tasks.iter().any(|task| task == "add"), "{listed:?}");
     }
+}
+
+/// Claims exactly `count` deliveries for `worker`, waiting (boundedly) for them.
+async fn claim_exactly(
+    docket: &docket::Docket,
+    worker: &str,
+    count: usize,
+) -> Vec<docket::backend::Delivery> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut claimed = Vec::new();
+    while claimed.len() < count {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {count} deliveries in time",
+            claimed.len()
+        );
+        let more = docket
+            .backend()
+            .claim(worker, count - claimed.len(), Duration::from_millis(200));
+        claimed.extend(more.await.unwrap());
+    }
+    claimed
 }
 
 mod snapshots_and_test_helpers {

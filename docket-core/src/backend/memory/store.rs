@@ -8,11 +8,14 @@
 //!
 //! Invariants the transitions keep:
 //! - every SCHEDULED record has exactly one entry `(when_ms, key)` in `scheduled`;
-//! - every QUEUED record has exactly one ready entry with its generation, and `queued` counts
+//! - every QUEUED record has exactly one ready entry with its epoch, and `queued` counts
 //!   them; other ready entries are stale and are dropped when popped (or compacted away);
-//! - generations come from one counter for the whole docket, so a generation is never reused,
-//!   not even after a record was removed and its key scheduled again: a leftover delivery can
-//!   never pass for its successor;
+//! - epochs (the identity of one filing of a record: a ready entry, the run it becomes, its
+//!   expiry) come from one counter for the whole docket, so an epoch is never reused, not even
+//!   after a record was removed and its key scheduled again: a leftover delivery can never pass
+//!   for its successor (Redis gets the same from stream entry ids);
+//! - a record's generation counts its (re)schedules per key, as on Redis; it is reported,
+//!   never used to tell runs apart;
 //! - every finished record is removed by its expiry entry (or at once with a zero ttl).
 
 use std::cmp::Reverse;
@@ -70,6 +73,9 @@ struct Record {
     task: String,
     args: Vec<u8>,
     state: ExecutionState,
+    /// Which filing of the record this is (see the module docs).
+    epoch: u64,
+    /// How many times the key was (re)scheduled, as on Redis.
     generation: u64,
     when_ms: i64,
     attempt: u32,
@@ -90,14 +96,14 @@ struct Record {
 struct ReadyEntry {
     id: u64,
     key: String,
-    generation: u64,
+    epoch: u64,
 }
 
 /// A delivery a worker has claimed and not yet completed.
 #[derive(Debug)]
 struct InFlight {
     key: String,
-    generation: u64,
+    epoch: u64,
     worker: String,
     last_renewed: Instant,
 }
@@ -114,14 +120,14 @@ pub(super) struct Store {
     queued: usize,
     /// Claimed deliveries by id.
     in_flight: HashMap<u64, InFlight>,
-    /// Finished records by expiry time: (expires at, generation, key).
+    /// Finished records by expiry time: (expires at, epoch, key).
     expiries: BinaryHeap<Reverse<(Instant, u64, String)>>,
     dead_letters: VecDeque<DeadLetter>,
     /// The bytes the dead letters hold (see [`dead_letter_size`]).
     dead_letter_bytes: usize,
     /// Worker name → last heartbeat (ms since the epoch).
     workers: HashMap<String, Announced>,
-    last_generation: u64,
+    last_epoch: u64,
     last_delivery: u64,
 }
 
@@ -158,31 +164,31 @@ impl Store {
             if *at > now.instant {
                 break;
             }
-            let Some(Reverse((_, generation, key))) = self.expiries.pop() else {
+            let Some(Reverse((_, epoch, key))) = self.expiries.pop() else {
                 break;
             };
             let expired = self
                 .records
                 .get(&key)
-                .is_some_and(|r| r.generation == generation && r.state.is_terminal());
+                .is_some_and(|r| r.epoch == epoch && r.state.is_terminal());
             if expired {
                 self.records.remove(&key);
             }
         }
     }
 
-    fn next_generation(&mut self) -> u64 {
-        self.last_generation += 1;
-        self.last_generation
+    fn next_epoch(&mut self) -> u64 {
+        self.last_epoch += 1;
+        self.last_epoch
     }
 
-    /// Appends a ready entry for `key` at `generation` (whose record was just made QUEUED).
-    fn enqueue(&mut self, key: &str, generation: u64, fx: &mut Effects) {
+    /// Appends a ready entry for `key` at `epoch` (whose record was just made QUEUED).
+    fn enqueue(&mut self, key: &str, epoch: u64, fx: &mut Effects) {
         self.last_delivery += 1;
         self.ready.push_back(ReadyEntry {
             id: self.last_delivery,
             key: key.to_string(),
-            generation,
+            epoch,
         });
         self.queued += 1;
         fx.ready = true;
@@ -191,18 +197,18 @@ impl Store {
             self.ready.retain(|entry| {
                 records
                     .get(&entry.key)
-                    .is_some_and(|r| r.generation == entry.generation && r.state == ExecutionState::Queued)
+                    .is_some_and(|r| r.epoch == entry.epoch && r.state == ExecutionState::Queued)
             });
         }
     }
 
     /// Records the end of an execution: it expires after `ttl`, or goes at once with a zero
     /// ttl (its event, already recorded in `fx`, carries the outcome to live waiters).
-    fn finish(&mut self, key: &str, generation: u64, ttl: Duration, now: Now) {
+    fn finish(&mut self, key: &str, epoch: u64, ttl: Duration, now: Now) {
         if ttl.is_zero() {
             self.records.remove(key);
         } else if let Some(at) = now.instant.checked_add(ttl) {
-            self.expiries.push(Reverse((at, generation, key.to_string())));
+            self.expiries.push(Reverse((at, epoch, key.to_string())));
         }
     }
 
@@ -215,6 +221,7 @@ impl Store {
     }
 
     fn schedule_one(&mut self, task: &NewTask, now: Now, fx: &mut Effects) -> Disposition {
+        let generation = self.records.get(&task.key).map_or(0, |old| old.generation) + 1;
         if let Some(old) = self.records.get(&task.key) {
             if is_live(old.state) && !task.replace {
                 return Disposition::AlreadyScheduled;
@@ -228,10 +235,11 @@ impl Store {
                 // A running one is interrupted, as a cancellation would: the replacement
                 // owns the key now.
                 ExecutionState::Running => {
-                    let generation = old.generation;
-                    let running = self.in_flight.iter().filter(|(_, delivery)| {
-                        delivery.key == task.key && delivery.generation == generation
-                    });
+                    let epoch = old.epoch;
+                    let running = self
+                        .in_flight
+                        .iter()
+                        .filter(|(_, delivery)| delivery.key == task.key && delivery.epoch == epoch);
                     fx.cancelled.extend(running.map(|(id, _)| Cancellation {
                         key: task.key.clone(),
                         delivery_id: id.to_string(),
@@ -240,7 +248,7 @@ impl Store {
                 _ => {}
             }
         }
-        let generation = self.next_generation();
+        let epoch = self.next_epoch();
         let when_ms = task.due.resolve(now.ms);
         let state = if when_ms <= now.ms {
             ExecutionState::Queued
@@ -253,6 +261,7 @@ impl Store {
                 task: task.task.clone(),
                 args: task.args.clone(),
                 state,
+                epoch,
                 generation,
                 when_ms,
                 attempt: 1,
@@ -266,7 +275,7 @@ impl Store {
             },
         );
         if state == ExecutionState::Queued {
-            self.enqueue(&task.key, generation, fx);
+            self.enqueue(&task.key, epoch, fx);
         } else {
             self.scheduled.insert((when_ms, task.key.clone()));
             fx.scheduled = true;
@@ -295,8 +304,8 @@ impl Store {
                 continue;
             }
             record.state = ExecutionState::Queued;
-            let generation = record.generation;
-            self.enqueue(&key, generation, fx);
+            let epoch = record.epoch;
+            self.enqueue(&key, epoch, fx);
             fx.state(&key, ExecutionState::Queued);
         }
         self.scheduled.first().map(|(when, _)| *when)
@@ -313,7 +322,7 @@ impl Store {
             let Some(record) = self.records.get_mut(&entry.key) else {
                 continue;
             };
-            if record.generation != entry.generation || record.state != ExecutionState::Queued {
+            if record.epoch != entry.epoch || record.state != ExecutionState::Queued {
                 continue;
             }
             record.state = ExecutionState::Running;
@@ -325,7 +334,7 @@ impl Store {
             claimed.push(Delivery {
                 id: entry.id.to_string(),
                 key: entry.key.clone(),
-                generation: entry.generation,
+                generation: record.generation,
                 task: record.task.clone(),
                 args: record.args.clone(),
                 attempt: record.attempt,
@@ -336,7 +345,7 @@ impl Store {
                 entry.id,
                 InFlight {
                     key: entry.key,
-                    generation: entry.generation,
+                    epoch: entry.epoch,
                     worker: worker.to_string(),
                     last_renewed: now.instant,
                 },
@@ -360,8 +369,15 @@ impl Store {
     }
 
     fn complete_one(&mut self, worker: &str, outcome: &Outcome, ttl: Duration, now: Now, fx: &mut Effects) {
-        let id = outcome.id.parse::<u64>().ok();
-        if let Some(id) = id {
+        // The run is identified by its delivery: the epoch it was claimed at.
+        let Some(id) = outcome.id.parse::<u64>().ok() else {
+            return;
+        };
+        let Some(run_epoch) = self.in_flight.get(&id).map(|delivery| delivery.epoch) else {
+            // Not (or no longer) a delivery of this docket: nothing to record.
+            return;
+        };
+        {
             if self
                 .in_flight
                 .get(&id)
@@ -382,10 +398,10 @@ impl Store {
         let Some(record) = self.records.get_mut(&outcome.key) else {
             return;
         };
-        if record.generation != outcome.generation || record.state != ExecutionState::Running {
+        if record.epoch != run_epoch || record.state != ExecutionState::Running {
             return;
         }
-        let generation = record.generation;
+        let epoch = record.epoch;
         match &outcome.kind {
             OutcomeKind::Completed(result) => {
                 record.state = ExecutionState::Completed;
@@ -397,7 +413,7 @@ impl Store {
                     result: Some(result.clone()),
                     error: None,
                 }));
-                self.finish(&outcome.key, generation, ttl, now);
+                self.finish(&outcome.key, epoch, ttl, now);
             }
             OutcomeKind::Failed { message, type_name } | OutcomeKind::DeadLetter { message, type_name } => {
                 let error = StoredError {
@@ -424,7 +440,7 @@ impl Store {
                     result: None,
                     error: Some(error),
                 }));
-                self.finish(&outcome.key, generation, ttl, now);
+                self.finish(&outcome.key, epoch, ttl, now);
             }
             OutcomeKind::Interrupted => {}
             OutcomeKind::Requeue { due, attempt } => {
@@ -439,8 +455,8 @@ impl Store {
 
     /// Files a record again, as QUEUED now or SCHEDULED at `at_ms`, for a new delivery.
     fn put_back(&mut self, key: &str, at_ms: i64, now: Now, fx: &mut Effects) {
-        self.last_generation += 1;
-        let generation = self.last_generation;
+        self.last_epoch += 1;
+        let epoch = self.last_epoch;
         let Some(record) = self.records.get_mut(key) else {
             return;
         };
@@ -449,12 +465,13 @@ impl Store {
         } else {
             ExecutionState::Scheduled
         };
-        record.generation = generation;
+        record.epoch = epoch;
+        record.generation += 1;
         record.filed_ms = at_ms;
         record.state = state;
         record.deliveries = 0;
         if state == ExecutionState::Queued {
-            self.enqueue(key, generation, fx);
+            self.enqueue(key, epoch, fx);
         } else {
             self.scheduled.insert((at_ms, key.to_string()));
             fx.scheduled = true;
@@ -476,9 +493,11 @@ impl Store {
             ExecutionState::Running => {}
             ExecutionState::Completed | ExecutionState::Failed | ExecutionState::Cancelled => return false,
         }
-        self.last_generation += 1;
-        let generation = self.last_generation;
-        record.generation = generation;
+        let running_epoch = record.epoch;
+        self.last_epoch += 1;
+        let epoch = self.last_epoch;
+        record.epoch = epoch;
+        record.generation += 1;
         record.state = ExecutionState::Cancelled;
         record.completed_ms = Some(now.ms);
         fx.state(key, ExecutionState::Cancelled);
@@ -486,13 +505,13 @@ impl Store {
             let running = self
                 .in_flight
                 .iter()
-                .filter(|(_, delivery)| delivery.key == key && delivery.generation == generation - 1);
+                .filter(|(_, delivery)| delivery.key == key && delivery.epoch == running_epoch);
             fx.cancelled.extend(running.map(|(id, _)| Cancellation {
                 key: key.to_string(),
                 delivery_id: id.to_string(),
             }));
         }
-        self.finish(key, generation, ttl, now);
+        self.finish(key, epoch, ttl, now);
         true
     }
 
@@ -548,7 +567,7 @@ impl Store {
     fn owns(&self, id: u64) -> bool {
         self.in_flight.get(&id).is_some_and(|delivery| {
             self.records.get(&delivery.key).is_some_and(|record| {
-                record.generation == delivery.generation && record.state == ExecutionState::Running
+                record.epoch == delivery.epoch && record.state == ExecutionState::Running
             })
         })
     }
@@ -604,7 +623,7 @@ impl Store {
             let record = self
                 .records
                 .get_mut(&delivery.key)
-                .filter(|r| r.generation == delivery.generation && r.state == ExecutionState::Running);
+                .filter(|r| r.epoch == delivery.epoch && r.state == ExecutionState::Running);
             let Some(record) = record else {
                 self.in_flight.remove(&id);
                 continue;
@@ -622,7 +641,7 @@ impl Store {
                 record.state = ExecutionState::Failed;
                 record.error = Some(error.clone());
                 record.completed_ms = Some(now.ms);
-                let generation = record.generation;
+                let epoch = record.epoch;
                 let letter = DeadLetter {
                     key: delivery.key.clone(),
                     task: record.task.clone(),
@@ -640,7 +659,7 @@ impl Store {
                     result: None,
                     error: Some(error),
                 }));
-                self.finish(&key, generation, ttl, now);
+                self.finish(&key, epoch, ttl, now);
                 continue;
             }
             delivery.worker = worker.to_string();
@@ -651,7 +670,7 @@ impl Store {
             taken.push(Delivery {
                 id: id.to_string(),
                 key: delivery.key.clone(),
-                generation: delivery.generation,
+                generation: record.generation,
                 task: record.task.clone(),
                 args: record.args.clone(),
                 attempt: record.attempt,
