@@ -5,6 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -27,9 +29,11 @@ impl Pki {
     /// Generates the certificates: `ca.pem` signs `server.pem` (for 127.0.0.1 and localhost)
     /// and `client.pem`; `other-ca.pem` signs nothing here.
     fn generate() -> Pki {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
-            "docket-tls-{}-{}",
+            "docket-tls-{}-{}-{}",
             std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())
@@ -162,6 +166,71 @@ async fn a_task_runs_over_mutual_tls() {
     round_trip(&producer, &worker).await;
     producer.close().await;
     worker.close().await;
+}
+
+/// Sleeps, then returns how long it slept (the same task as the `test-worker` binary's).
+#[docket::task]
+async fn slow(millis: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    millis
+}
+
+/// A child process, killed when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_command_line_connects_over_mutual_tls() {
+    let pki = Pki::generate();
+    let server = TlsRedisServer::start(&pki.server_files(), true);
+    let _worker = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_test-worker"))
+            .args(["worker", "--url", &server.url(), "--worker-name", "tls-cli"])
+            .args(["--scheduling-resolution", "20ms"])
+            .arg("--tls-ca-file")
+            .arg(pki.path("ca.pem"))
+            .env("DOCKET_TLS_CERT_FILE", pki.path("client.pem"))
+            .env("DOCKET_TLS_KEY_FILE", pki.path("client.key"))
+            .env("DOCKET_LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the test-worker binary"),
+    );
+    let docket = pki
+        .mutual(&server.url(), "ca.pem")
+        .connect()
+        .await
+        .expect("connect over TLS");
+    let execution = slow::schedule(&docket, 1).await.expect("schedule over TLS");
+    assert_eq!(
+        execution.result_timeout(WAIT).await.expect("the result over TLS"),
+        1
+    );
+    let info = execution.info().await.unwrap().expect("the execution's record");
+    assert_eq!(info.worker.as_deref(), Some("tls-cli"));
+    docket.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_command_line_refuses_a_client_certificate_without_its_key() {
+    let pki = Pki::generate();
+    let output = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--url", "rediss://127.0.0.1:1/0", "--tls-cert-file"])
+        .arg(pki.path("client.pem"))
+        .env_remove("DOCKET_TLS_KEY_FILE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the test-worker binary");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--tls-key-file"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
