@@ -1,6 +1,7 @@
 //! The client: connect to a docket, schedule, cancel and inspect executions.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,9 +45,15 @@ impl fmt::Debug for Docket {
 impl Docket {
     /// Connects to the docket named `"docket"` at `url` with default settings.
     ///
-    /// URLs: `redis://[user:password@]host:port/db`, `unix:///path/to/redis.sock`, and
-    /// `memory://[name]` for the in-process backend. (`rediss://`, `redis+cluster://` and
-    /// `redis+sentinel://` are refused with a clear error until they are supported.)
+    /// URLs: `redis://[user:password@]host:port/db`, `rediss://[user:password@]host:port/db`
+    /// (the same over TLS, trusting the system's root certificates; see
+    /// [`DocketBuilder::tls_ca_file`] for a private CA and [`DocketBuilder::tls_client_auth`]
+    /// for client certificates), `unix:///path/to/redis.sock`, and `memory://[name]` for the
+    /// in-process backend. (`redis+cluster://` and `redis+sentinel://` are refused with a clear
+    /// error until they are supported.)
+    ///
+    /// A server that cannot be reached, or whose certificate is not trusted, is an error at
+    /// once (see [`ConnectPolicy`]).
     pub async fn connect(url: &str) -> Result<Docket> {
         Docket::builder(url).connect().await
     }
@@ -58,6 +65,7 @@ impl Docket {
             name: DEFAULT_NAME.to_string(),
             execution_ttl: DEFAULT_EXECUTION_TTL,
             connect_policy: ConnectPolicy::FailFast,
+            tls: TlsFiles::default(),
         }
     }
 
@@ -188,6 +196,21 @@ pub struct DocketBuilder {
     name: String,
     execution_ttl: Duration,
     connect_policy: ConnectPolicy,
+    tls: TlsFiles,
+}
+
+/// The TLS files given to a [`DocketBuilder`].
+#[derive(Debug, Clone, Default)]
+struct TlsFiles {
+    ca_file: Option<PathBuf>,
+    /// The client certificate chain and its private key.
+    client_auth: Option<(PathBuf, PathBuf)>,
+}
+
+impl TlsFiles {
+    fn is_empty(&self) -> bool {
+        self.ca_file.is_none() && self.client_auth.is_none()
+    }
 }
 
 impl DocketBuilder {
@@ -211,11 +234,39 @@ impl DocketBuilder {
         self
     }
 
+    /// For a `rediss://` URL: trusts the CA certificates in the PEM file at `path` to sign
+    /// the server's certificate, instead of the system's root certificates. For a server
+    /// whose certificate was issued by a private CA (Redis's `tls-ca-cert-file`, say).
+    ///
+    /// The file is read when connecting (or by [`validate`](Self::validate)); an unreadable
+    /// file, one without a certificate, or a URL that is not `rediss://` is an error.
+    pub fn tls_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.ca_file = Some(path.into());
+        self
+    }
+
+    /// For a `rediss://` URL: authenticates this client to the server with the certificate
+    /// (chain) in the PEM file `cert` and its private key in the PEM file `key` (PKCS#8,
+    /// PKCS#1 or SEC1). For a server that requires client certificates (mutual TLS: Redis's
+    /// `tls-auth-clients yes`, its default when TLS is on).
+    ///
+    /// The files are read when connecting (or by [`validate`](Self::validate)); an unreadable
+    /// file, a key that does not match the certificate, or a URL that is not `rediss://` is
+    /// an error.
+    pub fn tls_client_auth(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls.client_auth = Some((cert.into(), key.into()));
+        self
+    }
+
     /// Connects.
+    ///
+    /// Fails at once on a malformed URL, a bad name or unreadable TLS files, and (under the
+    /// default [`ConnectPolicy::FailFast`]) when the server cannot be reached or its
+    /// certificate is not trusted.
     pub async fn connect(self) -> Result<Docket> {
         let backend: Arc<dyn Backend> = match self.target()? {
             Target::Memory => Arc::new(MemoryBackend::open(&self.url, &self.name, self.execution_ttl)?),
-            Target::Redis(url) => Arc::new(self.connect_redis(&url).await?),
+            Target::Redis(config) => Arc::new(self.connect_redis(&config).await?),
         };
         Ok(Docket {
             inner: Arc::new(Inner {
@@ -231,13 +282,14 @@ impl DocketBuilder {
 /// Where a URL points.
 enum Target {
     Memory,
-    /// A Redis server, with the URL as fred understands it.
-    Redis(String),
+    /// A Redis server, with its connection settings (TLS included).
+    Redis(Box<fred::types::config::Config>),
 }
 
 impl DocketBuilder {
-    /// Checks the name and the URL without connecting: what [`connect`](Self::connect) would
-    /// refuse at once (a malformed URL, an unsupported scheme, a bad name).
+    /// Checks the name, the URL and the TLS files without connecting: what
+    /// [`connect`](Self::connect) would refuse at once (a malformed URL, an unsupported
+    /// scheme, a bad name, TLS options on a URL without TLS, unreadable or invalid TLS files).
     pub fn validate(&self) -> Result<()> {
         self.target().map(|_| ())
     }
@@ -254,39 +306,58 @@ impl DocketBuilder {
             url: redact(&self.url),
             reason,
         };
-        let target = match scheme {
-            "memory" => Target::Memory,
-            "redis" => Target::Redis(self.url.clone()),
-            "unix" => Target::Redis(format!("redis+unix://{rest}")),
-            "rediss" | "redis+cluster" | "rediss+cluster" | "redis+sentinel" => {
+        // What fred is given: TLS is set up here, not by fred from the scheme.
+        let (fred_url, tls) = match scheme {
+            "memory" => (None, false),
+            "redis" => (Some(self.url.clone()), false),
+            "rediss" => (Some(format!("redis://{rest}")), true),
+            "unix" => (Some(format!("redis+unix://{rest}")), false),
+            "redis+cluster" | "rediss+cluster" | "redis+sentinel" | "rediss+sentinel" => {
                 return Err(invalid(format!(
-                    "`{scheme}://` is not supported yet (TLS, Cluster and Sentinel come with the \
-                     scale-out work); use redis://, unix:// or memory://"
+                    "`{scheme}://` is not supported yet (Cluster and Sentinel come with the \
+                     scale-out work); use redis://, rediss://, unix:// or memory://"
                 )))
             }
-            _ => return Err(invalid("expected a redis://, unix:// or memory:// URL".into())),
+            _ => {
+                return Err(invalid(
+                    "expected a redis://, rediss://, unix:// or memory:// URL".into(),
+                ))
+            }
         };
-        if let Target::Redis(url) = &target {
-            fred::types::config::Config::from_url(url)
-                .map_err(|error| invalid(error.details().to_string()))?;
+        if !tls && !self.tls.is_empty() {
+            return Err(Error::Config(format!(
+                "a TLS CA file or client certificate is set, but `{}` does not use TLS; use a \
+                 rediss:// URL",
+                redact(&self.url)
+            )));
         }
-        Ok(target)
+        let Some(fred_url) = fred_url else {
+            return Ok(Target::Memory);
+        };
+        let mut config = fred::types::config::Config::from_url(&fred_url)
+            .map_err(|error| invalid(error.details().to_string()))?;
+        if tls {
+            config.tls = Some(tls_config(&self.tls)?);
+        }
+        Ok(Target::Redis(Box::new(config)))
     }
 
-    /// Connects to Redis at `url` under the connect policy.
-    async fn connect_redis(&self, url: &str) -> Result<RedisBackend> {
+    /// Connects to Redis with `config` under the connect policy.
+    async fn connect_redis(&self, config: &fred::types::config::Config) -> Result<RedisBackend> {
+        let url = redact(&self.url);
         let (mut delay, longest) = CONNECT_BACKOFF;
         loop {
-            match RedisBackend::connect(url, &self.name, self.execution_ttl).await {
+            let attempt = RedisBackend::connect_with(config.clone(), &url, &self.name, self.execution_ttl);
+            match attempt.await {
                 Ok(backend) => {
                     if delay > CONNECT_BACKOFF.0 {
-                        tracing::info!(url = %redact(url), "connected to Redis");
+                        tracing::info!(%url, "connected to Redis");
                     }
                     return Ok(backend);
                 }
                 Err(error @ Error::InvalidUrl { .. }) => return Err(error),
                 Err(error) if self.connect_policy == ConnectPolicy::Wait => {
-                    tracing::warn!(url = %redact(url), %error, retry_in = ?delay, "waiting for Redis");
+                    tracing::warn!(%url, %error, retry_in = ?delay, "waiting for Redis");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(longest);
                 }
@@ -294,6 +365,109 @@ impl DocketBuilder {
             }
         }
     }
+}
+
+/// The TLS settings of a `rediss://` connection: the roots to trust (the CA file's
+/// certificates, or else the system's) and the client certificate, if any.
+fn tls_config(files: &TlsFiles) -> Result<fred::types::config::TlsConfig> {
+    use fred::rustls::crypto::CryptoProvider;
+    use fred::rustls::pki_types::pem::PemObject;
+    use fred::rustls::pki_types::PrivateKeyDer;
+    use fred::rustls::{ClientConfig, RootCertStore};
+
+    let mut roots = RootCertStore::empty();
+    match &files.ca_file {
+        Some(path) => {
+            for cert in read_certificates(path, "CA certificate")? {
+                roots.add(cert).map_err(|error| {
+                    Error::Config(format!("invalid CA certificate in `{}`: {error}", path.display()))
+                })?;
+            }
+        }
+        None => {
+            let system = fred::rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(system.certs);
+            if roots.is_empty() {
+                let errors: Vec<String> = system.errors.iter().map(ToString::to_string).collect();
+                return Err(Error::Config(format!(
+                    "no system root certificates were found to verify the server's TLS \
+                     certificate{}; give its CA with `tls_ca_file`",
+                    if errors.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", errors.join("; "))
+                    }
+                )));
+            }
+            for error in &system.errors {
+                tracing::debug!(%error, "a system root certificate could not be loaded");
+            }
+        }
+    }
+    // The process-wide provider if the application installed one, else ring (the one docket
+    // builds with): `ClientConfig::builder()` would panic when several are compiled in.
+    let provider = CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(fred::rustls::crypto::ring::default_provider()));
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| Error::Config(format!("cannot set up TLS: {error}")))?
+        .with_root_certificates(roots);
+    let config = match &files.client_auth {
+        Some((cert, key)) => {
+            let chain = read_certificates(cert, "client certificate")?;
+            let pem = read_file(key, "client key")?;
+            let private_key = PrivateKeyDer::from_pem_slice(&pem).map_err(|error| {
+                Error::Config(format!(
+                    "no private key (PKCS#8, PKCS#1 or SEC1 PEM) in client key file `{}`: {error}",
+                    key.display()
+                ))
+            })?;
+            builder
+                .with_client_auth_cert(chain, private_key)
+                .map_err(|error| {
+                    Error::Config(format!(
+                        "client certificate `{}` and key `{}` cannot be used together: {error}",
+                        cert.display(),
+                        key.display()
+                    ))
+                })?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    Ok(config.into())
+}
+
+/// The certificates in the PEM file at `path` (at least one); `what` names the file in errors.
+fn read_certificates(
+    path: &Path,
+    what: &str,
+) -> Result<Vec<fred::rustls::pki_types::CertificateDer<'static>>> {
+    use fred::rustls::pki_types::pem::PemObject;
+    use fred::rustls::pki_types::CertificateDer;
+
+    let pem = read_file(path, what)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            Error::Config(format!(
+                "invalid PEM in {what} file `{}`: {error}",
+                path.display()
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(Error::Config(format!(
+            "no PEM certificate (`-----BEGIN CERTIFICATE-----`) in {what} file `{}`",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+/// The contents of the file at `path`; `what` names it in errors.
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|error| Error::Config(format!("cannot read {what} file `{}`: {error}", path.display())))
 }
 
 /// The URL with its password (if any) masked as `***`, for logs, errors and `Debug`.
@@ -360,7 +534,9 @@ mod tests {
     async fn unknown_schemes_are_refused() {
         let error = Docket::connect("http://127.0.0.1").await.unwrap_err();
         assert!(error.to_string().contains("expected a redis://"), "{error}");
-        let error = Docket::connect("rediss://127.0.0.1:6380/0").await.unwrap_err();
+        let error = Docket::connect("redis+cluster://127.0.0.1:6380")
+            .await
+            .unwrap_err();
         assert!(error.to_string().contains("not supported yet"), "{error}");
         let error = Docket::connect("no url").await.unwrap_err();
         assert!(matches!(error, Error::InvalidUrl { .. }), "{error}");

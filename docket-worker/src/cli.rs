@@ -1,6 +1,7 @@
 //! The `docket` command line: `docket worker …` and `docket version`.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -37,6 +38,17 @@ struct Connection {
     /// How long finished executions are kept (e.g. 15m; 0s keeps nothing).
     #[arg(long, env = "DOCKET_EXECUTION_TTL", default_value = "15m", value_parser = parse_duration)]
     execution_ttl: Duration,
+    /// For a rediss:// URL: a PEM file of the CA certificates to trust instead of the
+    /// system's root certificates.
+    #[arg(long, env = "DOCKET_TLS_CA_FILE")]
+    tls_ca_file: Option<PathBuf>,
+    /// For a rediss:// URL: a PEM client certificate (chain), for servers that require one
+    /// (needs --tls-key-file).
+    #[arg(long, env = "DOCKET_TLS_CERT_FILE", requires = "tls_key_file")]
+    tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of --tls-cert-file.
+    #[arg(long, env = "DOCKET_TLS_KEY_FILE", requires = "tls_cert_file")]
+    tls_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,11 +129,17 @@ where
 
 async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
     init_logging(args.log_format, &args.log_level)?;
-    let builder = Docket::builder(&args.connection.url)
+    let mut builder = Docket::builder(&args.connection.url)
         .name(&args.connection.name)
         .execution_ttl(args.connection.execution_ttl)
         .connect_policy(ConnectPolicy::Wait);
-    // A bad URL, or a binary without tasks (or with two of one name), fails before the
+    if let Some(ca) = args.connection.tls_ca_file {
+        builder = builder.tls_ca_file(ca);
+    }
+    if let (Some(cert), Some(key)) = (args.connection.tls_cert_file, args.connection.tls_key_file) {
+        builder = builder.tls_client_auth(cert, key);
+    }
+    // A bad URL or TLS file, or a binary without tasks (or with two of one name), fails before the
     // worker waits for anything.
     builder.validate()?;
     let registry = Registry::discover()?;

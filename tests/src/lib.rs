@@ -184,6 +184,136 @@ impl Drop for RedisServer {
     }
 }
 
+/// The PEM files a [`TlsRedisServer`] is started with.
+#[derive(Debug, Clone)]
+pub struct TlsServerFiles {
+    /// The server's certificate (chain), for `--tls-cert-file`.
+    pub cert: PathBuf,
+    /// The server's private key, for `--tls-key-file`.
+    pub key: PathBuf,
+    /// The CA that signs client certificates, for `--tls-ca-cert-file`.
+    pub ca: PathBuf,
+}
+
+/// A `redis-server` started for one test that accepts TLS connections only (`--port 0
+/// --tls-port …`), on a free loopback port; stopped (killed) when dropped.
+pub struct TlsRedisServer {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl TlsRedisServer {
+    /// Starts a fresh, empty server without persistence with the certificate and key of
+    /// `files`. With `auth_clients` (Redis's default) clients must present a certificate
+    /// signed by `files.ca` (`--tls-auth-clients yes`); without, any client may connect
+    /// (`--tls-auth-clients no`). Returns once the server answers PING (on its Unix socket).
+    pub fn start(files: &TlsServerFiles, auth_clients: bool) -> TlsRedisServer {
+        let dir = std::env::temp_dir().join(format!("docket-redis-tls-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).expect("create a directory for redis-server");
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            let mut server = TlsRedisServer {
+                child: None,
+                port: free_port(),
+                dir: dir.clone(),
+            };
+            match server.spawn(files, auth_clients) {
+                Ok(()) => return server,
+                Err(error) => last_error = error,
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        panic!("could not start a TLS redis-server: {last_error}");
+    }
+
+    /// The server's TLS port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A `rediss://` URL for the server (by IP address: the certificate must name 127.0.0.1).
+    pub fn url(&self) -> String {
+        format!("rediss://127.0.0.1:{}/0", self.port)
+    }
+
+    fn spawn(&mut self, files: &TlsServerFiles, auth_clients: bool) -> Result<(), String> {
+        let socket = self.dir.join("redis.sock");
+        let child = Command::new(redis_server_binary())
+            .args(["--port", "0"])
+            .args(["--tls-port", &self.port.to_string()])
+            .arg("--tls-cert-file")
+            .arg(&files.cert)
+            .arg("--tls-key-file")
+            .arg(&files.key)
+            .arg("--tls-ca-cert-file")
+            .arg(&files.ca)
+            .args(["--tls-auth-clients", if auth_clients { "yes" } else { "no" }])
+            .args(["--bind", "127.0.0.1"])
+            .args(["--save", ""])
+            .args(["--appendonly", "no"])
+            .args(["--protected-mode", "yes"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .arg("--unixsocket")
+            .arg(&socket)
+            .args(["--unixsocketperm", "700"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run redis-server (is it installed?): {e}"))?;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if ping_unix(&socket) {
+                return Ok(());
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.child = None;
+                    return Err(format!(
+                        "redis-server exited with {status} (port {} taken, or built without TLS?)",
+                        self.port
+                    ));
+                }
+            }
+            if Instant::now() > deadline {
+                self.kill();
+                return Err("redis-server did not answer PING within 10s".into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for TlsRedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Whether a server answers PING on the Unix socket at `path`.
+fn ping_unix(path: &std::path::Path) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::os::unix::net::UnixStream::connect(path) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    if stream.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut reply = [0u8; 7];
+    stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
 fn redis_server_binary() -> String {
     std::env::var("DOCKET_TEST_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_string())
 }

@@ -91,20 +91,33 @@ struct Core {
 }
 
 impl RedisBackend {
-    /// Connects to the Redis server at `url` for the docket called `name`.
+    /// Connects to the Redis server at `url` for the docket called `name`. A `rediss://` URL
+    /// trusts the system's root certificates; [`Docket::builder`](crate::Docket::builder)
+    /// offers more TLS settings.
     pub async fn connect(url: &str, name: &str, execution_ttl: Duration) -> Result<Self> {
+        let config = Config::from_url(url).map_err(|error| Error::InvalidUrl {
+            url: redact(url),
+            reason: error.details().to_string(),
+        })?;
+        Self::connect_with(config, url, name, execution_ttl).await
+    }
+
+    /// Connects every connection with `config` (its TLS settings included); `url` names
+    /// the server in errors and is redacted there.
+    pub(crate) async fn connect_with(
+        config: Config,
+        url: &str,
+        name: &str,
+        execution_ttl: Duration,
+    ) -> Result<Self> {
         Ok(Self {
-            core: Arc::new(Core::connect(url, name, execution_ttl).await?),
+            core: Arc::new(Core::connect(config, url, name, execution_ttl).await?),
         })
     }
 }
 
 impl Core {
-    async fn connect(url: &str, name: &str, execution_ttl: Duration) -> Result<Self> {
-        let config = Config::from_url(url).map_err(|error| Error::InvalidUrl {
-            url: redact(url),
-            reason: error.details().to_string(),
-        })?;
+    async fn connect(config: Config, url: &str, name: &str, execution_ttl: Duration) -> Result<Self> {
         let mut builder = Builder::from_config(config);
         builder
             .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
@@ -514,7 +527,10 @@ async fn connect_client<C: ClientLike + EventInterface>(client: &C, what: &str) 
     let handle = client.init();
     let reason = match tokio::time::timeout(CONNECT_TIMEOUT * 2, handle).await {
         Ok(Ok(_)) => return Ok(()),
-        Ok(Err(error)) => error.to_string(),
+        Ok(Err(error)) => match tls_failure(&error) {
+            Some(meaning) if client.client_config().uses_tls() => format!("{meaning} ({error})"),
+            _ => error.to_string(),
+        },
         Err(_) => "timed out".to_string(),
     };
     close(client).await;
@@ -522,6 +538,67 @@ async fn connect_client<C: ClientLike + EventInterface>(client: &C, what: &str) 
         "cannot connect to {}: {reason}",
         redact(what)
     )))
+}
+
+/// What a failed TLS connection attempt means, in words, when `error` shows it.
+///
+/// fred renders the `rustls::Error` inside its I/O error with `Debug`, so the variants are
+/// recognised by name: a rustls upgrade that renames them loses the sentence, never the
+/// underlying error (the TLS tests pin the cases that matter).
+fn tls_failure(error: &fred::error::Error) -> Option<&'static str> {
+    const MEANINGS: [(&str, &str); 9] = [
+        (
+            "InvalidCertificate(UnknownIssuer)",
+            "TLS certificate problem: the server's certificate is not signed by a trusted CA \
+             (the CA file given, or else the system's root certificates)",
+        ),
+        (
+            "InvalidCertificate(NotValidForName",
+            "TLS certificate problem: the server's certificate does not name the host in the URL",
+        ),
+        (
+            "InvalidCertificate(Expired",
+            "TLS certificate problem: the server's certificate has expired",
+        ),
+        (
+            "InvalidCertificate(",
+            "TLS certificate problem: the server's certificate was rejected",
+        ),
+        (
+            "AlertReceived(CertificateRequired)",
+            "TLS handshake refused: the server requires a client certificate (give one with \
+             `tls_client_auth`)",
+        ),
+        (
+            "AlertReceived(",
+            "TLS handshake refused by the server: it does not accept the client certificate (or \
+             its absence), or shares no protocol version or cipher with this client",
+        ),
+        (
+            "InvalidMessage(",
+            "TLS handshake failed: the server did not answer in TLS (a plain port for a \
+             rediss:// URL?)",
+        ),
+        (
+            "PeerIncompatible(",
+            "TLS handshake failed: the server's TLS is incompatible with this client",
+        ),
+        (
+            "PeerMisbehaved(",
+            "TLS handshake failed: the server broke the TLS protocol",
+        ),
+    ];
+    if *error.kind() == fred::error::ErrorKind::Timeout {
+        return Some(
+            "no TLS connection within the connect timeout (an unreachable server, or a plain \
+             port: it never answers the TLS handshake of a rediss:// URL)",
+        );
+    }
+    let details = error.details();
+    MEANINGS
+        .iter()
+        .find(|(name, _)| details.contains(name))
+        .map(|(_, meaning)| *meaning)
 }
 
 /// Closes a client's connection (fred keeps it, and its reconnection attempts, until QUIT).
