@@ -33,6 +33,7 @@ mod execution;
 mod schedule;
 mod task;
 pub mod testing;
+mod tls;
 
 #[doc(hidden)]
 pub mod __private;

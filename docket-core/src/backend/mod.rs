@@ -85,10 +85,12 @@ impl Due {
         }
     }
 
-    /// The form scripts read (`due_at` in `common.lua`): `+<ms>` from now or `@<ms>` at.
+    /// The form scripts read (`due_at` in `common.lua`): `=<ms>` now (this process's clock,
+    /// kept for display only, so an immediate schedule needs no clock read on Redis), `+<ms>`
+    /// from now or `@<ms>` at.
     pub(crate) fn spec(self) -> String {
         match self {
-            Due::Now => "+0".to_string(),
+            Due::Now => format!("={}", now_ms()),
             Due::After(delay) => format!("+{}", delay.max(0)),
             Due::At(at) => format!("@{at}"),
         }

@@ -41,12 +41,15 @@ local function is_alive(workers, worker, now)
   return deadline and tonumber(deadline) > now
 end
 
--- The due instant (ms) that a spec written by Rust's `Due` names: `+<ms>` from `now`, or
--- `@<ms>` since the epoch.
+-- The due instant (ms) that a spec written by Rust's `Due` names: `=<ms>` now (the client's
+-- clock read <ms>, kept only for display), `+<ms>` from `now`, or `@<ms>` since the epoch.
 local function due_at(spec, now)
+  local kind = string.sub(spec, 1, 1)
   local value = tonumber(string.sub(spec, 2)) or 0
-  if string.sub(spec, 1, 1) == '@' then
+  if kind == '@' then
     return value
+  elseif kind == '=' then
+    return now
   end
   return now + value
 end

@@ -8,13 +8,26 @@
 -- sleeping until a later due time).
 -- ARGV: 5 per task: key, task name, argument map, due (a `Due` spec), 'replace' or 'keep'.
 -- Returns one code per task: D_SCHEDULED or D_ALREADY_SCHEDULED.
-local now = now_ms()
+-- Redis's clock is read only when a task is not due at once (a batch of immediate tasks
+-- needs none).
+local now = nil
+local function clock()
+  if not now then now = now_ms() end
+  return now
+end
 local out = {}
 local earliest = nil
 for i = 1, #KEYS - 5 do
   local record = KEYS[i + 5]
   local b = (i - 1) * 5
-  local key, task, args, when, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], due_at(ARGV[b + 4], now), ARGV[b + 5]
+  local key, task, args, spec, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
+  local immediate = string.sub(spec, 1, 1) == '='
+  local when
+  if immediate then
+    when = tonumber(string.sub(spec, 2)) or 0
+  else
+    when = due_at(spec, clock())
+  end
   local current = redis.call('HMGET', record, F_STATE, F_GENERATION, F_WATCHED, F_ENTRY)
   local state = tonumber(current[1]) or 0
   if state >= S_SCHEDULED and state <= S_RUNNING and replace ~= 'replace' then
@@ -30,7 +43,7 @@ for i = 1, #KEYS - 5 do
       redis.call('DEL', record)
     end
     local new_state = S_QUEUED
-    if when > now then
+    if not immediate and when > clock() then
       new_state = S_SCHEDULED
     end
     -- The record remembers its live stream entry: only that delivery may run it.
