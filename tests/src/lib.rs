@@ -20,7 +20,7 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts a fresh, empty server without persistence on a free loopback port.
     pub fn start() -> RedisServer {
-        let dir = std::env::temp_dir().join(format!("docket-redis-{}", uuid_like()));
+        let dir = unique_temp_dir("docket-redis");
         std::fs::create_dir_all(&dir).expect("create a directory for redis-server");
         let mut last_error = String::new();
         for _ in 0..5 {
@@ -46,7 +46,7 @@ impl RedisServer {
     ///
     /// Fails when no server could be started on any of five free ports.
     pub fn try_start_with_args(args: &[&str]) -> Result<RedisServer, String> {
-        let dir = std::env::temp_dir().join(format!("docket-redis-{}", uuid_like()));
+        let dir = unique_temp_dir("docket-redis");
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create a directory for redis-server: {e}"))?;
         let mut last_error = String::new();
@@ -69,7 +69,7 @@ impl RedisServer {
 
     /// Starts a fresh, empty server on `port` (e.g. one a worker already waits on).
     pub fn start_on(port: u16) -> RedisServer {
-        let dir = std::env::temp_dir().join(format!("docket-redis-{}", uuid_like()));
+        let dir = unique_temp_dir("docket-redis");
         std::fs::create_dir_all(&dir).expect("create a directory for redis-server");
         let mut server = RedisServer {
             child: None,
@@ -154,26 +154,12 @@ impl RedisServer {
             .spawn()
             .map_err(|e| format!("cannot run redis-server (is it installed?): {e}"))?;
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if ping(self.port) {
-                return Ok(());
-            }
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(format!(
-                        "redis-server exited with {status} (port {} taken?)",
-                        self.port
-                    ));
-                }
-            }
-            if Instant::now() > deadline {
-                self.kill();
-                return Err("redis-server did not answer PING within 10s".into());
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        let port = self.port;
+        let ready = await_ready(&mut self.child, || ping(port), &format!("port {port} taken?"));
+        if ready.is_err() {
+            self.kill();
         }
+        ready
     }
 }
 
@@ -209,7 +195,7 @@ impl TlsRedisServer {
     /// signed by `files.ca` (`--tls-auth-clients yes`); without, any client may connect
     /// (`--tls-auth-clients no`). Returns once the server answers PING (on its Unix socket).
     pub fn start(files: &TlsServerFiles, auth_clients: bool) -> TlsRedisServer {
-        let dir = std::env::temp_dir().join(format!("docket-redis-tls-{}", uuid_like()));
+        let dir = unique_temp_dir("docket-redis-tls");
         std::fs::create_dir_all(&dir).expect("create a directory for redis-server");
         let mut last_error = String::new();
         for _ in 0..5 {
@@ -263,26 +249,12 @@ impl TlsRedisServer {
             .spawn()
             .map_err(|e| format!("cannot run redis-server (is it installed?): {e}"))?;
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if ping_unix(&socket) {
-                return Ok(());
-            }
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    self.child = None;
-                    return Err(format!(
-                        "redis-server exited with {status} (port {} taken, or built without TLS?)",
-                        self.port
-                    ));
-                }
-            }
-            if Instant::now() > deadline {
-                self.kill();
-                return Err("redis-server did not answer PING within 10s".into());
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        let hint = format!("port {} taken, or built without TLS?", self.port);
+        let ready = await_ready(&mut self.child, || ping_unix(&socket), &hint);
+        if ready.is_err() {
+            self.kill();
         }
+        ready
     }
 
     fn kill(&mut self) {
@@ -301,17 +273,33 @@ impl Drop for TlsRedisServer {
 }
 
 /// Whether a server answers PING on the Unix socket at `path`.
+/// Waits (at most 10 s) until `ready` says a just-started server answers; fails when the
+/// process exits first (`hint` says why it might have) and clears `child` then.
+fn await_ready(child: &mut Option<Child>, ready: impl Fn() -> bool, hint: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if ready() {
+            return Ok(());
+        }
+        if let Some(process) = child.as_mut() {
+            if let Ok(Some(status)) = process.try_wait() {
+                *child = None;
+                return Err(format!("redis-server exited with {status} ({hint})"));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err("redis-server did not answer PING within 10s".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn ping_unix(path: &std::path::Path) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::os::unix::net::UnixStream::connect(path) else {
+    let Ok(stream) = std::os::unix::net::UnixStream::connect(path) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    if stream.write_all(b"PING\r\n").is_err() {
-        return false;
-    }
-    let mut reply = [0u8; 7];
-    stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+    answers_ping(stream)
 }
 
 fn redis_server_binary() -> String {
@@ -327,16 +315,25 @@ pub fn free_port() -> u16 {
 }
 
 fn ping(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+    let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    answers_ping(stream)
+}
+
+/// Whether the server on `stream` answers PING.
+fn answers_ping(mut stream: impl std::io::Read + std::io::Write) -> bool {
     if stream.write_all(b"PING\r\n").is_err() {
         return false;
     }
     let mut reply = [0u8; 7];
     stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+}
+
+/// A fresh directory under the system's temporary directory, named `<prefix>-<unique>`.
+pub fn unique_temp_dir(prefix: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("{prefix}-{}", uuid_like()))
 }
 
 fn uuid_like() -> String {

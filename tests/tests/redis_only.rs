@@ -136,14 +136,7 @@ async fn sigterm_lets_in_flight_tasks_finish() {
 async fn after_sigterm_a_worker_process_claims_nothing_new() {
     let server = RedisServer::start();
     let docket = Docket::connect(&server.url()).await.unwrap();
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_test-worker"))
-        .args(["worker", "--url", &server.url(), "--worker-name", "terminated"])
-        .env("DOCKET_LOG_LEVEL", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the test-worker binary");
-    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    let (mut worker, lines) = logged_worker(&server.url(), "terminated");
     eventually(WAIT, "the worker to be listed", || async {
         !docket.workers().await.unwrap().is_empty()
     })
@@ -180,14 +173,7 @@ async fn after_sigterm_a_worker_process_claims_nothing_new() {
 async fn a_worker_started_before_redis_waits_for_it_instead_of_exiting() {
     let port = docket_tests::free_port();
     let url = format!("redis://127.0.0.1:{port}/0");
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_test-worker"))
-        .args(["worker", "--url", &url, "--worker-name", "early"])
-        .env("DOCKET_LOG_LEVEL", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the test-worker binary");
-    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    let (mut worker, lines) = logged_worker(&url, "early");
     // Five failed attempts with backoff (0.1 + 0.2 + 0.4 + 0.8 + 1.6 s): Redis has been away
     // for about three seconds, and the worker says so and keeps waiting.
     for _ in 0..5 {
@@ -210,14 +196,7 @@ async fn a_worker_started_before_redis_waits_for_it_instead_of_exiting() {
 #[test]
 fn a_worker_stopped_while_waiting_for_redis_exits_cleanly() {
     let url = format!("redis://127.0.0.1:{}/0", docket_tests::free_port());
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_test-worker"))
-        .args(["worker", "--url", &url])
-        .env("DOCKET_LOG_LEVEL", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the test-worker binary");
-    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    let (mut worker, lines) = logged_worker(&url, "waiting");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(wait_for_line(&lines, "waiting for Redis"));
     signal(&worker, "TERM");
@@ -310,15 +289,21 @@ async fn unreadable_records_and_entries_are_dead_lettered_at_once() {
     })
     .await;
     // And the worker keeps working.
-    assert_eq!(
-        add::schedule(&docket, 1, 1)
-            .await
-            .unwrap()
-            .result_timeout(WAIT)
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(sum(&docket, 1, 1).await, 2);
+}
+
+/// Starts the `test-worker` binary as worker `name` at `url`, logging at info level, and
+/// returns it with the lines it logs.
+fn logged_worker(url: &str, name: &str) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--url", url, "--worker-name", name])
+        .env("DOCKET_LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the test-worker binary");
+    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    (worker, lines)
 }
 
 /// Forwards the lines a child process writes to `stream` to a channel.
@@ -460,15 +445,7 @@ async fn a_stopped_worker_leaves_no_consumer_behind() {
     let server = RedisServer::start();
     let docket = Docket::connect(&server.url()).await.unwrap();
     let worker = start(test_worker(&docket).name("short-lived"));
-    assert_eq!(
-        add::schedule(&docket, 1, 1)
-            .await
-            .unwrap()
-            .result_timeout(WAIT)
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(sum(&docket, 1, 1).await, 2);
     worker.stop().await;
     let consumers = redis_cli(&server, &["XINFO", "CONSUMERS", "{docket}:stream", "workers"]);
     assert!(!consumers.contains("short-lived"), "{consumers}");
@@ -509,15 +486,7 @@ async fn a_unix_socket_url_works() {
     let server = RedisServer::start();
     let docket = Docket::connect(&server.unix_url()).await.unwrap();
     let _worker = start(test_worker(&docket));
-    assert_eq!(
-        add::schedule(&docket, 20, 22)
-            .await
-            .unwrap()
-            .result_timeout(WAIT)
-            .await
-            .unwrap(),
-        42
-    );
+    assert_eq!(sum(&docket, 20, 22).await, 42);
 }
 
 #[tokio::test]
@@ -599,13 +568,5 @@ async fn a_worker_is_listed_only_while_it_can_claim_work() {
     // Repair it: the worker recreates the stream and its group, and is listed again.
     redis_cli(&server, &["DEL", "{docket}:stream"]);
     eventually(WAIT, "the worker to be listed again", || async { listed().await }).await;
-    assert_eq!(
-        add::schedule(&docket, 2, 2)
-            .await
-            .unwrap()
-            .result_timeout(WAIT)
-            .await
-            .unwrap(),
-        4
-    );
+    assert_eq!(sum(&docket, 2, 2).await, 4);
 }

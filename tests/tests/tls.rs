@@ -6,7 +6,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -29,16 +28,7 @@ impl Pki {
     /// Generates the certificates: `ca.pem` signs `server.pem` (for 127.0.0.1 and localhost)
     /// and `client.pem`; `other-ca.pem` signs nothing here.
     fn generate() -> Pki {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "docket-tls-{}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
-        ));
+        let dir = docket_tests::unique_temp_dir("docket-tls");
         std::fs::create_dir_all(&dir).expect("create a directory for the certificates");
         let pki = Pki { dir };
 

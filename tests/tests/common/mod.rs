@@ -130,6 +130,17 @@ pub fn start(builder: docket_worker::WorkerBuilder) -> RunningWorker {
     }
 }
 
+/// Runs `add(a, b)` on whatever worker serves `docket` and returns its result (within
+/// [`WAIT`]): proof that the docket still works.
+pub async fn sum(docket: &Docket, a: i64, b: i64) -> i64 {
+    add::schedule(docket, a, b)
+        .await
+        .expect("schedule add")
+        .result_timeout(WAIT)
+        .await
+        .expect("the result of add")
+}
+
 /// Waits until `execution` is RUNNING on some worker.
 pub async fn until_running<T: serde::de::DeserializeOwned>(execution: &docket::Execution<T>) {
     let what = format!("execution `{}` to run", execution.key());
