@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use docket::{ConnectPolicy, Docket, Registry};
 
 use crate::duration::parse_duration;
+use crate::handle::ShutdownHandle;
 use crate::worker::Worker;
 
 /// docket: distributed background tasks on Redis.
@@ -128,6 +129,22 @@ where
 }
 
 async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
+    // From the start, a stop signal stops the worker: while it waits for Redis, and in the
+    // moment before the worker itself listens for signals (a signal then would be lost).
+    let stop = ShutdownHandle::new();
+    let early = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            crate::shutdown::first_signal().await;
+            stop.shutdown();
+        })
+    };
+    let ran = run_worker_until(args, &stop).await;
+    early.abort();
+    ran
+}
+
+async fn run_worker_until(args: WorkerArgs, stop: &ShutdownHandle) -> anyhow::Result<()> {
     init_logging(args.log_format, &args.log_level)?;
     let mut builder = Docket::builder(&args.connection.url)
         .name(&args.connection.name)
@@ -151,7 +168,7 @@ async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
     let connect = builder.connect();
     let docket = tokio::select! {
         docket = connect => docket?,
-        _ = crate::shutdown::first_signal() => {
+        _ = stop.requested() => {
             tracing::info!("stopped before Redis could be reached");
             return Ok(());
         }
@@ -164,6 +181,7 @@ async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
         .shutdown_timeout(args.shutdown_timeout)
         .unknown_task_delay(args.unknown_task_delay)
         .unknown_task_max_age(args.unknown_task_max_age)
+        .shutdown_handle(stop.clone())
         .shutdown_on_signals();
     if let Some(name) = args.worker_name {
         builder = builder.name(name);
