@@ -31,8 +31,8 @@ use tokio::sync::{broadcast, Notify, OnceCell};
 use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
-    Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
-    Presence, WorkerInfo, MAX_DELIVERIES,
+    now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome,
+    OutcomeKind, Presence, WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -238,6 +238,7 @@ impl Core {
             Value::from(self.keys.record_prefix()),
             Value::from(self.ttl_ms),
             Value::from(i64::from(MAX_DELIVERIES)),
+            Value::from(now_ms()),
         ];
         let (attempts, redelivered) = match &source {
             Source::Read(count) => {
@@ -397,6 +398,7 @@ impl Core {
         args.push(Value::from(GROUP));
         args.push(Value::from(self.ttl_ms));
         args.push(Value::from(worker));
+        args.push(Value::from(now_ms()));
         for outcome in outcomes {
             keys.push(self.keys.record(&outcome.key));
             args.push(Value::from(outcome.id.as_str()));

@@ -3,8 +3,10 @@
 -- KEYS[1] ready stream, KEYS[2] schedule, KEYS[3] dead letters, KEYS[4] events channel,
 -- KEYS[5] scheduler wake-up channel, KEYS[6] dead-letter byte count, KEYS[7..] one execution
 -- record per outcome.
--- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] worker; then 5 per outcome:
--- entry id, key, kind, a, b. Kinds:
+-- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] worker, ARGV[4] the worker's
+-- clock (ms), only for the end time a record shows (due times are decided by Redis's clock,
+-- read only when an outcome puts an execution back); then 5 per outcome: entry id, key, kind,
+-- a, b. Kinds:
 -- O_COMPLETED (a = result), O_FAILED (a = message, b = type), O_DEAD_LETTER (same),
 -- O_REQUEUE (a = due spec, b = attempt), O_POSTPONE (a = due spec; due time and attempt
 -- kept), O_INTERRUPTED (nothing written).
@@ -12,13 +14,18 @@
 -- Its outcome is written only by the worker that holds it; an outcome of a delivery another
 -- worker took over is ignored entirely (that worker will finish it), and an interrupted live
 -- run is left pending so it is redelivered after its lease.
-local now = now_ms()
+local stamp = tonumber(ARGV[4])
+local now = nil
+local function clock()
+  if not now then now = now_ms() end
+  return now
+end
 local ttl = tonumber(ARGV[2])
 local ids = {}
 local earliest = nil
 for i = 1, #KEYS - 6 do
   local record = KEYS[i + 6]
-  local b = 3 + (i - 1) * 5
+  local b = 4 + (i - 1) * 5
   local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
   local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER)
   local live = tonumber(current[1]) == S_RUNNING and current[2] == id
@@ -28,7 +35,7 @@ for i = 1, #KEYS - 6 do
     ids[#ids + 1] = id
     local watched = current[3]
     if kind == O_COMPLETED then
-      redis.call('HSET', record, F_STATE, S_COMPLETED, F_RESULT, a, F_COMPLETED, now)
+      redis.call('HSET', record, F_STATE, S_COMPLETED, F_RESULT, a, F_COMPLETED, stamp)
       if watched then
         -- A large result is not pushed to every subscriber: waiters read it from the record.
         if #a <= MAX_EVENT_RESULT then
@@ -39,20 +46,20 @@ for i = 1, #KEYS - 6 do
       end
       expire_finished(record, ttl)
     elseif kind == O_FAILED or kind == O_DEAD_LETTER then
-      redis.call('HSET', record, F_STATE, S_FAILED, F_ERROR, a, F_ERROR_TYPE, bb, F_COMPLETED, now)
+      redis.call('HSET', record, F_STATE, S_FAILED, F_ERROR, a, F_ERROR_TYPE, bb, F_COMPLETED, stamp)
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_FAILED, false, a, bb})) end
       if kind == O_DEAD_LETTER then
         local payload = redis.call('HMGET', record, F_TASK, F_ARGS)
-        dead_letter(KEYS[3], KEYS[6], now, key, payload[1] or '', payload[2] or '', a, bb)
+        dead_letter(KEYS[3], KEYS[6], stamp, key, payload[1] or '', payload[2] or '', a, bb)
       end
       expire_finished(record, ttl)
     else
-      local due = due_at(a, now)
+      local due = due_at(a, clock())
       local next_generation = (tonumber(current[4]) or 0) + 1
       if kind == O_REQUEUE then
         redis.call('HSET', record, F_DUE, due, F_ATTEMPT, bb)
       end
-      if due <= now then
+      if due <= clock() then
         local entry = redis.call('XADD', KEYS[1], '*', E_KEY, key)
         redis.call('HSET', record, F_STATE, S_QUEUED, F_GENERATION, next_generation, F_ENTRY, entry, F_DELIVERIES, 0)
         if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_QUEUED})) end

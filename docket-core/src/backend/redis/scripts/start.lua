@@ -1,22 +1,23 @@
 -- Starts deliveries for a worker: marks the live ones RUNNING and returns them; acknowledges
 -- and deletes stale ones (replaced, cancelled, expired) so they never run; fails and
 -- dead-letters one delivered too many times without finishing (it keeps killing workers).
--- Where the entries come from (ARGV[6], the mode):
---   'read'  : up to ARGV[7] new deliveries, read here (one round trip under load);
---   'sweep' : deliveries idle for ARGV[7] ms among the next ARGV[9] pending after cursor
---             ARGV[8], taken over here from dead holders (atomic with the start, so the old
+-- Where the entries come from (ARGV[7], the mode):
+--   'read'  : up to ARGV[8] new deliveries, read here (one round trip under load);
+--   'sweep' : deliveries idle for ARGV[8] ms among the next ARGV[10] pending after cursor
+--             ARGV[9], taken over here from dead holders (atomic with the start, so the old
 --             holder cannot renew in between);
---   'given' : the entries in ARGV[7..] (id, key pairs) that a blocking read delivered to
+--   'given' : the entries in ARGV[8..] (id, key pairs) that a blocking read delivered to
 --             this worker; a RUNNING one is accepted only if it is this worker's (a retry).
 -- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters, KEYS[4] workers,
 -- KEYS[5] dead-letter byte count.
 -- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] record key prefix, ARGV[4] execution ttl
--- (ms), ARGV[5] max deliveries. Times are Redis's (`TIME`).
+-- (ms), ARGV[5] max deliveries, ARGV[6] the worker's clock (ms): only for the times a record
+-- shows (started, failed); liveness is judged by Redis's clock, read only when sweeping.
 -- A delivery is live only if its entry is the one the record points at: stream entry ids are
 -- never reused, so an old delivery never runs a replaced or rescheduled execution.
 -- Returns {next sweep cursor or false, {id, key, task, args, attempt, due, generation}...}.
-local now = now_ms()
-local mode = ARGV[6]
+local stamp = tonumber(ARGV[6])
+local mode = ARGV[7]
 local cursor = false
 local entries = {}
 local function add_entry(entry)
@@ -30,7 +31,7 @@ local function add_entry(entry)
   entries[#entries + 1] = {entry[1], key}
 end
 if mode == 'read' then
-  local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[7], 'STREAMS', KEYS[1], '>')
+  local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[8], 'STREAMS', KEYS[1], '>')
   if read then
     for _, entry in ipairs(read[1][2]) do
       add_entry(entry)
@@ -40,23 +41,24 @@ elseif mode == 'sweep' then
   -- Only deliveries of dead holders (no fresh heartbeat) and this worker's own are taken
   -- over: a live holder is about to renew (after an outage, say) and keeps its work.
   local start = '-'
-  if ARGV[8] ~= '0-0' then start = '(' .. ARGV[8] end
-  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[7], start, '+', ARGV[9])
+  if ARGV[9] ~= '0-0' then start = '(' .. ARGV[9] end
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[8], start, '+', ARGV[10])
+  local clock = now_ms()
   local dead = {}
   for _, item in ipairs(pending) do
-    if item[2] == ARGV[2] or not is_alive(KEYS[4], item[2], now) then
+    if item[2] == ARGV[2] or not is_alive(KEYS[4], item[2], clock) then
       dead[#dead + 1] = item[1]
     end
   end
   cursor = '0-0'
-  if #pending >= tonumber(ARGV[9]) then cursor = pending[#pending][1] end
+  if #pending >= tonumber(ARGV[10]) then cursor = pending[#pending][1] end
   if #dead > 0 then
-    for _, entry in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[7], unpack(dead))) do
+    for _, entry in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[8], unpack(dead))) do
       add_entry(entry)
     end
   end
 else
-  for b = 7, #ARGV, 2 do
+  for b = 8, #ARGV, 2 do
     entries[#entries + 1] = {ARGV[b], ARGV[b + 1]}
   end
 end
@@ -78,15 +80,15 @@ for _, entry in ipairs(entries) do
     local deliveries = (tonumber(current[9]) or 0) + 1
     if deliveries > tonumber(ARGV[5]) then
       local message = 'delivered ' .. (deliveries - 1) .. ' times without finishing: the task keeps stopping its workers'
-      redis.call('HSET', record, F_STATE, S_FAILED, F_ERROR, message, F_ERROR_TYPE, TOO_MANY_DELIVERIES, F_COMPLETED, now)
-      dead_letter(KEYS[3], KEYS[5], now, key, current[3] or '', current[4] or '', message, TOO_MANY_DELIVERIES)
+      redis.call('HSET', record, F_STATE, S_FAILED, F_ERROR, message, F_ERROR_TYPE, TOO_MANY_DELIVERIES, F_COMPLETED, stamp)
+      dead_letter(KEYS[3], KEYS[5], stamp, key, current[3] or '', current[4] or '', message, TOO_MANY_DELIVERIES)
       if current[7] then
         redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_FAILED, false, message, TOO_MANY_DELIVERIES}))
       end
       expire_finished(record, ARGV[4])
       done[#done + 1] = id
     else
-      redis.call('HSET', record, F_STATE, S_RUNNING, F_WORKER, ARGV[2], F_STARTED, now, F_DELIVERIES, deliveries)
+      redis.call('HSET', record, F_STATE, S_RUNNING, F_WORKER, ARGV[2], F_STARTED, stamp, F_DELIVERIES, deliveries)
       if current[7] then
         redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_RUNNING}))
       end
@@ -95,7 +97,7 @@ for _, entry in ipairs(entries) do
   else
     if not key then
       -- Not written by docket: keep it for inspection rather than drop it silently.
-      dead_letter(KEYS[3], KEYS[5], now, '', '', '', 'stream entry ' .. id .. ' names no execution key', MALFORMED_ENTRY)
+      dead_letter(KEYS[3], KEYS[5], stamp, '', '', '', 'stream entry ' .. id .. ' names no execution key', MALFORMED_ENTRY)
     end
     done[#done + 1] = id
   end
