@@ -21,7 +21,7 @@ for i = 1, #KEYS - 5 do
   local record = KEYS[i + 5]
   local b = (i - 1) * 5
   local key, task, args, spec, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
-  local immediate = string.sub(spec, 1, 1) == '='
+  local immediate = string.byte(spec, 1) == 61 -- '='
   local when
   if immediate then
     when = tonumber(string.sub(spec, 2)) or 0
