@@ -83,6 +83,8 @@ struct Core {
     /// Fired when a newly scheduled task heads the schedule.
     work_hint: Arc<Notify>,
     group_ready: AtomicBool,
+    /// When the main connection last reconnected (an outage or a server restart).
+    reconnected: Arc<Mutex<Option<tokio::time::Instant>>>,
     sweep_cursor: Mutex<String>,
     /// Claims running in the background (see `claim.rs`).
     detached: claim::DetachedClaims,
@@ -120,7 +122,9 @@ impl Core {
     async fn connect(config: Config, url: &str, name: &str, execution_ttl: Duration) -> Result<Self> {
         let mut builder = Builder::from_config(config);
         builder
-            .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2))
+            // Reconnect within half a second of the server coming back: a holder that lags
+            // behind other workers' reconnects looks stalled to them.
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, 500, 2))
             .with_connection_config(|connection| {
                 connection.connection_timeout = CONNECT_TIMEOUT;
                 // A command in flight when the connection drops fails instead of being sent
@@ -162,13 +166,16 @@ impl Core {
         }
         let resubscribe = subscriber.manage_subscriptions();
         let ping = spawn_pinger(subscriber.clone());
+        let reconnected = Arc::new(Mutex::new(None));
+        let watch_reconnects = spawn_reconnect_watch(&client, reconnected.clone());
         Ok(Self {
             slot: fred::util::redis_keyslot(keys.tag().as_bytes()),
             client,
             builder,
             blocking: OnceCell::new(),
             subscriber,
-            background: vec![dispatcher, resubscribe, ping],
+            background: vec![dispatcher, resubscribe, ping, watch_reconnects],
+            reconnected,
             keys,
             ttl_ms: i64::try_from(execution_ttl.as_millis()).unwrap_or(i64::MAX),
             scripts: Scripts::new(),
@@ -477,6 +484,13 @@ impl Core {
         if max == 0 {
             return Ok(Vec::new());
         }
+        // Idle times kept counting while the server was away, and live holders may not have
+        // renewed or heartbeated yet: after a reconnect, sweep only once `min_idle` has passed.
+        let reconnected = *self.reconnected.lock().unwrap_or_else(|e| e.into_inner());
+        if reconnected.is_some_and(|at| at.elapsed() < min_idle) {
+            tracing::debug!("redelivery sweep skipped: reconnected less than a redelivery timeout ago");
+            return Ok(Vec::new());
+        }
         self.ensure_group().await?;
         let cursor = self
             .sweep_cursor
@@ -658,6 +672,25 @@ impl Drop for Core {
             });
         }
     }
+}
+
+/// Records when `client` reconnects.
+fn spawn_reconnect_watch(
+    client: &Client,
+    reconnected: Arc<Mutex<Option<tokio::time::Instant>>>,
+) -> tokio::task::JoinHandle<()> {
+    let mut reconnects = client.reconnect_rx();
+    tokio::spawn(async move {
+        loop {
+            match reconnects.recv().await {
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    *reconnected.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(tokio::time::Instant::now());
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    })
 }
 
 /// Pings the subscriber connection now and then: it sends nothing otherwise, so a silently
