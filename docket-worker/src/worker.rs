@@ -11,9 +11,8 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::handle::ShutdownHandle;
-
 use crate::completer::Completer;
+use crate::handle::ShutdownHandle;
 use crate::runner::{InFlight, Runner};
 use crate::shutdown::Shutdown;
 use crate::Error;
