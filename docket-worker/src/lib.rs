@@ -14,13 +14,19 @@
 //! }
 //! ```
 //!
-//! Or embed a worker in your own process:
+//! Or embed a worker in your own process, and stop it gracefully with its
+//! [`ShutdownHandle`]:
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), docket_worker::Error> {
 //! let docket = docket::Docket::connect("memory://").await?;
 //! let worker = docket_worker::Worker::builder(&docket).concurrency(16).build()?;
-//! worker.run_until_finished().await?;
+//! let stop = worker.shutdown_handle();
+//! let running = tokio::spawn(async move { worker.run_forever().await });
+//! // … later: claim nothing more, finish what runs, release the rest.
+//! stop.shutdown();
+//! running.await.expect("the worker task")?;
+//! docket.close().await;
 //! # Ok(()) }
 //! ```
 //!
