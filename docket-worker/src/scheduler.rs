@@ -5,7 +5,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use docket::backend::now_ms;
 use tokio_util::sync::CancellationToken;
 
 use crate::worker::{Backoff, Config};
@@ -25,10 +24,10 @@ pub(crate) async fn run(config: Arc<Config>, stop: CancellationToken) {
         let sleep = match config.backend().move_due(MOVE_BATCH).await {
             Ok(next) => {
                 backoff.reset();
-                let until_next = next.map(|due| due - now_ms());
-                match until_next {
-                    Some(ms) if ms <= 0 => Duration::ZERO,
-                    Some(ms) => Duration::from_millis(ms.unsigned_abs()).min(backstop(&config)),
+                // The wait is measured by the backend's clock, so a worker whose clock is off
+                // neither spins nor oversleeps.
+                match next {
+                    Some(until) => until.min(backstop(&config)),
                     None => backstop(&config),
                 }
             }

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::completer::Completer;
 use crate::handle::ShutdownHandle;
+use crate::lease::heartbeat_interval;
 use crate::runner::{InFlight, Runner};
 use crate::shutdown::Shutdown;
 use crate::Error;
@@ -291,7 +292,7 @@ impl Worker {
         let result = self.claim_loop(&runner, &slots, &shutdown, until_finished).await;
         // A claim the stop cut short hands back what it still claimed: wait for that, so it is
         // claimable by other workers at once rather than after the redelivery timeout.
-        if tokio::time::timeout(LEAVE_TIMEOUT, config.backend().settle())
+        if tokio::time::timeout(CLAIM_WAIT + LEAVE_TIMEOUT, config.backend().settle())
             .await
             .is_err()
         {
@@ -336,7 +337,8 @@ impl Worker {
     }
 
     /// Enters the worker registry before anything is claimed, refusing to run while another
-    /// live worker has this name. Retries while the backend is unreachable; returns `false`
+    /// live worker has this name (one that stopped heartbeating, as a crashed previous run of
+    /// this worker would have, is waited out). Retries while the backend is unreachable; returns `false`
     /// when shutdown was asked for meanwhile.
     async fn register(&self, shutdown: &Shutdown) -> Result<bool, Error> {
         let config = &self.config;
@@ -346,6 +348,27 @@ impl Worker {
                 Ok(alive) => {
                     config.fleet.store(alive.max(1), Ordering::Relaxed);
                     return Ok(true);
+                }
+                Err(docket::Error::WorkerNameTaken { seen_ms_ago, .. })
+                    if Duration::from_millis(seen_ms_ago)
+                        > 2 * heartbeat_interval(config.redelivery_timeout) =>
+                {
+                    // The other instance stopped heartbeating (this worker's previous run,
+                    // crashed and restarted under the same name, say): its entry expires soon.
+                    let wait = config
+                        .presence
+                        .ttl
+                        .saturating_sub(Duration::from_millis(seen_ms_ago))
+                        .max(Duration::from_millis(50));
+                    tracing::info!(
+                        worker = %config.name,
+                        retry_in = ?wait,
+                        "a silent instance still holds this worker name; waiting for it to expire"
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = shutdown.requested() => return Ok(false),
+                    }
                 }
                 Err(error @ docket::Error::WorkerNameTaken { .. }) => return Err(error.into()),
                 Err(error) => {

@@ -477,6 +477,21 @@ behaviour_tests! {
         assert_eq!((claimed[1].key.as_str(), claimed[1].generation), ("second", 2));
     }
 
+    async fn a_restarted_worker_waits_out_its_crashed_predecessors_registration(env: Env) {
+        let docket = env.docket().await;
+        // A previous run of worker "pod-0" that crashed: registered for a while yet, silent.
+        let crashed = Presence::new("pod-0", "crashed-run", Duration::from_secs(2), vec!["add".into()]);
+        docket.backend().heartbeat(&crashed).await.unwrap();
+        // Silent for longer than two heartbeat periods of the new run (25 ms each).
+        eventually(WAIT, "the old registration to go quiet", || async {
+            docket.workers().await.unwrap().iter().any(|w| w.name == "pod-0" && docket::backend::now_ms() - w.last_seen_ms > 100)
+        })
+        .await;
+        let restarted = start(test_worker(&docket).name("pod-0").redelivery_timeout(Duration::from_millis(100)));
+        assert_eq!(sum(&docket, 20, 22).await, 42, "the restarted worker runs once the old entry expired");
+        restarted.stop().await;
+    }
+
     async fn a_delivery_is_never_taken_over_from_a_holder_whose_heartbeat_is_fresh(env: Env) {
         let docket = env.docket().await;
         let backend = docket.backend();

@@ -217,6 +217,7 @@ async fn a_worker_whose_clock_runs_an_hour_ahead_never_runs_work_early() {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start the test-worker binary");
+    let scripts_before = script_calls(&server);
     let early = slow::schedule(&docket, 1)
         .after(Duration::from_secs(30 * 60))
         .await
@@ -228,6 +229,13 @@ async fn a_worker_whose_clock_runs_an_hour_ahead_never_runs_work_early() {
         .await
         .unwrap();
     assert_eq!(soon.result_timeout(WAIT).await.unwrap(), 2);
+    // Nor does it spin until the task it thinks overdue is due by Redis's clock (it measures
+    // the wait by Redis's clock): a spinning scheduler runs thousands of scripts a second.
+    let scripts = script_calls(&server) - scripts_before;
+    assert!(
+        scripts < 200,
+        "the skewed worker's scheduler spins: {scripts} script calls"
+    );
     assert_eq!(
         soon.info().await.unwrap().unwrap().worker.as_deref(),
         Some("skewed")
@@ -408,6 +416,17 @@ async fn workers_and_producers_survive_a_redis_restart() {
         count(&dropped) == 1
     })
     .await;
+}
+
+/// How many scripts the server has run (`EVALSHA` calls).
+fn script_calls(server: &RedisServer) -> u64 {
+    let stats = redis_cli(server, &["INFO", "commandstats"]);
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix("cmdstat_evalsha:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|calls| calls.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Runs one `redis-cli` command against the server and returns what it printed.

@@ -343,9 +343,10 @@ pub trait Backend: Send + Sync + 'static {
     /// are only acknowledged; outcomes of deliveries another worker has taken over are ignored.
     async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()>;
 
-    /// Moves up to `limit` due executions to the ready queue; returns the due time (ms since
-    /// the epoch) of the earliest execution still scheduled.
-    async fn move_due(&self, limit: usize) -> Result<Option<i64>>;
+    /// Moves up to `limit` due executions to the ready queue; returns how long until the
+    /// earliest execution still scheduled is due, by the backend's clock (zero when it is due
+    /// already), or `None` when nothing is scheduled.
+    async fn move_due(&self, limit: usize) -> Result<Option<Duration>>;
 
     /// Renews the leases of deliveries `worker` is still running; returns the ids of those it
     /// no longer owns (cancelled, replaced, expired or taken over), which it should interrupt.
@@ -394,6 +395,11 @@ pub trait Backend: Send + Sync + 'static {
     /// The records of live executions (scheduled, queued, running), at most `limit` of each
     /// kind (scheduled; queued and running), in no particular order.
     async fn live(&self, limit: usize) -> Result<Vec<ExecutionInfo>>;
+}
+
+/// The time from `now_ms` until `due_ms` (zero when it has passed).
+pub fn until(due_ms: i64, now_ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(due_ms.saturating_sub(now_ms)).unwrap_or(0))
 }
 
 /// Milliseconds since the Unix epoch for a point in time (saturating).

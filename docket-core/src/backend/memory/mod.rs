@@ -193,8 +193,12 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    async fn move_due(&self, limit: usize) -> Result<Option<i64>> {
-        Ok(self.with_store(|store, now, fx| store.move_due(limit, now, fx)))
+    async fn move_due(&self, limit: usize) -> Result<Option<Duration>> {
+        Ok(self.with_store(|store, now, fx| {
+            store
+                .move_due(limit, now, fx)
+                .map(|due| super::until(due, now.ms))
+        }))
     }
 
     async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<Vec<String>> {

@@ -21,6 +21,12 @@ use super::Core;
 use crate::backend::{Delivery, Due, OutcomeKind};
 use crate::error::{Error, Result};
 
+/// How long an abandoned claim's blocking read is chased with `CLIENT UNBLOCK`: longer than
+/// any claim waits.
+const UNBLOCK_FOR: Duration = Duration::from_secs(10);
+/// How often it is tried until the read is sent.
+const UNBLOCK_RETRY: Duration = Duration::from_millis(20);
+
 /// What a claim does.
 pub(super) enum Work {
     /// Read and start up to `max` ready deliveries, waiting up to `wait` for one.
@@ -33,6 +39,8 @@ pub(super) enum Work {
 pub(super) async fn detached(core: &Arc<Core>, worker: &str, work: Work) -> Result<Vec<Delivery>> {
     let (sender, receiver) = oneshot::channel();
     let abandoned = Arc::new(AtomicBool::new(false));
+    let finished = Arc::new(AtomicBool::new(false));
+    let task_finished = finished.clone();
     let task_core = core.clone();
     let task_worker = worker.to_string();
     let task_abandoned = abandoned.clone();
@@ -53,10 +61,12 @@ pub(super) async fn detached(core: &Arc<Core>, worker: &str, work: Work) -> Resu
         if let Err(Ok(deliveries)) = sender.send(claimed) {
             hand_back(&task_core, &task_worker, deliveries).await;
         }
+        task_finished.store(true, Ordering::Release);
     });
     let mut pending = Pending {
         receiver: Some(receiver),
         abandoned,
+        finished,
         core: core.clone(),
         worker: worker.to_string(),
     };
@@ -72,6 +82,8 @@ pub(super) async fn detached(core: &Arc<Core>, worker: &str, work: Work) -> Resu
 struct Pending {
     receiver: Option<oneshot::Receiver<Result<Vec<Delivery>>>>,
     abandoned: Arc<AtomicBool>,
+    /// Set when the claim's task has ended.
+    finished: Arc<AtomicBool>,
     core: Arc<Core>,
     worker: String,
 }
@@ -91,14 +103,20 @@ impl Drop for Pending {
         }
         let core = self.core.clone();
         let worker = std::mem::take(&mut self.worker);
+        let finished = self.finished.clone();
         spawn_tracked(&self.core, async move {
             match arrived {
                 Some(deliveries) => hand_back(&core, &worker, deliveries).await,
                 None => {
-                    // End a blocking read in progress now rather than at its timeout: it then
-                    // returns nothing.
-                    if let Some(blocking) = core.blocking.get() {
-                        let _ = blocking.unblock_self(Some(ClientUnblockFlag::Timeout)).await;
+                    // End a blocking read now rather than at its timeout (it then returns
+                    // nothing). It may not be sent yet (the blocking connection is still being
+                    // set up, say): keep trying until the claim has ended.
+                    let deadline = tokio::time::Instant::now() + UNBLOCK_FOR;
+                    while !finished.load(Ordering::Acquire) && tokio::time::Instant::now() < deadline {
+                        if let Some(blocking) = core.blocking.get() {
+                            let _ = blocking.unblock_self(Some(ClientUnblockFlag::Timeout)).await;
+                        }
+                        tokio::time::sleep(UNBLOCK_RETRY).await;
                     }
                 }
             }

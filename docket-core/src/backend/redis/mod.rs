@@ -839,7 +839,7 @@ impl Backend for RedisBackend {
         self.core.complete(worker, outcomes).await
     }
 
-    async fn move_due(&self, limit: usize) -> Result<Option<i64>> {
+    async fn move_due(&self, limit: usize) -> Result<Option<Duration>> {
         let keys = vec![
             self.core.keys.schedule(),
             self.core.keys.stream(),
@@ -855,7 +855,10 @@ impl Backend for RedisBackend {
             .move_due
             .run(&self.core.client, keys, args)
             .await?;
-        Ok(result.get(1).and_then(parse::integer))
+        Ok(result
+            .get(1)
+            .and_then(parse::integer)
+            .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))))
     }
 
     async fn renew(&self, worker: &str, leases: &[Lease]) -> Result<Vec<String>> {

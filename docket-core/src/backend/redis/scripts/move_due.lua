@@ -1,8 +1,9 @@
 -- Moves due executions from the schedule to the ready stream, at most a bounded batch.
 -- KEYS[1] schedule, KEYS[2] ready stream, KEYS[3] events channel.
 -- ARGV[1] batch limit, ARGV[2] execution record key prefix. Due means due by Redis's clock.
--- Returns {moved, earliest remaining due time or false}.
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
+-- Returns {moved, ms until the earliest remaining due time (0: due already) or false}.
+local now = now_ms()
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, key in ipairs(due) do
   local record = ARGV[2] .. key
   local current = redis.call('HMGET', record, F_STATE, F_WATCHED)
@@ -18,4 +19,8 @@ if #due > 0 then
   redis.call('ZREM', KEYS[1], unpack(due))
 end
 local earliest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {#due, earliest[2] or false}
+if not earliest[2] then
+  return {#due, false}
+end
+-- How long until then, by Redis's clock: a worker whose clock is off sleeps the right time.
+return {#due, math.max(0, tonumber(earliest[2]) - now)}
