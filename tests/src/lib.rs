@@ -136,7 +136,25 @@ impl RedisServer {
         }
     }
 
+    /// Kills the server and starts it again on the same port and directory without waiting
+    /// for it: a server with a large dataset answers `LOADING` for a while.
+    pub fn restart_without_waiting(&mut self) -> Result<(), String> {
+        self.kill();
+        self.launch()
+    }
+
     fn spawn(&mut self) -> Result<(), String> {
+        self.launch()?;
+        let port = self.port;
+        let ready = await_ready(&mut self.child, || ping(port), &format!("port {port} taken?"));
+        if ready.is_err() {
+            self.kill();
+        }
+        ready
+    }
+
+    /// Starts the server process.
+    fn launch(&mut self) -> Result<(), String> {
         let child = Command::new(redis_server_binary())
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
@@ -154,12 +172,7 @@ impl RedisServer {
             .spawn()
             .map_err(|e| format!("cannot run redis-server (is it installed?): {e}"))?;
         self.child = Some(child);
-        let port = self.port;
-        let ready = await_ready(&mut self.child, || ping(port), &format!("port {port} taken?"));
-        if ready.is_err() {
-            self.kill();
-        }
-        ready
+        Ok(())
     }
 }
 

@@ -193,6 +193,35 @@ async fn a_worker_started_before_redis_waits_for_it_instead_of_exiting() {
     assert!(status.success(), "the worker exited with {status}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_started_while_redis_loads_its_data_waits_for_it() {
+    let mut server = RedisServer::try_start_with_args(&["--enable-debug-command", "yes"]).unwrap();
+    // A dataset that takes Redis a moment to load after a restart.
+    redis_cli(&server, &["DEBUG", "POPULATE", "2000000", "filler", "64"]);
+    redis_cli(&server, &["SAVE"]);
+    server.restart_without_waiting().unwrap();
+    let (mut worker, lines) = logged_worker(&server.url(), "patient");
+    wait_for_line(&lines, "LOADING").await;
+    assert!(
+        worker.try_wait().unwrap().is_none(),
+        "the worker exited while Redis loaded"
+    );
+    let docket = Docket::builder(&server.url())
+        .connect_policy(docket::ConnectPolicy::Wait)
+        .connect()
+        .await
+        .unwrap();
+    let execution = slow::schedule(&docket, 1).await.unwrap();
+    assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 1);
+    assert_eq!(
+        execution.info().await.unwrap().unwrap().worker.as_deref(),
+        Some("patient")
+    );
+    signal(&worker, "TERM");
+    let status = wait_for_exit(&mut worker).await;
+    assert!(status.success(), "the worker exited with {status}");
+}
+
 #[test]
 fn a_worker_stopped_while_waiting_for_redis_exits_cleanly() {
     let url = format!("redis://127.0.0.1:{}/0", docket_tests::free_port());

@@ -549,7 +549,10 @@ async fn connect_client<C: ClientLike + EventInterface>(client: &C, what: &str) 
         },
         Err(_) => "timed out".to_string(),
     };
-    close(client).await;
+    // A failed first connection has stopped already; one still trying must be stopped.
+    if client.state() != fred::types::ClientState::Disconnected {
+        close(client).await;
+    }
     Err(Error::Backend(format!(
         "cannot connect to {}: {reason}",
         redact(what)
