@@ -155,20 +155,9 @@ impl RedisServer {
 
     /// Starts the server process.
     fn launch(&mut self) -> Result<(), String> {
-        let child = Command::new(redis_server_binary())
+        let child = server_command(&self.dir)
             .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1"])
-            .args(["--save", ""])
-            .args(["--appendonly", "no"])
-            .args(["--protected-mode", "yes"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .arg("--unixsocket")
-            .arg(self.dir.join("redis.sock"))
-            .args(["--unixsocketperm", "700"])
             .args(&self.extra_args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot run redis-server (is it installed?): {e}"))?;
         self.child = Some(child);
@@ -238,7 +227,7 @@ impl TlsRedisServer {
 
     fn spawn(&mut self, files: &TlsServerFiles, auth_clients: bool) -> Result<(), String> {
         let socket = self.dir.join("redis.sock");
-        let child = Command::new(redis_server_binary())
+        let child = server_command(&self.dir)
             .args(["--port", "0"])
             .args(["--tls-port", &self.port.to_string()])
             .arg("--tls-cert-file")
@@ -248,17 +237,6 @@ impl TlsRedisServer {
             .arg("--tls-ca-cert-file")
             .arg(&files.ca)
             .args(["--tls-auth-clients", if auth_clients { "yes" } else { "no" }])
-            .args(["--bind", "127.0.0.1"])
-            .args(["--save", ""])
-            .args(["--appendonly", "no"])
-            .args(["--protected-mode", "yes"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .arg("--unixsocket")
-            .arg(&socket)
-            .args(["--unixsocketperm", "700"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot run redis-server (is it installed?): {e}"))?;
         self.child = Some(child);
@@ -313,6 +291,25 @@ fn ping_unix(path: &std::path::Path) -> bool {
     };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     answers_ping(stream)
+}
+
+/// A `redis-server` command for a test: loopback only, no persistence, a Unix socket
+/// `redis.sock` in `dir`, output discarded. Ports and extra settings are added by the caller.
+fn server_command(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(redis_server_binary());
+    command
+        .args(["--bind", "127.0.0.1"])
+        .args(["--save", ""])
+        .args(["--appendonly", "no"])
+        .args(["--protected-mode", "yes"])
+        .arg("--dir")
+        .arg(dir)
+        .arg("--unixsocket")
+        .arg(dir.join("redis.sock"))
+        .args(["--unixsocketperm", "700"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
 }
 
 fn redis_server_binary() -> String {
