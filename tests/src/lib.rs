@@ -20,23 +20,7 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts a fresh, empty server without persistence on a free loopback port.
     pub fn start() -> RedisServer {
-        let dir = unique_temp_dir("docket-redis");
-        std::fs::create_dir_all(&dir).expect("create a directory for redis-server");
-        let mut last_error = String::new();
-        for _ in 0..5 {
-            let port = free_port();
-            let mut server = RedisServer {
-                child: None,
-                port,
-                dir: dir.clone(),
-                extra_args: Vec::new(),
-            };
-            match server.spawn() {
-                Ok(()) => return server,
-                Err(error) => last_error = error,
-            }
-        }
-        panic!("could not start redis-server: {last_error}");
+        Self::try_start_with_args(&[]).unwrap_or_else(|error| panic!("{error}"))
     }
 
     /// Starts a fresh, empty server on a free loopback port like [`start`](Self::start), with

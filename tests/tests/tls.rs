@@ -19,6 +19,22 @@ use rcgen::{
 /// How long a connection that must fail fast may take at most.
 const FAIL_WITHIN: Duration = Duration::from_secs(5);
 
+/// A certificate for `names` with common name `name`, for `usage`, signed by `ca`.
+fn issue(
+    names: Vec<String>,
+    name: &str,
+    usage: ExtendedKeyUsagePurpose,
+    ca: &Certificate,
+    ca_key: &KeyPair,
+) -> (Certificate, KeyPair) {
+    let mut params = CertificateParams::new(names).expect("certificate parameters");
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.extended_key_usages = vec![usage];
+    let key = KeyPair::generate().expect("generate a key");
+    let certificate = params.signed_by(&key, ca, ca_key).expect("sign the certificate");
+    (certificate, key)
+}
+
 /// PEM files for one test, in a directory removed on drop.
 struct Pki {
     dir: PathBuf,
@@ -37,30 +53,25 @@ impl Pki {
         let (other_ca, _) = certificate_authority("docket unrelated CA");
         pki.write("other-ca.pem", &other_ca.pem());
 
-        let mut server = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-            .expect("server certificate parameters");
-        server
-            .distinguished_name
-            .push(DnType::CommonName, "docket test server");
-        server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let server_key = KeyPair::generate().expect("generate the server key");
-        let server = server
-            .signed_by(&server_key, &ca, &ca_key)
-            .expect("sign the server certificate");
-        pki.write("server.pem", &server.pem());
-        pki.write("server.key", &server_key.serialize_pem());
-
-        let mut client = CertificateParams::new(Vec::<String>::new()).expect("client certificate parameters");
-        client
-            .distinguished_name
-            .push(DnType::CommonName, "docket test client");
-        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let client_key = KeyPair::generate().expect("generate the client key");
-        let client = client
-            .signed_by(&client_key, &ca, &ca_key)
-            .expect("sign the client certificate");
-        pki.write("client.pem", &client.pem());
-        pki.write("client.key", &client_key.serialize_pem());
+        let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+        let server = issue(
+            names,
+            "docket test server",
+            ExtendedKeyUsagePurpose::ServerAuth,
+            &ca,
+            &ca_key,
+        );
+        pki.write("server.pem", &server.0.pem());
+        pki.write("server.key", &server.1.serialize_pem());
+        let client = issue(
+            Vec::new(),
+            "docket test client",
+            ExtendedKeyUsagePurpose::ClientAuth,
+            &ca,
+            &ca_key,
+        );
+        pki.write("client.pem", &client.0.pem());
+        pki.write("client.key", &client.1.serialize_pem());
         pki
     }
 
