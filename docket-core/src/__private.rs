@@ -6,10 +6,17 @@ pub use serde;
 pub use std::boxed::Box;
 pub use std::result::Result;
 
+pub use crate::behaviour::{
+    Attempts, CronPolicy, LoggedParam, PerpetualPolicy, RetryDelay, RetryPolicy, TaskOptions,
+};
 pub use crate::context::TaskContext;
+pub use crate::inject::{Args, FromContext, Serialized};
 pub use crate::schedule::Schedule;
-pub use crate::task::{Failure, RunFuture, Task, TaskDescriptor};
+pub use crate::task::{Failure, RunFuture, Task, TaskDescriptor, TaskRef};
 pub use crate::Docket;
+pub use docket_time::CronSchedule;
+pub use std::sync::OnceLock;
+pub use std::time::Duration;
 
 use std::fmt::Display;
 
@@ -44,4 +51,23 @@ pub fn result_outcome<T: Serialize, E: Display>(result: Result<T, E>) -> Result<
 /// Starts a schedule builder for task `T` with its encoded argument map.
 pub fn schedule<'d, T: Task, A: Serialize>(docket: &'d Docket, args: &A) -> Schedule<'d, T> {
     Schedule::new(docket, T::NAME, codec::encode_args(args))
+}
+
+/// Resolves the injected parameter `param` of type `T` for one run; a failure fails the run,
+/// naming the parameter.
+pub async fn inject<T: FromContext>(ctx: &TaskContext, param: &str) -> Result<T, Failure> {
+    T::from_context(ctx).await.map_err(|error| {
+        Failure::task(
+            format!("cannot inject parameter `{param}`: {error}"),
+            "docket::InjectError",
+        )
+    })
+}
+
+/// Checks, where the parameter is written, that a serialized parameter's type can be stored.
+pub const fn assert_serialized<T: Serialized>() {}
+
+/// The typed, encoded arguments of a call of task `T`.
+pub fn args<T: Task, A: Serialize>(args: &A) -> Args<T> {
+    Args::new(codec::encode_args(args))
 }

@@ -77,9 +77,6 @@ pub enum Error {
         /// Where the second definition is.
         second: String,
     },
-    /// A worker found no task to run.
-    #[error("no tasks are registered: link the crates that define your #[docket::task] functions into this binary (see the docs on task discovery)")]
-    NoTasks,
     /// A task key is not acceptable.
     #[error("invalid task key `{key}`: {reason}")]
     InvalidKey {

@@ -25,13 +25,16 @@
 //! ```
 
 pub mod backend;
+pub mod behaviour;
 pub mod codec;
 mod context;
 mod docket;
 mod error;
 mod execution;
+mod inject;
 mod schedule;
 mod task;
+pub mod tasks;
 pub mod testing;
 mod tls;
 
@@ -39,12 +42,16 @@ mod tls;
 pub mod __private;
 
 pub use crate::backend::{DeadLetter, Disposition, WorkerInfo};
-pub use crate::context::TaskContext;
+pub use crate::context::{Requests, RunControl, TaskContext};
 pub use crate::docket::{
     ConnectPolicy, Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,
 };
 pub use crate::error::{Error, Result};
 pub use crate::execution::{Event, Execution, ExecutionInfo, ExecutionState, StateChange, StoredError};
+pub use crate::inject::{
+    Args, ForcedRetry, FromContext, InjectError, Perpetual, Retry, Serialized, State, States, Timeout,
+};
 pub use crate::schedule::{Schedule, MAX_KEY_LEN};
-pub use crate::task::{Failure, FailureKind, Registry, RunFn, RunFuture, Task, TaskDescriptor};
+pub use crate::task::{Failure, FailureKind, Registry, RunFn, RunFuture, Task, TaskDescriptor, TaskRef};
 pub use docket_macros::task;
+pub use docket_time::{format_duration, parse_duration};

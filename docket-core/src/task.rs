@@ -9,6 +9,7 @@ use std::pin::Pin;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::behaviour::TaskOptions;
 use crate::context::TaskContext;
 use crate::error::Error;
 
@@ -64,10 +65,12 @@ pub type RunFuture = Pin<Box<dyn Future<Output = Result<Vec<u8>, Failure>> + Sen
 /// The type-erased entry point of a task: decodes the argument map and runs the body.
 pub type RunFn = fn(TaskContext, Vec<u8>) -> RunFuture;
 
-/// A task as registered with the linker: its name, how to run it, and where it was defined.
+/// A task: its name, how to run it, the behaviours it declared, and where it was defined.
+/// Each task module holds one as `DESCRIPTOR`.
 pub struct TaskDescriptor {
     name: &'static str,
     run: RunFn,
+    options: TaskOptions,
     module_path: &'static str,
     file: &'static str,
     line: u32,
@@ -85,10 +88,22 @@ impl TaskDescriptor {
         Self {
             name,
             run,
+            options: TaskOptions::new(),
             module_path,
             file,
             line,
         }
+    }
+
+    /// The same task with these behaviours.
+    pub const fn with_options(mut self, options: TaskOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The behaviours the task declared.
+    pub fn options(&self) -> &TaskOptions {
+        &self.options
     }
 
     /// The task's registered name.
@@ -111,33 +126,58 @@ impl fmt::Debug for TaskDescriptor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskDescriptor")
             .field("name", &self.name)
+            .field("options", &self.options)
             .field("location", &self.location())
             .finish()
     }
 }
 
-inventory::collect!(TaskDescriptor);
+/// A task registered with the linker: what `#[docket::task]` submits to `inventory`.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskRef(pub &'static TaskDescriptor);
 
-/// Every task linked into this binary, by name.
-#[derive(Debug, Clone, Default)]
+inventory::collect!(TaskRef);
+
+/// Every task linked into this binary, by name. Every registry includes the built-in tasks
+/// ([`docket::tasks`](crate::tasks)); [`Registry::default`] holds only those.
+#[derive(Debug, Clone)]
 pub struct Registry {
     tasks: BTreeMap<&'static str, &'static TaskDescriptor>,
 }
 
+impl Default for Registry {
+    fn default() -> Self {
+        let tasks = crate::tasks::BUILT_IN
+            .iter()
+            .map(|descriptor| (descriptor.name, *descriptor))
+            .collect();
+        Self { tasks }
+    }
+}
+
 impl Registry {
-    /// Collects every `#[docket::task]` linked into the binary (the built-in tasks included).
+    /// Collects every `#[docket::task]` linked into the binary and the built-in tasks
+    /// ([`docket::tasks`](crate::tasks)).
     ///
     /// Fails when two tasks share a name, naming both definitions.
     pub fn discover() -> Result<Self, Error> {
-        Self::from_descriptors(inventory::iter::<TaskDescriptor>)
+        Self::from_descriptors(inventory::iter::<TaskRef>.into_iter().map(|task| task.0))
     }
 
-    /// Builds a registry from the given descriptors, refusing duplicate names.
+    /// Builds a registry from the given descriptors and the built-in tasks, refusing
+    /// duplicate names.
     pub fn from_descriptors(
         descriptors: impl IntoIterator<Item = &'static TaskDescriptor>,
     ) -> Result<Self, Error> {
-        let mut tasks = BTreeMap::new();
-        for descriptor in descriptors {
+        let mut tasks: BTreeMap<&'static str, &'static TaskDescriptor> = BTreeMap::new();
+        for descriptor in crate::tasks::BUILT_IN.iter().copied().chain(descriptors) {
+            // The same descriptor reached twice (a built-in also found by the linker).
+            if tasks
+                .get(descriptor.name)
+                .is_some_and(|seen| std::ptr::eq(*seen, descriptor))
+            {
+                continue;
+            }
             if let Some(first) = tasks.insert(descriptor.name, descriptor) {
                 return Err(Error::DuplicateTask {
                     name: descriptor.name.to_string(),
@@ -159,14 +199,19 @@ impl Registry {
         self.tasks.keys().copied().collect()
     }
 
-    /// How many tasks are registered.
+    /// How many tasks are registered, the built-in ones included.
     pub fn len(&self) -> usize {
         self.tasks.len()
     }
 
-    /// Whether no task is registered.
+    /// Whether no task is registered (never true: the built-in tasks always are).
     pub fn is_empty(&self) -> bool {
         self.tasks.is_empty()
+    }
+
+    /// The registered tasks.
+    pub fn descriptors(&self) -> impl Iterator<Item = &'static TaskDescriptor> + '_ {
+        self.tasks.values().copied()
     }
 }
 
@@ -194,7 +239,10 @@ mod tests {
     #[test]
     fn a_registry_lists_its_tasks_sorted() {
         let registry = Registry::from_descriptors([&FIRST, &OTHER]).unwrap();
-        assert_eq!(registry.names(), vec!["other", "send"]);
+        assert_eq!(
+            registry.names(),
+            vec!["docket.fail", "docket.sleep", "docket.trace", "other", "send"]
+        );
         assert_eq!(
             registry.get("send").map(TaskDescriptor::location).as_deref(),
             Some("billing (src/billing.rs:10)")

@@ -113,15 +113,24 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
     };
 
     let outer_private = private_path(&def.header.krate, 1);
+    let descriptor_vis = item_vis(&def.header.vis, 1);
+    let descriptor_doc = format!(
+        " The task `{}` as workers run it: name, entry point and behaviours.",
+        def.header.name
+    );
     let outer = quote! {
+        #[doc = #descriptor_doc]
+        #descriptor_vis static DESCRIPTOR: #outer_private::TaskDescriptor = #outer_private::TaskDescriptor::new(
+            self::NAME,
+            self::__docket_task::__docket_run,
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+        )
+        .with_options(#outer_private::TaskOptions::new());
+
         #outer_private::inventory::submit! {
-            #outer_private::TaskDescriptor::new(
-                self::NAME,
-                self::__docket_task::__docket_run,
-                ::core::module_path!(),
-                ::core::file!(),
-                ::core::line!(),
-            )
+            #outer_private::TaskRef(&self::DESCRIPTOR)
         }
     };
     module(&def.header, outer, inner)

@@ -113,7 +113,9 @@ mod tests {
         assert!(parse_duration("1h 30m").unwrap_err().contains("not a unit"));
         assert!(parse_duration("3w").unwrap_err().contains("not a unit"));
         assert!(parse_duration("-3s").unwrap_err().contains("not a duration"));
-        assert!(parse_duration("99999999999999999d").unwrap_err().contains("too long"));
+        assert!(parse_duration("99999999999999999d")
+            .unwrap_err()
+            .contains("too long"));
         assert!(parse_duration("99999999999999999999999s")
             .unwrap_err()
             .contains("too long"));

@@ -7,9 +7,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use docket::{ConnectPolicy, Docket, Registry};
 
-use crate::duration::parse_duration;
 use crate::handle::ShutdownHandle;
 use crate::worker::Worker;
+use docket::parse_duration;
 
 /// docket: distributed background tasks on Redis.
 #[derive(Debug, Parser)]
@@ -156,13 +156,10 @@ async fn run_worker_until(args: WorkerArgs, stop: &ShutdownHandle) -> anyhow::Re
     if let (Some(cert), Some(key)) = (args.connection.tls_cert_file, args.connection.tls_key_file) {
         builder = builder.tls_client_auth(cert, key);
     }
-    // A bad URL or TLS file, or a binary without tasks (or with two of one name), fails before the
-    // worker waits for anything.
+    // A bad URL or TLS file, or a binary with two tasks of one name, fails before the worker
+    // waits for anything.
     builder.validate()?;
     let registry = Registry::discover()?;
-    if registry.is_empty() {
-        return Err(docket::Error::NoTasks.into());
-    }
     // Started before Redis (or while it loads its data), a worker waits for it rather than
     // exiting into a crash loop; a stop signal ends the wait.
     let connect = builder.connect();

@@ -39,7 +39,6 @@
 
 mod cli;
 mod completer;
-mod duration;
 mod handle;
 mod lease;
 mod runner;
@@ -48,9 +47,9 @@ mod shutdown;
 mod worker;
 
 pub use crate::cli::{main, main_with_args};
-pub use crate::duration::parse_duration;
 pub use crate::handle::ShutdownHandle;
 pub use crate::worker::{Worker, WorkerBuilder};
+pub use docket::parse_duration;
 
 /// The README's Rust examples, compiled as doctests so they cannot rot.
 #[cfg(doctest)]

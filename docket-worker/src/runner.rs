@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use docket::backend::{from_ms, now_ms, Delivery, Due, Lease, Outcome, OutcomeKind};
+use docket::backend::{now_ms, Delivery, Due, Lease, Outcome, OutcomeKind};
 use docket::{FailureKind, TaskContext};
 use futures::FutureExt;
 use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit};
@@ -126,14 +126,13 @@ impl Runner {
                 },
             );
         }
-        let context = TaskContext {
-            docket: self.config.docket.clone(),
-            key: delivery.key.clone(),
-            attempt: delivery.attempt,
-            when: from_ms(delivery.when_ms),
-            worker: self.config.name.clone(),
-            redelivered: delivery.redelivered,
-        };
+        let context = TaskContext::new(
+            &self.config.docket,
+            descriptor,
+            &delivery,
+            &self.config.name,
+            &self.config.states,
+        );
         let span = tracing::info_span!(
             "task",
             task = %delivery.task,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use docket::backend::{Backend, Delivery, Presence};
-use docket::{Docket, Registry};
+use docket::{Docket, Registry, States};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -47,6 +47,7 @@ pub struct WorkerBuilder {
     unknown_task_delay: Duration,
     unknown_task_max_age: Duration,
     registry: Option<Registry>,
+    states: States,
     shutdown: ShutdownHandle,
     signals: bool,
 }
@@ -104,6 +105,14 @@ impl WorkerBuilder {
         self
     }
 
+    /// Shares `value` with every task run on this worker: a task receives it by taking a
+    /// `docket::State<T>` parameter (like axum's `State`), and `FromContext` implementations
+    /// read it with `TaskContext::state`. One value per type; a second replaces the first.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
+        self
+    }
+
     /// Stops the worker gracefully when `handle` is told to (by default the worker has a
     /// handle of its own: [`Worker::shutdown_handle`]).
     pub fn shutdown_handle(mut self, handle: ShutdownHandle) -> Self {
@@ -120,7 +129,7 @@ impl WorkerBuilder {
 
     /// Builds the worker, discovering its tasks.
     ///
-    /// Fails when two tasks share a name or when no task is registered.
+    /// Fails when two tasks share a name.
     pub fn build(self) -> Result<Worker, Error> {
         if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
             return Err(docket::Error::Config(format!(
@@ -136,9 +145,6 @@ impl WorkerBuilder {
             Some(registry) => registry,
             None => Registry::discover()?,
         };
-        if registry.is_empty() {
-            return Err(docket::Error::NoTasks.into());
-        }
         let name = self.name.unwrap_or_else(default_name);
         let presence = Presence::new(
             name.clone(),
@@ -159,6 +165,7 @@ impl WorkerBuilder {
                 unknown_task_delay: self.unknown_task_delay,
                 unknown_task_max_age: self.unknown_task_max_age,
                 registry,
+                states: self.states,
                 claiming: AtomicBool::new(false),
                 claiming_again: Notify::new(),
             }),
@@ -190,6 +197,8 @@ pub(crate) struct Config {
     pub unknown_task_delay: Duration,
     pub unknown_task_max_age: Duration,
     pub registry: Registry,
+    /// The shared state tasks receive as `State<T>`.
+    pub states: States,
     /// Whether the last claim succeeded: the worker is listed as alive only while it can
     /// actually claim work.
     pub claiming: AtomicBool,
@@ -224,6 +233,7 @@ impl Worker {
             unknown_task_delay: UNKNOWN_TASK_DELAY,
             unknown_task_max_age: UNKNOWN_TASK_MAX_AGE,
             registry: None,
+            states: States::new(),
             shutdown: ShutdownHandle::new(),
             signals: false,
         }
@@ -263,6 +273,17 @@ impl Worker {
             tasks = ?config.registry.names(),
             "worker starting"
         );
+        if config
+            .registry
+            .names()
+            .iter()
+            .all(|name| name.starts_with("docket."))
+        {
+            tracing::warn!(
+                "only the built-in tasks are registered: link the crates that define your \
+                 #[docket::task] functions into this binary (see the docs on task discovery)"
+            );
+        }
         let shutdown = Shutdown::new(self.shutdown.child_token(), self.signals)?;
         if !self.register(&shutdown).await? {
             return Ok(());

@@ -1,5 +1,5 @@
-//! The bare `docket` binary links no task: it can print its version, and refuses to run a
-//! worker with a clear message.
+//! The bare `docket` binary links no task of its own: it prints its version, and its worker runs
+//! the built-in tasks, warning that nothing else is linked.
 
 use std::process::Command;
 
@@ -20,14 +20,19 @@ fn version_prints_the_crate_version() {
 }
 
 #[test]
-fn a_worker_without_tasks_fails_clearly() {
+fn a_worker_without_task_crates_runs_the_built_in_tasks_and_says_so() {
     let output = Command::new(env!("CARGO_BIN_EXE_docket"))
-        .args(["worker", "--url", "memory://cli-no-tasks"])
+        .args(["worker", "--url", "memory://cli-no-tasks", "--until-finished"])
         .output()
         .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no tasks are registered"), "{stderr}");
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{logs}");
+    assert!(logs.contains("only the built-in tasks are registered"), "{logs}");
+    assert!(logs.contains("docket.trace"), "{logs}");
 }
 
 #[test]
@@ -68,11 +73,11 @@ async fn a_concurrency_out_of_range_is_refused() {
 }
 
 #[tokio::test]
-async fn building_a_worker_without_tasks_is_an_error() {
+async fn a_worker_always_runs_the_built_in_tasks() {
     let docket = Docket::connect("memory://no-tasks").await.unwrap();
-    let error = Worker::builder(&docket)
+    let worker = Worker::builder(&docket)
         .registry(Registry::default())
         .build()
-        .unwrap_err();
-    assert!(error.to_string().contains("no tasks are registered"), "{error}");
+        .unwrap();
+    assert_eq!(worker.tasks(), ["docket.fail", "docket.sleep", "docket.trace"]);
 }

@@ -172,12 +172,15 @@ pub enum OutcomeKind {
         /// When to offer it again.
         due: Due,
     },
-    /// Put the execution back to run again at `due`, as a new attempt (a retry).
+    /// Put the execution back to run again at `due` as run number `attempt`: a retry, or the
+    /// next run of a perpetual chain (attempt 1, perhaps with new arguments).
     Requeue {
         /// When to run it.
         due: Due,
         /// The attempt number of the next run.
         attempt: u32,
+        /// The next run's argument map; `None` keeps the current one.
+        args: Option<Vec<u8>>,
     },
 }
 

@@ -10,10 +10,17 @@ mod cleanup {
     /// The name the task is registered and scheduled under: `cleanup`.
     pub(super) const NAME: &str = "cleanup";
     pub(super) use self::__docket_task::schedule;
+    /// The task `cleanup` as workers run it: name, entry point and behaviours.
+    pub(super) static DESCRIPTOR: super::runtime::docket::__private::TaskDescriptor = super::runtime::docket::__private::TaskDescriptor::new(
+            self::NAME,
+            self::__docket_task::__docket_run,
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+        )
+        .with_options(super::runtime::docket::__private::TaskOptions::new());
     super::runtime::docket::__private::inventory::submit! {
-        super::runtime::docket::__private::TaskDescriptor::new(self::NAME,
-        self::__docket_task::__docket_run, ::core::module_path!(), ::core::file!(),
-        ::core::line!(),)
+        super::runtime::docket::__private::TaskRef(& self::DESCRIPTOR)
     }
     mod __docket_task {
         #[allow(unused_imports)]

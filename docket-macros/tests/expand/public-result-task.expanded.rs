@@ -16,10 +16,17 @@ pub mod process_order {
     /// The name the task is registered and scheduled under: `orders.process`.
     pub const NAME: &str = "orders.process";
     pub use self::__docket_task::schedule;
+    /// The task `orders.process` as workers run it: name, entry point and behaviours.
+    pub static DESCRIPTOR: ::docket::__private::TaskDescriptor = ::docket::__private::TaskDescriptor::new(
+            self::NAME,
+            self::__docket_task::__docket_run,
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+        )
+        .with_options(::docket::__private::TaskOptions::new());
     ::docket::__private::inventory::submit! {
-        ::docket::__private::TaskDescriptor::new(self::NAME,
-        self::__docket_task::__docket_run, ::core::module_path!(), ::core::file!(),
-        ::core::line!(),)
+        ::docket::__private::TaskRef(& self::DESCRIPTOR)
     }
     mod __docket_task {
         #[allow(unused_imports)]

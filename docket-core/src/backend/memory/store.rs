@@ -443,9 +443,12 @@ impl Store {
                 self.finish(&outcome.key, epoch, ttl, now);
             }
             OutcomeKind::Interrupted => {}
-            OutcomeKind::Requeue { due, attempt } => {
+            OutcomeKind::Requeue { due, attempt, args } => {
                 let at_ms = due.resolve(now.ms);
                 record.attempt = *attempt;
+                if let Some(args) = args {
+                    record.args = args.clone();
+                }
                 record.when_ms = at_ms;
                 self.put_back(&outcome.key, at_ms, now, fx);
             }
@@ -763,6 +766,12 @@ impl Store {
     /// The kept dead letters, oldest first.
     pub(super) fn dead_letters(&self, limit: usize) -> Vec<DeadLetter> {
         self.dead_letters.iter().rev().take(limit).cloned().collect()
+    }
+
+    /// The stored argument map of `key`.
+    #[cfg(test)]
+    pub(super) fn args_of(&self, key: &str) -> Option<Vec<u8>> {
+        self.records.get(key).map(|record| record.args.clone())
     }
 
     /// The sizes of every collection, checking the invariants on the way.

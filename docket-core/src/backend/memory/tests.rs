@@ -543,17 +543,20 @@ async fn requeue_runs_again_now_or_later() {
     let again = OutcomeKind::Requeue {
         due: Due::Now,
         attempt: 2,
+        args: None,
     };
     backend.complete("w", &[outcome(&first, again)]).await.unwrap();
     assert_eq!(state(&backend, "k").await, Some(ExecutionState::Queued));
     let second = claim_one(&backend, "w").await;
     assert_eq!(second.attempt, 2);
+    assert_eq!(second.args, first.args, "a retry keeps the arguments");
     assert!(second.generation > first.generation);
 
     let at_ms = now_ms() + 3_600_000;
     let later = OutcomeKind::Requeue {
         due: Due::At(at_ms),
         attempt: 3,
+        args: Some(vec![0x81, 0xa1, b'n', 0x07]),
     };
     backend.complete("w", &[outcome(&second, later)]).await.unwrap();
     let info = backend.info("k").await.unwrap().unwrap();
@@ -576,6 +579,12 @@ async fn requeue_runs_again_now_or_later() {
         .await
         .unwrap();
     assert_eq!(state(&backend, "k").await, Some(ExecutionState::Scheduled));
+    let args = backend.with_store(|store, _, _| store.args_of("k"));
+    assert_eq!(
+        args,
+        Some(vec![0x81, 0xa1, b'n', 0x07]),
+        "the next run's arguments were stored"
+    );
 }
 
 #[tokio::test]

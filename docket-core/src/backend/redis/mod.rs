@@ -401,7 +401,7 @@ impl Core {
         keys.push(self.keys.events());
         keys.push(self.keys.wake());
         keys.push(self.keys.dead_bytes());
-        let mut args = Vec::with_capacity(outcomes.len() * 5 + 3);
+        let mut args = Vec::with_capacity(outcomes.len() * 6 + 4);
         args.push(Value::from(GROUP));
         args.push(Value::from(self.ttl_ms));
         args.push(Value::from(worker));
@@ -410,37 +410,51 @@ impl Core {
             keys.push(self.keys.record(&outcome.key));
             args.push(Value::from(outcome.id.as_str()));
             args.push(Value::from(outcome.key.as_str()));
-            let (kind, a, b) = match &outcome.kind {
+            let (kind, a, b, c) = match &outcome.kind {
                 OutcomeKind::Completed(result) => (
                     schema::outcome::COMPLETED,
                     Value::Bytes(result.clone().into()),
+                    Value::from(""),
                     Value::from(""),
                 ),
                 OutcomeKind::Failed { message, type_name } => (
                     schema::outcome::FAILED,
                     Value::from(message.as_str()),
                     Value::from(type_name.as_str()),
+                    Value::from(""),
                 ),
                 OutcomeKind::DeadLetter { message, type_name } => (
                     schema::outcome::DEAD_LETTER,
                     Value::from(message.as_str()),
                     Value::from(type_name.as_str()),
+                    Value::from(""),
                 ),
-                OutcomeKind::Requeue { due, attempt } => (
+                OutcomeKind::Requeue { due, attempt, args } => (
                     schema::outcome::REQUEUE,
                     Value::from(due.spec()),
                     Value::from(*attempt as i64),
+                    match args {
+                        Some(args) => Value::Bytes(args.clone().into()),
+                        None => Value::from(""),
+                    },
                 ),
                 OutcomeKind::Postpone { due } => (
                     schema::outcome::POSTPONE,
                     Value::from(due.spec()),
                     Value::from(""),
+                    Value::from(""),
                 ),
-                OutcomeKind::Interrupted => (schema::outcome::INTERRUPTED, Value::from(""), Value::from("")),
+                OutcomeKind::Interrupted => (
+                    schema::outcome::INTERRUPTED,
+                    Value::from(""),
+                    Value::from(""),
+                    Value::from(""),
+                ),
             };
             args.push(Value::from(kind));
             args.push(a);
             args.push(b);
+            args.push(c);
         }
         let _: i64 = self.scripts.complete.run(&self.client, keys, args).await?;
         Ok(())

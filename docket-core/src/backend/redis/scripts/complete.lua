@@ -5,10 +5,11 @@
 -- record per outcome.
 -- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] worker, ARGV[4] the worker's
 -- clock (ms), only for the end time a record shows (due times are decided by Redis's clock,
--- read only when an outcome puts an execution back); then 5 per outcome: entry id, key, kind,
--- a, b. Kinds:
+-- read only when an outcome puts an execution back); then 6 per outcome: entry id, key, kind,
+-- a, b, c. Kinds:
 -- O_COMPLETED (a = result), O_FAILED (a = message, b = type), O_DEAD_LETTER (same),
--- O_REQUEUE (a = due spec, b = attempt), O_POSTPONE (a = due spec; due time and attempt
+-- O_REQUEUE (a = due spec, b = attempt, c = the next run's arguments or '' to keep them: a
+-- retry or a perpetual chain's next run), O_POSTPONE (a = due spec; due time and attempt
 -- kept), O_INTERRUPTED (nothing written).
 -- A delivery is the live run of its record while the record is RUNNING and points at it.
 -- Its outcome is written only by the worker that holds it; an outcome of a delivery another
@@ -25,8 +26,8 @@ local ids = {}
 local earliest = nil
 for i = 1, #KEYS - 6 do
   local record = KEYS[i + 6]
-  local b = 4 + (i - 1) * 5
-  local id, key, kind, a, bb = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
+  local b = 4 + (i - 1) * 6
+  local id, key, kind, a, bb, c = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
   local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER)
   local live = tonumber(current[1]) == S_RUNNING and current[2] == id
   if not live then
@@ -58,6 +59,7 @@ for i = 1, #KEYS - 6 do
       local next_generation = (tonumber(current[4]) or 0) + 1
       if kind == O_REQUEUE then
         redis.call('HSET', record, F_DUE, due, F_ATTEMPT, bb)
+        if c ~= '' then redis.call('HSET', record, F_ARGS, c) end
       end
       if due <= clock() then
         local entry = redis.call('XADD', KEYS[1], '*', E_KEY, key)

@@ -1,0 +1,225 @@
+//! Task behaviours: what a task declares with helper attributes below `#[docket::task]`
+//! (`#[retry(..)]`, `#[timeout(..)]`, `#[perpetual(..)]`, `#[cron(..)]`, `#[logged]`), kept
+//! as data on its [`TaskDescriptor`](crate::TaskDescriptor), and the pure policy that decides
+//! what follows a run.
+//!
+//! The policy never touches a backend: a worker runs the body, asks [`next_step`] what comes
+//! next, and writes the outcome and that next step in one atomic backend call.
+
+mod logging;
+mod perpetual;
+mod retry;
+mod timeout;
+
+use std::time::{Duration, SystemTime};
+
+pub use self::logging::logged_args;
+pub use self::perpetual::{CronPolicy, PerpetualPolicy};
+pub use self::retry::{Attempts, RetryDelay, RetryPolicy};
+pub use self::timeout::timeout_failure;
+
+use crate::backend::Due;
+use crate::context::TaskContext;
+
+/// The behaviours a task declared, as the macro writes them into its descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskOptions {
+    /// `#[retry(..)]`: how failed runs are retried (none: a failure is final).
+    pub retry: Option<RetryPolicy>,
+    /// `#[timeout(..)]`: how long a run may take before it is dropped and failed.
+    pub timeout: Option<Duration>,
+    /// `#[perpetual(..)]`: the task reschedules itself after every run.
+    pub perpetual: Option<PerpetualPolicy>,
+    /// `#[cron(..)]`: the task reschedules itself at the next match of a cron expression.
+    pub cron: Option<CronPolicy>,
+    /// The parameters marked `#[logged]`, shown in the task's log lines.
+    pub logged: &'static [LoggedParam],
+}
+
+impl TaskOptions {
+    /// No behaviours: no retry, no timeout, runs once, no argument logged.
+    pub const fn new() -> Self {
+        Self {
+            retry: None,
+            timeout: None,
+            perpetual: None,
+            cron: None,
+            logged: &[],
+        }
+    }
+
+    /// Retries failed runs by `policy`.
+    pub const fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Fails a run that takes longer than `timeout`.
+    pub const fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Reschedules the task after every run.
+    pub const fn perpetual(mut self, policy: PerpetualPolicy) -> Self {
+        self.perpetual = Some(policy);
+        self
+    }
+
+    /// Reschedules the task at the next match of a cron expression.
+    pub const fn cron(mut self, policy: CronPolicy) -> Self {
+        self.cron = Some(policy);
+        self
+    }
+
+    /// Shows these parameters in the task's log lines.
+    pub const fn logged(mut self, logged: &'static [LoggedParam]) -> Self {
+        self.logged = logged;
+        self
+    }
+
+    /// Whether workers seed this task themselves, under its name as key: an `automatic`
+    /// perpetual task or a cron task.
+    pub fn is_automatic(&self) -> bool {
+        self.cron.is_some() || self.perpetual.is_some_and(|policy| policy.automatic)
+    }
+
+    /// Whether a run is followed by another of the same key (perpetual and cron tasks).
+    pub fn is_recurring(&self) -> bool {
+        self.cron.is_some() || self.perpetual.is_some()
+    }
+}
+
+impl Default for TaskOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A parameter marked `#[logged]` (its value is shown) or `#[logged(length_only)]` (only its
+/// length: characters of a string, items of a sequence, entries of a map).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoggedParam {
+    /// The parameter's name, its key in the argument map.
+    pub name: &'static str,
+    /// Whether only the length is shown.
+    pub length_only: bool,
+}
+
+impl LoggedParam {
+    /// `#[logged]`: the value is shown.
+    pub const fn value(name: &'static str) -> Self {
+        Self {
+            name,
+            length_only: false,
+        }
+    }
+
+    /// `#[logged(length_only)]`: only the length is shown.
+    pub const fn length(name: &'static str) -> Self {
+        Self {
+            name,
+            length_only: true,
+        }
+    }
+}
+
+/// How a run ended, as the policy needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunEnd {
+    /// The body returned success.
+    Succeeded,
+    /// The body failed, panicked, timed out or its parameters could not be resolved: a
+    /// retryable failure.
+    Failed,
+    /// The stored arguments do not fit the task: never retried, never followed.
+    Poisoned,
+}
+
+/// What follows a run, as decided by [`next_step`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NextStep {
+    /// Nothing: the run's outcome is the execution's end.
+    Finish,
+    /// Run the execution again at `due` as attempt `attempt`.
+    Retry {
+        /// When the next attempt runs.
+        due: Due,
+        /// Its attempt number.
+        attempt: u32,
+    },
+    /// Run the same key again at `due` as a new run (attempt 1), with new arguments if the
+    /// body gave some.
+    Perpetuate {
+        /// When the next run is due.
+        due: Due,
+        /// The next run's argument map, if the body changed it.
+        args: Option<Vec<u8>>,
+    },
+}
+
+/// Decides what follows a run that ended as `end`, given what the body asked for through its
+/// injected handles (a forced retry, a perpetual's next time, arguments or cancellation).
+///
+/// - A failure is retried while the task's retry policy has attempts left; a retry the body
+///   forced (`Retry::after` / `Retry::at`) happens whatever the body returned, and is not
+///   counted against `attempts`.
+/// - A perpetual or cron task that is not retried is followed by its next run unless the body
+///   cancelled the chain or `successors` is false (a worker in `run_until_finished` mode, or one
+///   that ran the key as often as `run_at_most` allows).
+/// - Poisoned input is never retried or followed.
+///
+/// `now` is the worker's clock, used only to compute the next cron match; a perpetual's next
+/// run is due at `start + every`, which the backend compares with its own clock (a time that
+/// has passed means now).
+pub fn next_step(ctx: &TaskContext, end: RunEnd, successors: bool, now: SystemTime) -> NextStep {
+    if end == RunEnd::Poisoned {
+        return NextStep::Finish;
+    }
+    let options = ctx.task().options();
+    let control = ctx.control().snapshot();
+    if let Some(due) = control.forced_retry {
+        return NextStep::Retry {
+            due,
+            attempt: ctx.attempt().saturating_add(1),
+        };
+    }
+    if end == RunEnd::Failed {
+        if let Some(delay) = options.retry.and_then(|policy| policy.delay_after(ctx.attempt())) {
+            return NextStep::Retry {
+                due: Due::After(millis(delay)),
+                attempt: ctx.attempt().saturating_add(1),
+            };
+        }
+    }
+    if !successors || control.chain_cancelled || !options.is_recurring() {
+        return NextStep::Finish;
+    }
+    let due = match control.next {
+        Some(due) => due,
+        None => match (options.perpetual, options.cron) {
+            (_, Some(cron)) => match cron.next_after(now.max(ctx.when())) {
+                Some(next) => Due::At(crate::backend::to_ms(next)),
+                None => return NextStep::Finish,
+            },
+            (Some(perpetual), None) => {
+                let every = control.every.unwrap_or(perpetual.every);
+                Due::At(crate::backend::to_ms(ctx.started()).saturating_add(millis(every)))
+            }
+            (None, None) => return NextStep::Finish,
+        },
+    };
+    NextStep::Perpetuate {
+        due,
+        args: control.args,
+    }
+}
+
+/// A duration in whole milliseconds, saturating.
+pub(crate) fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
