@@ -77,9 +77,17 @@ struct WorkerArgs {
     /// How long past its due time a task nobody knows is kept before it is dead-lettered.
     #[arg(long, env = "DOCKET_WORKER_UNKNOWN_TASK_MAX_AGE", default_value = "1h", value_parser = parse_duration)]
     unknown_task_max_age: Duration,
-    /// Exit once no task is queued, running or scheduled.
+    /// Exit once no task is queued, running or scheduled (perpetual and cron chains end
+    /// after their current run; automatic tasks are not seeded).
     #[arg(long, env = "DOCKET_WORKER_UNTIL_FINISHED")]
     until_finished: bool,
+    /// Do not seed automatic tasks (`#[perpetual(.., automatic)]` and `#[cron]`); other
+    /// workers may still do so.
+    #[arg(long, env = "DOCKET_WORKER_NO_AUTOMATIC_TASKS")]
+    no_automatic_tasks: bool,
+    /// How often automatic tasks are seeded again, which restores a chain that was cut.
+    #[arg(long, env = "DOCKET_WORKER_AUTOMATIC_RESEED_INTERVAL", default_value = "1m", value_parser = parse_duration)]
+    automatic_reseed_interval: Duration,
     /// Log format.
     #[arg(long, env = "DOCKET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Plain)]
     log_format: LogFormat,
@@ -178,6 +186,8 @@ async fn run_worker_until(args: WorkerArgs, stop: &ShutdownHandle) -> anyhow::Re
         .shutdown_timeout(args.shutdown_timeout)
         .unknown_task_delay(args.unknown_task_delay)
         .unknown_task_max_age(args.unknown_task_max_age)
+        .schedule_automatic_tasks(!args.no_automatic_tasks)
+        .automatic_reseed_interval(args.automatic_reseed_interval)
         .shutdown_handle(stop.clone())
         .shutdown_on_signals();
     if let Some(name) = args.worker_name {

@@ -38,6 +38,7 @@
 //! check the task list the worker logs at start-up.
 
 mod cli;
+mod automatic;
 mod completer;
 mod handle;
 mod lease;

@@ -6,7 +6,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use docket::backend::{now_ms, Delivery, Due, Lease, Outcome, OutcomeKind};
+use docket::backend::{from_ms, now_ms, Delivery, Due, Lease, Outcome, OutcomeKind};
+use docket::behaviour::{logged_args, next_step, timeout_failure, NextStep, RunEnd};
 use docket::{FailureKind, TaskContext};
 use futures::FutureExt;
 use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit};
@@ -46,21 +47,61 @@ pub(crate) fn leases(in_flight: &InFlight) -> Vec<Lease> {
         .collect()
 }
 
+/// Which runs may be followed by another run of the same key (a retry or a perpetual's next
+/// run), by how the worker was started.
+#[derive(Debug)]
+pub(crate) enum Successors {
+    /// `run_forever`: every run is followed as its task's behaviours say.
+    Always,
+    /// `run_until_finished`: retries happen, but a perpetual or cron chain ends after its run.
+    Retries,
+    /// `run_at_most`: each listed key runs at most this many more times (retries and
+    /// perpetual runs alike); other keys behave as under `run_until_finished`.
+    AtMost(Mutex<HashMap<String, usize>>),
+}
+
+impl Successors {
+    /// Counts a run of `key` and says what may follow it: (retries, perpetual successors).
+    fn after_run(&self, key: &str) -> (bool, bool) {
+        match self {
+            Self::Always => (true, true),
+            Self::Retries => (true, false),
+            Self::AtMost(limits) => {
+                let mut limits = limits.lock().unwrap_or_else(|e| e.into_inner());
+                match limits.get_mut(key) {
+                    Some(left) => {
+                        *left = left.saturating_sub(1);
+                        (*left > 0, *left > 0)
+                    }
+                    None => (true, false),
+                }
+            }
+        }
+    }
+}
+
 /// Starts executions and reports their outcomes.
 pub(crate) struct Runner {
     config: Arc<Config>,
     in_flight: InFlight,
     outcomes: mpsc::UnboundedSender<Outcome>,
     release: CancellationToken,
+    successors: Arc<Successors>,
 }
 
 impl Runner {
-    pub fn new(config: Arc<Config>, in_flight: InFlight, outcomes: mpsc::UnboundedSender<Outcome>) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        in_flight: InFlight,
+        outcomes: mpsc::UnboundedSender<Outcome>,
+        successors: Successors,
+    ) -> Self {
         Self {
             config,
             in_flight,
             outcomes,
             release: CancellationToken::new(),
+            successors: Arc::new(successors),
         }
     }
 
@@ -143,25 +184,43 @@ impl Runner {
         let in_flight = self.in_flight.clone();
         let outcomes = self.outcomes.clone();
         let release = self.release.clone();
+        let successors = self.successors.clone();
         let args = std::mem::take(&mut delivery.args);
         tokio::spawn(
             async move {
                 let punctuality = now_ms().saturating_sub(delivery.when_ms);
-                tracing::info!(punctuality_ms = punctuality, redelivered = delivery.redelivered, "started");
+                match logged_args(descriptor.options().logged, &args) {
+                    Some(args) => tracing::info!(
+                        punctuality_ms = punctuality,
+                        redelivered = delivery.redelivered,
+                        %args,
+                        "started"
+                    ),
+                    None => tracing::info!(punctuality_ms = punctuality, redelivered = delivery.redelivered, "started"),
+                }
                 let started = Instant::now();
-                let body = AssertUnwindSafe(descriptor.run(context, args)).catch_unwind();
-                let kind = tokio::select! {
+                let body = AssertUnwindSafe(descriptor.run(context.clone(), args)).catch_unwind();
+                let ended = tokio::select! {
                     biased;
                     _ = cancel.cancelled() => {
                         tracing::info!(duration_ms = millis(started.elapsed()), "interrupted: cancelled or lease lost");
-                        OutcomeKind::Interrupted
+                        None
                     }
                     _ = release.cancelled() => {
                         tracing::warn!(duration_ms = millis(started.elapsed()), "released for redelivery at shutdown");
                         // Offered again at once, keeping its due time and attempt.
-                        OutcomeKind::Postpone { due: Due::Now }
+                        Some(Err(OutcomeKind::Postpone { due: Due::Now }))
                     }
-                    ended = body => classify(ended, started.elapsed()),
+                    _ = context.control().deadline_passed() => {
+                        let given = context.control().deadline().map_or(Duration::ZERO, |(_, given)| given);
+                        Some(Ok(Ended::Failed(timeout_failure(given))))
+                    }
+                    ended = body => Some(Ok(classify(ended))),
+                };
+                let kind = match ended {
+                    None => OutcomeKind::Interrupted,
+                    Some(Err(kind)) => kind,
+                    Some(Ok(ended)) => decide(&context, ended, started.elapsed(), &successors),
                 };
                 if let Some(running) = in_flight.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&delivery.id) {
                     running.finished = true;
@@ -171,6 +230,58 @@ impl Runner {
             }
             .instrument(span),
         );
+    }
+}
+
+/// How a body ended.
+enum Ended {
+    Succeeded(Vec<u8>),
+    /// Failed, panicked, timed out or could not be given its parameters: retryable.
+    Failed(docket::Failure),
+    /// Its arguments do not fit the task: never retried.
+    Poisoned(docket::Failure),
+}
+
+/// Logs the end of a run and turns it, with what follows it, into the outcome to record.
+fn decide(context: &TaskContext, ended: Ended, elapsed: Duration, successors: &Successors) -> OutcomeKind {
+    let duration_ms = millis(elapsed);
+    let end = match &ended {
+        Ended::Succeeded(_) => RunEnd::Succeeded,
+        Ended::Failed(_) => RunEnd::Failed,
+        Ended::Poisoned(_) => RunEnd::Poisoned,
+    };
+    match &ended {
+        Ended::Succeeded(_) => tracing::info!(duration_ms, "completed"),
+        Ended::Failed(failure) => {
+            tracing::warn!(duration_ms, error = %failure.message, error_type = %failure.type_name, "failed")
+        }
+        Ended::Poisoned(failure) => {
+            tracing::error!(duration_ms, error = %failure.message, "arguments do not fit the task: dead-lettered")
+        }
+    }
+    let (retries, perpetual) = successors.after_run(context.key());
+    let step = next_step(context, end, perpetual, from_ms(now_ms()));
+    match step {
+        NextStep::Retry { due, attempt } if retries => {
+            tracing::warn!(next_attempt = attempt, due = ?due, "retrying");
+            return OutcomeKind::Requeue { due, attempt, args: None };
+        }
+        NextStep::Perpetuate { due, args } => {
+            tracing::debug!(due = ?due, new_arguments = args.is_some(), "next run scheduled");
+            return OutcomeKind::Requeue { due, attempt: 1, args };
+        }
+        _ => {}
+    }
+    match ended {
+        Ended::Succeeded(result) => OutcomeKind::Completed(result),
+        Ended::Failed(failure) => OutcomeKind::Failed {
+            message: bounded(failure.message),
+            type_name: failure.type_name,
+        },
+        Ended::Poisoned(failure) => OutcomeKind::DeadLetter {
+            message: bounded(failure.message),
+            type_name: failure.type_name,
+        },
     }
 }
 
@@ -193,40 +304,20 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-type Ended = Result<Result<Vec<u8>, docket::Failure>, Box<dyn std::any::Any + Send>>;
+type Caught = Result<Result<Vec<u8>, docket::Failure>, Box<dyn std::any::Any + Send>>;
 
-fn classify(ended: Ended, elapsed: Duration) -> OutcomeKind {
-    let duration_ms = millis(elapsed);
-    match ended {
-        Ok(Ok(result)) => {
-            tracing::info!(duration_ms, "completed");
-            OutcomeKind::Completed(result)
-        }
-        Ok(Err(failure)) if failure.kind == FailureKind::BadArguments => {
-            tracing::error!(duration_ms, error = %failure.message, "arguments do not fit the task: dead-lettered");
-            OutcomeKind::DeadLetter {
-                message: bounded(failure.message),
-                type_name: failure.type_name,
-            }
-        }
-        Ok(Err(failure)) => {
-            tracing::warn!(duration_ms, error = %failure.message, error_type = %failure.type_name, "failed");
-            OutcomeKind::Failed {
-                message: bounded(failure.message),
-                type_name: failure.type_name,
-            }
-        }
+fn classify(caught: Caught) -> Ended {
+    match caught {
+        Ok(Ok(result)) => Ended::Succeeded(result),
+        Ok(Err(failure)) if failure.kind == FailureKind::BadArguments => Ended::Poisoned(failure),
+        Ok(Err(failure)) => Ended::Failed(failure),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "the task panicked".to_string());
-            tracing::error!(duration_ms, error = %message, "panicked");
-            OutcomeKind::Failed {
-                message: bounded(message),
-                type_name: "panic".into(),
-            }
+            Ended::Failed(docket::Failure::task(message, "panic"))
         }
     }
 }

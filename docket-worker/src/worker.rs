@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use docket::backend::{Backend, Delivery, Presence};
-use docket::{Docket, Registry, States};
+use docket::{Docket, Registry, States, TaskDescriptor};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::completer::Completer;
 use crate::handle::ShutdownHandle;
 use crate::lease::heartbeat_interval;
-use crate::runner::{InFlight, Runner};
+use crate::runner::{InFlight, Runner, Successors};
 use crate::shutdown::Shutdown;
 use crate::Error;
 
@@ -26,6 +26,8 @@ const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest an idle claim waits for work (less when a redelivery sweep is due sooner; a
 /// stop ends the wait at once). Longer waits make an idle worker cheaper.
 const CLAIM_WAIT: Duration = Duration::from_secs(5);
+/// How often automatic tasks are seeded again by default.
+const DEFAULT_RESEED_INTERVAL: Duration = Duration::from_secs(60);
 /// The most tasks one worker runs at once.
 const MAX_CONCURRENCY: usize = 65_536;
 /// How long leaving the registry may take at shutdown.
@@ -48,6 +50,8 @@ pub struct WorkerBuilder {
     unknown_task_max_age: Duration,
     registry: Option<Registry>,
     states: States,
+    automatic: bool,
+    reseed_interval: Duration,
     shutdown: ShutdownHandle,
     signals: bool,
 }
@@ -102,6 +106,22 @@ impl WorkerBuilder {
     /// Runs only the tasks of `registry` instead of every task linked into the binary.
     pub fn registry(mut self, registry: Registry) -> Self {
         self.registry = Some(registry);
+        self
+    }
+
+    /// Whether this worker seeds automatic tasks — `#[perpetual(.., automatic)]` and `#[cron]`
+    /// tasks — under their names (default on). Seeding is idempotent: however many workers
+    /// seed, each automatic task has one live chain.
+    pub fn schedule_automatic_tasks(mut self, enabled: bool) -> Self {
+        self.automatic = enabled;
+        self
+    }
+
+    /// How often a worker seeds its automatic tasks again (default 1 minute), which also
+    /// restores a chain that was cut (its record deleted, say) within that period. A chain
+    /// that is alive is never moved by seeding.
+    pub fn automatic_reseed_interval(mut self, interval: Duration) -> Self {
+        self.reseed_interval = interval.max(Duration::from_millis(10));
         self
     }
 
@@ -166,6 +186,7 @@ impl WorkerBuilder {
                 unknown_task_max_age: self.unknown_task_max_age,
                 registry,
                 states: self.states,
+                automatic: self.automatic.then_some(self.reseed_interval),
                 claiming: AtomicBool::new(false),
                 claiming_again: Notify::new(),
             }),
@@ -199,6 +220,8 @@ pub(crate) struct Config {
     pub registry: Registry,
     /// The shared state tasks receive as `State<T>`.
     pub states: States,
+    /// How often automatic tasks are seeded again (`None`: never seeded by this worker).
+    pub automatic: Option<Duration>,
     /// Whether the last claim succeeded: the worker is listed as alive only while it can
     /// actually claim work.
     pub claiming: AtomicBool,
@@ -234,6 +257,8 @@ impl Worker {
             unknown_task_max_age: UNKNOWN_TASK_MAX_AGE,
             registry: None,
             states: States::new(),
+            automatic: true,
+            reseed_interval: DEFAULT_RESEED_INTERVAL,
             shutdown: ShutdownHandle::new(),
             signals: false,
         }
@@ -256,15 +281,37 @@ impl Worker {
 
     /// Runs until shut down (by the token or, if enabled, a signal).
     pub async fn run_forever(&self) -> Result<(), Error> {
-        self.run(false).await
+        self.run(Successors::Always).await
     }
 
     /// Runs until no task is queued, running or scheduled, then returns.
+    ///
+    /// Retries happen as usual, but perpetual and cron chains end after their current run
+    /// (their last run's outcome is the execution's end), and automatic tasks are not seeded:
+    /// otherwise a perpetual task would keep the worker busy forever. To run a chain a bounded
+    /// number of times, use [`run_at_most`](Self::run_at_most).
     pub async fn run_until_finished(&self) -> Result<(), Error> {
-        self.run(true).await
+        self.run(Successors::Retries).await
     }
 
-    async fn run(&self, until_finished: bool) -> Result<(), Error> {
+    /// Like [`run_until_finished`](Self::run_until_finished), but each key in `limits` runs up
+    /// to its number of times (every run counts: retries and perpetual runs alike) before its
+    /// chain ends; automatic tasks whose name is a key in `limits` are seeded. For testing
+    /// perpetual and cron tasks: `worker.run_at_most([("poll", 3)]).await?`.
+    pub async fn run_at_most<K: Into<String>>(
+        &self,
+        limits: impl IntoIterator<Item = (K, usize)>,
+    ) -> Result<(), Error> {
+        let limits: HashMap<String, usize> = limits
+            .into_iter()
+            .map(|(key, runs)| (key.into(), runs))
+            .filter(|(_, runs)| *runs > 0)
+            .collect();
+        self.run(Successors::AtMost(Mutex::new(limits))).await
+    }
+
+    async fn run(&self, successors: Successors) -> Result<(), Error> {
+        let until_finished = !matches!(successors, Successors::Always);
         let config = &self.config;
         tracing::info!(
             worker = %config.name,
@@ -307,7 +354,15 @@ impl Worker {
         ));
         let completer =
             tokio::spawn(Completer::new(config.clone(), outcome_receiver, in_flight.clone()).run());
-        let runner = Runner::new(config.clone(), in_flight.clone(), outcomes);
+        let automatic = self.automatic_tasks(&successors);
+        if !automatic.is_empty() {
+            let first = crate::automatic::seed_once(config, &automatic);
+            if tokio::time::timeout(CLAIM_WAIT, first).await.is_err() {
+                tracing::warn!("seeding automatic tasks took too long; trying again later");
+            }
+            loops.spawn(crate::automatic::keep_seeding(config.clone(), automatic, background.clone()));
+        }
+        let runner = Runner::new(config.clone(), in_flight.clone(), outcomes, successors);
         let slots = Arc::new(Semaphore::new(config.concurrency));
 
         let result = self.claim_loop(&runner, &slots, &shutdown, until_finished).await;
@@ -355,6 +410,24 @@ impl Worker {
         self.leave().await;
         tracing::info!(worker = %config.name, "worker stopped");
         result
+    }
+
+    /// The automatic tasks this run seeds: all of them under `run_forever` (unless seeding is
+    /// off), those named in `run_at_most`'s limits, none under `run_until_finished`.
+    fn automatic_tasks(&self, successors: &Successors) -> Vec<&'static TaskDescriptor> {
+        let automatic = self
+            .config
+            .registry
+            .descriptors()
+            .filter(|task| task.options().is_automatic());
+        match successors {
+            Successors::Always if self.config.automatic.is_some() => automatic.collect(),
+            Successors::AtMost(limits) => {
+                let limits = limits.lock().unwrap_or_else(|e| e.into_inner());
+                automatic.filter(|task| limits.contains_key(task.name())).collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// Enters the worker registry before anything is claimed, refusing to run while another

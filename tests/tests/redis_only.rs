@@ -618,3 +618,193 @@ async fn a_worker_is_listed_only_while_it_can_claim_work() {
     eventually(WAIT, "the worker to be listed again", || async { listed().await }).await;
     assert_eq!(sum(&docket, 2, 2).await, 4);
 }
+
+/// `beat` and `charge` as the `behaviour-worker` binary defines them, to schedule them here.
+mod behaviour_worker_tasks {
+    /// A perpetual task that takes `millis` per run.
+    #[docket::task]
+    #[perpetual(every = "20ms")]
+    pub async fn beat(millis: u64) {
+        let _ = millis;
+    }
+
+    /// A task with logged arguments.
+    #[docket::task]
+    pub async fn charge(#[logged] order_id: u64, #[logged(length_only)] lines: Vec<String>, card: String) {
+        let _ = (order_id, lines, card);
+    }
+
+    /// Fails once, then succeeds.
+    #[docket::task]
+    pub async fn declines_once() {}
+}
+
+/// A `behaviour-worker` process writing its runs to `journal`.
+fn behaviour_worker(server: &RedisServer, name: &str, journal: &std::path::Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_behaviour-worker"))
+        .args(["worker", "--url", &server.url(), "--worker-name", name])
+        .args(["--scheduling-resolution", "20ms", "--concurrency", "4"])
+        .args(extra)
+        .env("DOCKET_LOG_LEVEL", "warn")
+        .env("DOCKET_TEST_JOURNAL", journal)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the behaviour-worker binary")
+}
+
+/// One run in a journal: when it started and ended (ms), and which process ran it.
+#[derive(Debug, Clone, Copy)]
+struct JournalRun {
+    start: u64,
+    end: Option<u64>,
+    pid: u32,
+}
+
+/// The runs of `task` in the journal, in start order (a run of a killed process has no end).
+fn journal_runs(journal: &std::path::Path, task: &str) -> Vec<JournalRun> {
+    let text = std::fs::read_to_string(journal).unwrap_or_default();
+    let mut runs: Vec<JournalRun> = Vec::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let [event, name, ms, pid] = fields[..] else {
+            continue;
+        };
+        let (Ok(ms), Ok(pid)) = (ms.parse::<u64>(), pid.parse::<u32>()) else {
+            continue;
+        };
+        if name != task {
+            continue;
+        }
+        match event {
+            "start" => runs.push(JournalRun { start: ms, end: None, pid }),
+            "end" => {
+                if let Some(run) = runs.iter_mut().rev().find(|run| run.pid == pid && run.end.is_none()) {
+                    run.end = Some(ms);
+                }
+            }
+            _ => {}
+        }
+    }
+    runs.sort_by_key(|run| run.start);
+    runs
+}
+
+/// Asserts that no two finished runs overlap: one chain runs one run at a time.
+fn assert_one_chain(runs: &[JournalRun]) {
+    let finished: Vec<_> = runs.iter().filter(|run| run.end.is_some()).collect();
+    for pair in finished.windows(2) {
+        assert!(
+            pair[1].start >= pair[0].end.unwrap_or(u64::MAX),
+            "two runs of one chain overlapped: {pair:?} (all: {runs:?})"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_started_together_seed_one_automatic_chain() {
+    let server = RedisServer::start();
+    let journal = docket_tests::unique_temp_dir("automatic-journal");
+    let reseed = ["--automatic-reseed-interval", "100ms"];
+    let mut workers: Vec<Child> = (0..3)
+        .map(|i| behaviour_worker(&server, &format!("seeder-{i}"), &journal, &reseed))
+        .collect();
+    eventually(WAIT, "ten runs of the automatic task", || async {
+        journal_runs(&journal, "pulse").iter().filter(|run| run.end.is_some()).count() >= 10
+    })
+    .await;
+    for worker in &mut workers {
+        worker.kill().expect("stop a worker");
+        let _ = worker.wait();
+    }
+    let runs = journal_runs(&journal, "pulse");
+    assert_one_chain(&runs);
+    let keys = redis_cli(&server, &["KEYS", "{docket}:t:*"]);
+    assert_eq!(keys.lines().count(), 1, "one record for the chain: {keys}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_perpetual_chain_survives_its_worker_being_killed_mid_run() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let journal = docket_tests::unique_temp_dir("killed-chain-journal");
+    let options = ["--redelivery-timeout", "1s", "--no-automatic-tasks"];
+    let mut doomed = behaviour_worker(&server, "doomed", &journal, &options);
+    behaviour_worker_tasks::beat::schedule(&docket, 300)
+        .key("beat-chain")
+        .await
+        .unwrap();
+    // Kill the worker while its second run is in progress.
+    eventually(WAIT, "a second run to start", || async {
+        let runs = journal_runs(&journal, "beat");
+        runs.len() >= 2 && runs[1].end.is_none()
+    })
+    .await;
+    doomed.kill().expect("SIGKILL the worker");
+    let _ = doomed.wait();
+    let killed_pid = doomed.id();
+    let mut rescuer = behaviour_worker(&server, "rescuer", &journal, &options);
+    eventually(WAIT, "the chain to go on with three runs on the rescuer", || async {
+        journal_runs(&journal, "beat")
+            .iter()
+            .filter(|run| run.pid != killed_pid && run.end.is_some())
+            .count()
+            >= 3
+    })
+    .await;
+    rescuer.kill().expect("stop the rescuer");
+    let _ = rescuer.wait();
+    let runs = journal_runs(&journal, "beat");
+    assert_one_chain(&runs);
+    let info = docket.execution("beat-chain").await.unwrap().expect("the chain's record");
+    assert!(!info.state.is_terminal(), "the chain is still alive: {:?}", info.state);
+    let scheduled = redis_cli(&server, &["ZCARD", "{docket}:schedule"]);
+    assert!(scheduled.trim().parse::<u64>().unwrap_or(0) <= 1, "one next run at most: {scheduled}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_show_timings_and_only_logged_arguments() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_behaviour-worker"))
+        .args(["worker", "--url", &server.url(), "--worker-name", "logger", "--no-automatic-tasks"])
+        .env("DOCKET_LOG_LEVEL", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the behaviour-worker binary");
+    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    let charge = behaviour_worker_tasks::charge::schedule(&docket, 42, vec!["a".into(), "b".into()], "4111-1111-1111-1111".into())
+        .await
+        .unwrap();
+    charge.result_timeout(WAIT).await.unwrap();
+    behaviour_worker_tasks::declines_once::schedule(&docket)
+        .await
+        .unwrap()
+        .result_timeout(WAIT)
+        .await
+        .unwrap();
+    signal(&worker, "TERM");
+    wait_for_exit(&mut worker).await;
+    let logs = rest_of(&lines);
+    let find = |needle: &str| {
+        logs.iter()
+            .find(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no line with `{needle}` in {logs:#?}"))
+            .clone()
+    };
+    let started = find("order_id=42 lines=len(2)");
+    assert!(started.contains("started") && started.contains("punctuality_ms="), "{started}");
+    assert!(!logs.iter().any(|line| line.contains("4111")), "a secret argument was logged");
+    let inside = find("charging");
+    for field in ["task=charge", "attempt=1", "worker=logger", &format!("key={}", charge.key())] {
+        assert!(inside.contains(field), "`{field}` missing from the body's event: {inside}");
+    }
+    let completed = logs
+        .iter()
+        .find(|line| line.contains("completed") && line.contains("task=charge"))
+        .expect("a completed line");
+    assert!(completed.contains("duration_ms="), "{completed}");
+    let retrying = find("retrying");
+    assert!(retrying.contains("next_attempt=2") && retrying.contains("declines_once"), "{retrying}");
+}
