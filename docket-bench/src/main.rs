@@ -8,6 +8,7 @@
 
 mod chaos;
 mod idle;
+mod perpetual;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -67,6 +68,19 @@ enum Workload {
         #[arg(long, default_value_t = 100_000)]
         n: u64,
     },
+    /// Perpetual: N perpetual tasks with `every = "1s"` on one worker; runs/s, cadence error
+    /// (start − intended start) percentiles and Redis commands per run.
+    Perpetual {
+        /// How many perpetual tasks.
+        #[arg(long, default_value_t = 1_000)]
+        n: u64,
+        /// How long to measure.
+        #[arg(long, default_value = "30s", value_parser = docket_worker::parse_duration)]
+        duration: Duration,
+        /// Worker concurrency.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
     /// Idle cost: Redis commands per second for fleets of idle workers.
     Idle {
         /// Fleet sizes to measure, e.g. `1,10`.
@@ -119,6 +133,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Workload::MemorySoak { n, ttl } => memory_soak(n, ttl).await?,
         Workload::Idle { workers, window } => idle::report(&workers, window).await?,
+        Workload::Perpetual {
+            n,
+            duration,
+            concurrency,
+        } => perpetual::run(n, duration, concurrency).await?,
         Workload::Chaos(args) => chaos::run(args).await?,
         Workload::ChaosWorker(args) => chaos::run_worker(args).await?,
         Workload::W4 { n } => {

@@ -35,7 +35,11 @@ pub(crate) async fn seed_once(config: &Config, tasks: &[&'static TaskDescriptor]
 }
 
 /// Seeds `tasks` again every reseed interval until `stop`.
-pub(crate) async fn keep_seeding(config: Arc<Config>, tasks: Vec<&'static TaskDescriptor>, stop: CancellationToken) {
+pub(crate) async fn keep_seeding(
+    config: Arc<Config>,
+    tasks: Vec<&'static TaskDescriptor>,
+    stop: CancellationToken,
+) {
     let interval = config.automatic.unwrap_or(Duration::from_secs(60));
     loop {
         tokio::select! {

@@ -30,6 +30,23 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Shared state, automatic tasks, bounded runs
+//!
+//! `WorkerBuilder::state(value)` shares a value with every run: tasks take it as a
+//! `docket::State<T>` parameter, and `docket::FromContext` implementations read it with
+//! `TaskContext::state`. Workers seed automatic tasks (`#[perpetual(.., automatic)]` and
+//! `#[cron(..)]`) under their names before their first claim and every
+//! `automatic_reseed_interval`; `schedule_automatic_tasks(false)` turns that off.
+//! `run_until_finished` ends perpetual chains after their current run; `run_at_most` runs
+//! chosen keys a bounded number of times, for tests:
+//!
+//! ```no_run
+//! # async fn run(docket: &docket::Docket) -> Result<(), docket_worker::Error> {
+//! let worker = docket_worker::Worker::builder(docket).build()?;
+//! worker.run_at_most([("health:api", 3)]).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! ## Task discovery and the linker
 //!
 //! Tasks register themselves through `inventory` when their crate is linked. A library crate
@@ -37,8 +54,8 @@
 //! each task crate in explicitly, e.g. with `use my_tasks as _;` in the binary's `main.rs`, and
 //! check the task list the worker logs at start-up.
 
-mod cli;
 mod automatic;
+mod cli;
 mod completer;
 mod handle;
 mod lease;

@@ -264,11 +264,19 @@ fn decide(context: &TaskContext, ended: Ended, elapsed: Duration, successors: &S
     match step {
         NextStep::Retry { due, attempt } if retries => {
             tracing::warn!(next_attempt = attempt, due = ?due, "retrying");
-            return OutcomeKind::Requeue { due, attempt, args: None };
+            return OutcomeKind::Requeue {
+                due,
+                attempt,
+                args: None,
+            };
         }
         NextStep::Perpetuate { due, args } => {
             tracing::debug!(due = ?due, new_arguments = args.is_some(), "next run scheduled");
-            return OutcomeKind::Requeue { due, attempt: 1, args };
+            return OutcomeKind::Requeue {
+                due,
+                attempt: 1,
+                args,
+            };
         }
         _ => {}
     }

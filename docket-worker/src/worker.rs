@@ -360,7 +360,11 @@ impl Worker {
             if tokio::time::timeout(CLAIM_WAIT, first).await.is_err() {
                 tracing::warn!("seeding automatic tasks took too long; trying again later");
             }
-            loops.spawn(crate::automatic::keep_seeding(config.clone(), automatic, background.clone()));
+            loops.spawn(crate::automatic::keep_seeding(
+                config.clone(),
+                automatic,
+                background.clone(),
+            ));
         }
         let runner = Runner::new(config.clone(), in_flight.clone(), outcomes, successors);
         let slots = Arc::new(Semaphore::new(config.concurrency));
@@ -424,7 +428,9 @@ impl Worker {
             Successors::Always if self.config.automatic.is_some() => automatic.collect(),
             Successors::AtMost(limits) => {
                 let limits = limits.lock().unwrap_or_else(|e| e.into_inner());
-                automatic.filter(|task| limits.contains_key(task.name())).collect()
+                automatic
+                    .filter(|task| limits.contains_key(task.name()))
+                    .collect()
             }
             _ => Vec::new(),
         }

@@ -33,12 +33,17 @@ fn journal() -> &'static Mutex<HashMap<String, Vec<Run>>> {
 }
 
 fn note(label: &str, ctx: &TaskContext, value: i64) {
-    journal().lock().unwrap().entry(label.to_string()).or_default().push(Run {
-        attempt: ctx.attempt(),
-        when: ctx.when(),
-        ended: SystemTime::now(),
-        value,
-    });
+    journal()
+        .lock()
+        .unwrap()
+        .entry(label.to_string())
+        .or_default()
+        .push(Run {
+            attempt: ctx.attempt(),
+            when: ctx.when(),
+            ended: SystemTime::now(),
+            value,
+        });
 }
 
 fn runs(label: &str) -> Vec<Run> {
@@ -93,7 +98,12 @@ async fn stubborn(label: String, succeed_on: u32, retry: Retry, ctx: TaskContext
 
 /// Forces one retry from its body, on a task that declares no retry policy.
 #[docket::task]
-async fn forces_retry(label: String, in_the_past: bool, retry: Retry, ctx: TaskContext) -> Result<u32, docket::ForcedRetry> {
+async fn forces_retry(
+    label: String,
+    in_the_past: bool,
+    retry: Retry,
+    ctx: TaskContext,
+) -> Result<u32, docket::ForcedRetry> {
     note(&label, &ctx, 0);
     if retry.attempt() == 1 {
         return Err(if in_the_past {
@@ -151,7 +161,9 @@ async fn extends(label: String, timeout: Timeout, ctx: TaskContext) -> bool {
     note(&label, &ctx, 0);
     timeout.extend(Duration::from_secs(30));
     tokio::time::sleep(Duration::from_millis(400)).await;
-    timeout.remaining().is_some_and(|left| left > Duration::from_secs(20))
+    timeout
+        .remaining()
+        .is_some_and(|left| left > Duration::from_secs(20))
 }
 
 /// Counts its runs; fails on even ones; ends the chain on the `last`-th run.
@@ -244,7 +256,12 @@ impl FromContext for Greeter {
     async fn from_context(ctx: &TaskContext) -> Result<Self, InjectError> {
         let settings = ctx.state::<Settings>().ok_or("no Settings on this worker")?;
         Ok(Self {
-            line: format!("{} from {} (run {})", settings.greeting, ctx.worker(), ctx.attempt()),
+            line: format!(
+                "{} from {} (run {})",
+                settings.greeting,
+                ctx.worker(),
+                ctx.attempt()
+            ),
         })
     }
 }
@@ -258,7 +275,12 @@ async fn greets(name: String, settings: State<Settings>, #[inject] greeter: Gree
 /// Reports what its context says.
 #[docket::task]
 async fn introspects(ctx: TaskContext) -> (String, u32, String, bool) {
-    (ctx.key().to_string(), ctx.attempt(), ctx.worker().to_string(), ctx.redelivered())
+    (
+        ctx.key().to_string(),
+        ctx.attempt(),
+        ctx.worker().to_string(),
+        ctx.redelivered(),
+    )
 }
 
 behaviour_tests! {

@@ -677,9 +677,17 @@ fn journal_runs(journal: &std::path::Path, task: &str) -> Vec<JournalRun> {
             continue;
         }
         match event {
-            "start" => runs.push(JournalRun { start: ms, end: None, pid }),
+            "start" => runs.push(JournalRun {
+                start: ms,
+                end: None,
+                pid,
+            }),
             "end" => {
-                if let Some(run) = runs.iter_mut().rev().find(|run| run.pid == pid && run.end.is_none()) {
+                if let Some(run) = runs
+                    .iter_mut()
+                    .rev()
+                    .find(|run| run.pid == pid && run.end.is_none())
+                {
                     run.end = Some(ms);
                 }
             }
@@ -710,7 +718,11 @@ async fn three_workers_started_together_seed_one_automatic_chain() {
         .map(|i| behaviour_worker(&server, &format!("seeder-{i}"), &journal, &reseed))
         .collect();
     eventually(WAIT, "ten runs of the automatic task", || async {
-        journal_runs(&journal, "pulse").iter().filter(|run| run.end.is_some()).count() >= 10
+        journal_runs(&journal, "pulse")
+            .iter()
+            .filter(|run| run.end.is_some())
+            .count()
+            >= 10
     })
     .await;
     for worker in &mut workers {
@@ -744,22 +756,37 @@ async fn a_perpetual_chain_survives_its_worker_being_killed_mid_run() {
     let _ = doomed.wait();
     let killed_pid = doomed.id();
     let mut rescuer = behaviour_worker(&server, "rescuer", &journal, &options);
-    eventually(WAIT, "the chain to go on with three runs on the rescuer", || async {
-        journal_runs(&journal, "beat")
-            .iter()
-            .filter(|run| run.pid != killed_pid && run.end.is_some())
-            .count()
-            >= 3
-    })
+    eventually(
+        WAIT,
+        "the chain to go on with three runs on the rescuer",
+        || async {
+            journal_runs(&journal, "beat")
+                .iter()
+                .filter(|run| run.pid != killed_pid && run.end.is_some())
+                .count()
+                >= 3
+        },
+    )
     .await;
     rescuer.kill().expect("stop the rescuer");
     let _ = rescuer.wait();
     let runs = journal_runs(&journal, "beat");
     assert_one_chain(&runs);
-    let info = docket.execution("beat-chain").await.unwrap().expect("the chain's record");
-    assert!(!info.state.is_terminal(), "the chain is still alive: {:?}", info.state);
+    let info = docket
+        .execution("beat-chain")
+        .await
+        .unwrap()
+        .expect("the chain's record");
+    assert!(
+        !info.state.is_terminal(),
+        "the chain is still alive: {:?}",
+        info.state
+    );
     let scheduled = redis_cli(&server, &["ZCARD", "{docket}:schedule"]);
-    assert!(scheduled.trim().parse::<u64>().unwrap_or(0) <= 1, "one next run at most: {scheduled}");
+    assert!(
+        scheduled.trim().parse::<u64>().unwrap_or(0) <= 1,
+        "one next run at most: {scheduled}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -767,16 +794,28 @@ async fn log_lines_show_timings_and_only_logged_arguments() {
     let server = RedisServer::start();
     let docket = Docket::connect(&server.url()).await.unwrap();
     let mut worker = Command::new(env!("CARGO_BIN_EXE_behaviour-worker"))
-        .args(["worker", "--url", &server.url(), "--worker-name", "logger", "--no-automatic-tasks"])
+        .args([
+            "worker",
+            "--url",
+            &server.url(),
+            "--worker-name",
+            "logger",
+            "--no-automatic-tasks",
+        ])
         .env("DOCKET_LOG_LEVEL", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the behaviour-worker binary");
     let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
-    let charge = behaviour_worker_tasks::charge::schedule(&docket, 42, vec!["a".into(), "b".into()], "4111-1111-1111-1111".into())
-        .await
-        .unwrap();
+    let charge = behaviour_worker_tasks::charge::schedule(
+        &docket,
+        42,
+        vec!["a".into(), "b".into()],
+        "4111-1111-1111-1111".into(),
+    )
+    .await
+    .unwrap();
     charge.result_timeout(WAIT).await.unwrap();
     behaviour_worker_tasks::declines_once::schedule(&docket)
         .await
@@ -794,11 +833,25 @@ async fn log_lines_show_timings_and_only_logged_arguments() {
             .clone()
     };
     let started = find("order_id=42 lines=len(2)");
-    assert!(started.contains("started") && started.contains("punctuality_ms="), "{started}");
-    assert!(!logs.iter().any(|line| line.contains("4111")), "a secret argument was logged");
+    assert!(
+        started.contains("started") && started.contains("punctuality_ms="),
+        "{started}"
+    );
+    assert!(
+        !logs.iter().any(|line| line.contains("4111")),
+        "a secret argument was logged"
+    );
     let inside = find("charging");
-    for field in ["task=charge", "attempt=1", "worker=logger", &format!("key={}", charge.key())] {
-        assert!(inside.contains(field), "`{field}` missing from the body's event: {inside}");
+    for field in [
+        "task=charge",
+        "attempt=1",
+        "worker=logger",
+        &format!("key={}", charge.key()),
+    ] {
+        assert!(
+            inside.contains(field),
+            "`{field}` missing from the body's event: {inside}"
+        );
     }
     let completed = logs
         .iter()
@@ -806,5 +859,8 @@ async fn log_lines_show_timings_and_only_logged_arguments() {
         .expect("a completed line");
     assert!(completed.contains("duration_ms="), "{completed}");
     let retrying = find("retrying");
-    assert!(retrying.contains("next_attempt=2") && retrying.contains("declines_once"), "{retrying}");
+    assert!(
+        retrying.contains("next_attempt=2") && retrying.contains("declines_once"),
+        "{retrying}"
+    );
 }

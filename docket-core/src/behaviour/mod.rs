@@ -223,3 +223,167 @@ pub fn next_step(ctx: &TaskContext, end: RunEnd, successors: bool, now: SystemTi
 pub(crate) fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use super::*;
+    use crate::backend::{from_ms, Delivery};
+    use crate::inject::{Perpetual, Retry, States};
+    use crate::task::{RunFuture, TaskDescriptor};
+    use crate::{Docket, FromContext};
+
+    fn run(_: TaskContext, _: Vec<u8>) -> RunFuture {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    static PLAIN: TaskDescriptor = TaskDescriptor::new("plain", run, "m", "f.rs", 1);
+    static RETRIED: TaskDescriptor = TaskDescriptor::new("retried", run, "m", "f.rs", 2).with_options(
+        TaskOptions::new().retry(RetryPolicy::new(Attempts::Limited(3), RetryDelay::Fixed(SECOND))),
+    );
+    static PERPETUAL: TaskDescriptor = TaskDescriptor::new("perpetual", run, "m", "f.rs", 3).with_options(
+        TaskOptions::new()
+            .perpetual(PerpetualPolicy::new(Duration::from_secs(60)))
+            .retry(RetryPolicy::new(Attempts::Limited(2), RetryDelay::Fixed(SECOND))),
+    );
+    static PARSED: OnceLock<Option<docket_time::CronSchedule>> = OnceLock::new();
+    static CRON: TaskDescriptor = TaskDescriptor::new("cron", run, "m", "f.rs", 4)
+        .with_options(TaskOptions::new().cron(CronPolicy::new("0 * * * *", None, &PARSED)));
+
+    async fn context(task: &'static TaskDescriptor, attempt: u32, when_ms: i64) -> TaskContext {
+        let docket = Docket::connect("memory://policy-tests").await.unwrap();
+        let delivery = Delivery {
+            id: "1-0".into(),
+            key: "k".into(),
+            generation: 1,
+            task: task.name().into(),
+            args: vec![0x80],
+            attempt,
+            when_ms,
+            redelivered: false,
+        };
+        TaskContext::new(&docket, task, &delivery, "w", &States::new())
+    }
+
+    fn now() -> SystemTime {
+        SystemTime::now()
+    }
+
+    #[tokio::test]
+    async fn failures_are_retried_while_attempts_last() {
+        let ctx = context(&RETRIED, 1, 0).await;
+        assert_eq!(
+            next_step(&ctx, RunEnd::Failed, true, now()),
+            NextStep::Retry {
+                due: Due::After(1000),
+                attempt: 2
+            }
+        );
+        assert_eq!(next_step(&ctx, RunEnd::Succeeded, true, now()), NextStep::Finish);
+        let last = context(&RETRIED, 3, 0).await;
+        assert_eq!(next_step(&last, RunEnd::Failed, true, now()), NextStep::Finish);
+        let plain = context(&PLAIN, 1, 0).await;
+        assert_eq!(next_step(&plain, RunEnd::Failed, true, now()), NextStep::Finish);
+    }
+
+    #[tokio::test]
+    async fn poison_is_never_retried_or_followed() {
+        for task in [&RETRIED, &PERPETUAL] {
+            let ctx = context(task, 1, 0).await;
+            assert_eq!(next_step(&ctx, RunEnd::Poisoned, true, now()), NextStep::Finish);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_forced_retry_happens_whatever_the_body_returned() {
+        let ctx = context(&PLAIN, 1, 0).await;
+        let retry = Retry::from_context(&ctx).await.unwrap();
+        let _ = retry.after(Duration::from_millis(250));
+        let forced = NextStep::Retry {
+            due: Due::After(250),
+            attempt: 2,
+        };
+        assert_eq!(next_step(&ctx, RunEnd::Succeeded, true, now()), forced);
+        assert_eq!(next_step(&ctx, RunEnd::Failed, false, now()), forced);
+    }
+
+    #[tokio::test]
+    async fn a_perpetual_run_is_followed_every_period_from_its_start() {
+        let ctx = context(&PERPETUAL, 1, 0).await;
+        let start = crate::backend::to_ms(ctx.started());
+        let next = NextStep::Perpetuate {
+            due: Due::At(start + 60_000),
+            args: None,
+        };
+        assert_eq!(next_step(&ctx, RunEnd::Succeeded, true, now()), next);
+        // A failure uses the retry policy first, then the chain goes on.
+        assert!(matches!(
+            next_step(&ctx, RunEnd::Failed, true, now()),
+            NextStep::Retry { attempt: 2, .. }
+        ));
+        let last = context(&PERPETUAL, 2, 0).await;
+        let start = crate::backend::to_ms(last.started());
+        assert_eq!(
+            next_step(&last, RunEnd::Failed, true, now()),
+            NextStep::Perpetuate {
+                due: Due::At(start + 60_000),
+                args: None
+            }
+        );
+        // Without successors (run_until_finished) the chain ends.
+        assert_eq!(next_step(&ctx, RunEnd::Succeeded, false, now()), NextStep::Finish);
+    }
+
+    #[tokio::test]
+    async fn the_body_shapes_or_ends_the_next_run() {
+        let ctx = context(&PERPETUAL, 1, 0).await;
+        let perpetual = Perpetual::from_context(&ctx).await.unwrap();
+        perpetual.set_every(Duration::from_secs(5));
+        let start = crate::backend::to_ms(ctx.started());
+        assert_eq!(
+            next_step(&ctx, RunEnd::Succeeded, true, now()),
+            NextStep::Perpetuate {
+                due: Due::At(start + 5_000),
+                args: None
+            }
+        );
+        perpetual.next_after(Duration::from_millis(10));
+        ctx.control().update(|requests| requests.args = Some(vec![0x80]));
+        assert_eq!(
+            next_step(&ctx, RunEnd::Succeeded, true, now()),
+            NextStep::Perpetuate {
+                due: Due::After(10),
+                args: Some(vec![0x80])
+            }
+        );
+        perpetual.cancel();
+        assert_eq!(next_step(&ctx, RunEnd::Succeeded, true, now()), NextStep::Finish);
+    }
+
+    #[tokio::test]
+    async fn a_cron_run_is_followed_at_the_next_match_after_its_due_time() {
+        // Due at 10:00 UTC, run (by this clock) at 09:59:59.990: the next run is 11:00.
+        let ten = 1_700_000_000_000 - 1_700_000_000_000 % 3_600_000;
+        let ctx = context(&CRON, 1, ten).await;
+        let next = next_step(&ctx, RunEnd::Succeeded, true, from_ms(ten - 10));
+        assert_eq!(
+            next,
+            NextStep::Perpetuate {
+                due: Due::At(ten + 3_600_000),
+                args: None
+            }
+        );
+        // Run late, at 11:30: the missed 11:00 is skipped, not caught up.
+        let late = next_step(&ctx, RunEnd::Failed, true, from_ms(ten + 5_400_000));
+        assert_eq!(
+            late,
+            NextStep::Perpetuate {
+                due: Due::At(ten + 7_200_000),
+                args: None
+            }
+        );
+    }
+}

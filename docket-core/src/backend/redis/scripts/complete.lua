@@ -57,20 +57,34 @@ for i = 1, #KEYS - 6 do
     else
       local due = due_at(a, clock())
       local next_generation = (tonumber(current[4]) or 0) + 1
+      -- One write of the record: its next state, and for a requeue its due time, attempt and
+      -- (for a perpetual chain's next run) its new arguments.
+      local fields = {F_GENERATION, next_generation, F_DELIVERIES, 0}
       if kind == O_REQUEUE then
-        redis.call('HSET', record, F_DUE, due, F_ATTEMPT, bb)
-        if c ~= '' then redis.call('HSET', record, F_ARGS, c) end
+        fields[#fields + 1] = F_DUE
+        fields[#fields + 1] = due
+        fields[#fields + 1] = F_ATTEMPT
+        fields[#fields + 1] = bb
+        if c ~= '' then
+          fields[#fields + 1] = F_ARGS
+          fields[#fields + 1] = c
+        end
       end
+      local state
+      fields[#fields + 1] = F_ENTRY
       if due <= clock() then
-        local entry = redis.call('XADD', KEYS[1], '*', E_KEY, key)
-        redis.call('HSET', record, F_STATE, S_QUEUED, F_GENERATION, next_generation, F_ENTRY, entry, F_DELIVERIES, 0)
-        if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_QUEUED})) end
+        state = S_QUEUED
+        fields[#fields + 1] = redis.call('XADD', KEYS[1], '*', E_KEY, key)
       else
-        redis.call('HSET', record, F_STATE, S_SCHEDULED, F_GENERATION, next_generation, F_ENTRY, '', F_DELIVERIES, 0)
+        state = S_SCHEDULED
+        fields[#fields + 1] = ''
         redis.call('ZADD', KEYS[2], due, key)
         if not earliest or due < earliest then earliest = due end
-        if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_SCHEDULED})) end
       end
+      fields[#fields + 1] = F_STATE
+      fields[#fields + 1] = state
+      redis.call('HSET', record, unpack(fields))
+      if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, state})) end
     end
   end
 end
