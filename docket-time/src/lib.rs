@@ -5,7 +5,8 @@
 //!
 //! - [`parse_duration`]: `250ms`, `30s`, `5m`, `1h`, `2d`, and sums such as `1h30m`;
 //! - [`format_duration`]: the shortest such spelling of a duration, for messages;
-//! - [`CronSchedule`]: cron expressions and their next match in a time zone.
+//! - [`CronSchedule`]: 5-field cron expressions and `@daily`-style keywords (parsed by croner)
+//!   and their next match in an IANA time zone (from chrono-tz), daylight-saving changes included.
 
 mod cron;
 mod duration;
