@@ -43,8 +43,18 @@ impl<T> Once<T> {
     /// Records the value given for `name` at `key`. A repeated key is an error at its second
     /// occurrence, whatever its value; an invalid value leaves the key unset.
     pub(crate) fn set(&mut self, key: Span, name: &str, value: syn::Result<T>) -> syn::Result<()> {
+        self.set_or(key, value, || format!("`{name}` specified more than once"))
+    }
+
+    /// Like [`set`](Self::set), with the message for a repeated key written by `repeated`.
+    pub(crate) fn set_or(
+        &mut self,
+        key: Span,
+        value: syn::Result<T>,
+        repeated: impl FnOnce() -> String,
+    ) -> syn::Result<()> {
         if std::mem::replace(&mut self.seen, true) {
-            return Err(syn::Error::new(key, format!("`{name}` specified more than once")));
+            return Err(syn::Error::new(key, repeated()));
         }
         self.value = Some(value?);
         Ok(())
@@ -62,19 +72,7 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Vec<syn::Error>) -> TaskArgs
     let mut name = Once::default();
     let mut krate = Once::default();
     let parser = |input: ParseStream<'_>| {
-        while !input.is_empty() {
-            if let Err(error) = parse_arg(input, &mut name, &mut krate) {
-                errors.push(error);
-                skip_past_comma(input);
-                continue;
-            }
-            if !input.is_empty() {
-                if let Err(error) = input.parse::<Token![,]>() {
-                    errors.push(syn::Error::new(error.span(), "expected `,` between arguments"));
-                    skip_past_comma(input);
-                }
-            }
-        }
+        comma_separated(input, errors, |input| parse_arg(input, &mut name, &mut krate));
         Ok(())
     };
     // The parser consumes all input and reports its errors itself, so this cannot fail; keep
@@ -85,6 +83,29 @@ pub(crate) fn parse(args: TokenStream, errors: &mut Vec<syn::Error>) -> TaskArgs
     TaskArgs {
         name: name.into_value(),
         krate: krate.into_value(),
+    }
+}
+
+/// Parses comma-separated arguments with `arg`, to the end of `input`. A wrong argument is
+/// pushed onto `errors` and parsing carries on after the next comma, so one compile shows every
+/// mistake.
+pub(crate) fn comma_separated(
+    input: ParseStream<'_>,
+    errors: &mut Vec<syn::Error>,
+    mut arg: impl FnMut(ParseStream<'_>) -> syn::Result<()>,
+) {
+    while !input.is_empty() {
+        if let Err(error) = arg(input) {
+            errors.push(error);
+            skip_past_comma(input);
+            continue;
+        }
+        if !input.is_empty() {
+            if let Err(error) = input.parse::<Token![,]>() {
+                errors.push(syn::Error::new(error.span(), "expected `,` between arguments"));
+                skip_past_comma(input);
+            }
+        }
     }
 }
 
@@ -113,7 +134,7 @@ fn parse_arg(input: ParseStream<'_>, name: &mut Once<LitStr>, krate: &mut Once<P
 }
 
 /// Parses the `=` after a key and checks that a value follows it.
-fn parse_eq(input: ParseStream<'_>, key: Span, name: &str, example: &str) -> syn::Result<()> {
+pub(crate) fn parse_eq(input: ParseStream<'_>, key: Span, name: &str, example: &str) -> syn::Result<()> {
     let Some(eq) = input.parse::<Option<Token![=]>>()? else {
         return Err(syn::Error::new(
             key,

@@ -9,15 +9,19 @@
 //!     use super::*;
 //!     pub struct Task;                    // marker: `impl docket::Task`
 //!     pub const NAME: &str = "process_order";
-//!     pub use self::__docket_task::schedule;
-//!     inventory::submit! { TaskDescriptor::new(NAME, __docket_run, ..) }
+//!     pub use self::__docket_task::{args, schedule};
+//!     pub static DESCRIPTOR: TaskDescriptor = TaskDescriptor::new(NAME, __docket_run, ..)
+//!         .with_options(TaskOptions::new().retry(..).timeout(..));   // the helper attributes
+//!     inventory::submit! { TaskRef(&DESCRIPTOR) }
 //!
 //!     mod __docket_task {                 // resolves names as the function's module does
 //!         use super::super::*;
-//!         struct __DocketArgs { order_id: u64 }   // serde, a map by parameter name
+//!         struct __DocketArgs<A0> { order_id: A0 }    // serde, a map by parameter name
+//!         const _: () = assert_serialized::<u64>();   // per serialized parameter, at its type
 //!         impl docket::Task for super::Task { type Output = Receipt; .. }
-//!         fn __docket_run(ctx, bytes) -> RunFuture { decode, call, encode the outcome }
+//!         fn __docket_run(ctx, bytes) -> RunFuture { decode, inject, call, encode the outcome }
 //!         pub fn schedule(docket: &Docket, order_id: u64) -> Schedule<'_, super::Task>
+//!         pub fn args(order_id: u64) -> Args<super::Task>
 //!     }
 //! }
 //! ```
@@ -25,15 +29,23 @@
 //! Everything that names a user's type lives in the inner module, which sees exactly the names
 //! of the function's module: the outer one defines `Task`, `NAME` and `schedule`, which would
 //! otherwise shadow a user's own `Task` type used in a parameter.
+//!
+//! A parameter whose type can't be stored is reported at its type by a `const` check headed by
+//! `docket::Serialized`'s message. The argument struct is generic, its fields' types given
+//! where it is used, so that rustc reports no errors inside the derived serde code on top of
+//! that, only one per use of the struct.
 
-use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use std::time::Duration;
+
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Ident, LitStr, Path, PathSegment, Type, Visibility};
 
-use crate::model::{Header, Output, ParamRole, TaskDef};
+use crate::model::{Attempts, Behaviours, Header, Logged, Output, ParamRole, RetryDelay, TaskDef};
 
 /// The full expansion of a valid task (without the function itself).
 pub(crate) fn task(def: &TaskDef) -> TokenStream {
@@ -53,9 +65,44 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
     let serialized: Vec<_> = def.serialized().collect();
     let fields: Vec<_> = serialized.iter().map(|param| &param.ident).collect();
     let types: Vec<_> = serialized.iter().map(|param| &param.ty).collect();
-    let call_args = def.params.iter().map(|param| match &param.role {
-        ParamRole::Serialized { .. } => param.ident.to_token_stream(),
+    let type_params: Vec<_> = (0..fields.len()).map(|i| format_ident!("__DocketA{i}")).collect();
+    let (args_generics, args_ty) = if fields.is_empty() {
+        (quote!(), quote!(__DocketArgs))
+    } else {
+        (quote!(<#(#type_params),*>), quote!(__DocketArgs<#(#types),*>))
+    };
+    // One bound per direction, so that each use of a type that can't be stored adds one
+    // error, not two.
+    let bound = |bound: TokenStream| {
+        let bounds: Vec<_> = type_params
+            .iter()
+            .map(|param| format!("{param}: {bound}"))
+            .collect();
+        LitStr::new(&bounds.join(", "), Span::call_site())
+    };
+    let serialize_bound = bound(quote!(#private::serde::Serialize));
+    let deserialize_bound = bound(quote!(#private::serde::de::DeserializeOwned));
+    // Each check is at its parameter's type, where rustc reports a type that can't be stored.
+    let checks = types.iter().map(|ty| {
+        let span = ty.span();
+        let private = respan(private.clone(), span);
+        quote_spanned!(span=> const _: () = #private::assert_serialized::<#ty>();)
     });
+    // Each injection is resolved at its parameter's type, where rustc reports a type that
+    // doesn't implement `FromContext`.
+    let injections = def.params.iter().filter_map(|param| match param.role {
+        ParamRole::Serialized { .. } => None,
+        ParamRole::Injected(_) => {
+            let (ident, ty) = (&param.ident, &param.ty);
+            let name = ident.unraw().to_string();
+            // Located at the type, resolved as the rest of the adapter (`__docket_ctx`).
+            let span = Span::call_site().located_at(ty.span());
+            let inject = respan(quote!(#private::inject), span);
+            let resolve = quote_spanned!(span=> #inject::<#ty>(&__docket_ctx, #name).await?);
+            Some(quote!(let #ident = #resolve;))
+        }
+    });
+    let call_args = def.params.iter().map(|param| param.ident.to_token_stream());
 
     // `schedule`'s first parameter is `docket`, unless a task parameter already has that name.
     let docket = if fields.iter().any(|field| field.unraw() == "docket") {
@@ -76,13 +123,16 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
     };
     let schedule_vis = item_vis(&def.header.vis, 2);
     let schedule_docs = schedule_docs(&def.header);
+    let args_docs = args_docs(&def.header);
 
     let inner = quote! {
         #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
-        #[serde(crate = #serde)]
-        struct __DocketArgs {
-            #(#fields: #types,)*
+        #[serde(crate = #serde, bound(serialize = #serialize_bound, deserialize = #deserialize_bound))]
+        struct __DocketArgs #args_generics {
+            #(#fields: #type_params,)*
         }
+
+        #(#checks)*
 
         impl #private::Task for super::Task {
             const NAME: &'static str = super::NAME;
@@ -97,7 +147,8 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
         ) -> #private::RunFuture {
             #private::Box::pin(async move {
                 let __DocketArgs { #(#fields),* } =
-                    #private::decode_args::<__DocketArgs>(super::NAME, &__docket_args)?;
+                    #private::decode_args::<#args_ty>(super::NAME, &__docket_args)?;
+                #(#injections)*
                 #outcome(super::super::#fn_ident(#(#call_args),*).await)
             })
         }
@@ -108,7 +159,13 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
             #docket: #docket_ty,
             #(#fields: #types),*
         ) -> #private::Schedule<#lifetime, super::Task> {
-            #private::schedule::<super::Task, _>(#docket, &__DocketArgs { #(#fields),* })
+            #private::schedule::<super::Task, #args_ty>(#docket, &__DocketArgs { #(#fields),* })
+        }
+
+        #args_docs
+        #[allow(clippy::too_many_arguments)]
+        #schedule_vis fn args(#(#fields: #types),*) -> #private::Args<super::Task> {
+            #private::args::<super::Task, #args_ty>(&__DocketArgs { #(#fields),* })
         }
     };
 
@@ -118,7 +175,10 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
         " The task `{}` as workers run it: name, entry point and behaviours.",
         def.header.name
     );
+    let (options, cron_static) = options(def, &outer_private);
     let outer = quote! {
+        #cron_static
+
         #[doc = #descriptor_doc]
         #descriptor_vis static DESCRIPTOR: #outer_private::TaskDescriptor = #outer_private::TaskDescriptor::new(
             self::NAME,
@@ -127,13 +187,92 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
             ::core::file!(),
             ::core::line!(),
         )
-        .with_options(#outer_private::TaskOptions::new());
+        .with_options(#options);
 
         #outer_private::inventory::submit! {
             #outer_private::TaskRef(&self::DESCRIPTOR)
         }
     };
     module(&def.header, outer, inner)
+}
+
+/// The descriptor's `TaskOptions` for the behaviours and `#[logged]` parameters of `def`, and
+/// the `static` that caches a cron schedule, if the task has one.
+fn options(def: &TaskDef, private: &TokenStream) -> (TokenStream, TokenStream) {
+    let Behaviours {
+        retry,
+        timeout,
+        perpetual,
+        cron,
+    } = &def.behaviours;
+    let duration = |duration: &Duration| {
+        let millis = Literal::u128_unsuffixed(duration.as_millis());
+        quote!(#private::Duration::from_millis(#millis))
+    };
+    let mut options = quote!(#private::TaskOptions::new());
+    if let Some(retry) = retry {
+        let attempts = match retry.attempts {
+            Attempts::Limited(n) => {
+                let n = Literal::u32_unsuffixed(n);
+                quote!(#private::Attempts::Limited(#n))
+            }
+            Attempts::Forever => quote!(#private::Attempts::Forever),
+        };
+        let delay = match &retry.delay {
+            RetryDelay::Fixed(delay) => {
+                let delay = duration(delay);
+                quote!(#private::RetryDelay::Fixed(#delay))
+            }
+            RetryDelay::Exponential { min, max } => {
+                let (min, max) = (duration(min), duration(max));
+                quote!(#private::RetryDelay::Exponential { min: #min, max: #max })
+            }
+        };
+        options.extend(quote!(.retry(#private::RetryPolicy::new(#attempts, #delay))));
+    }
+    if let Some(timeout) = timeout {
+        let timeout = duration(timeout);
+        options.extend(quote!(.timeout(#timeout)));
+    }
+    if let Some(perpetual) = perpetual {
+        let every = duration(&perpetual.every);
+        let automatic = perpetual.automatic.map(|_| quote!(.automatic()));
+        options.extend(quote!(.perpetual(#private::PerpetualPolicy::new(#every)#automatic)));
+    }
+    let mut cron_static = TokenStream::new();
+    if let Some(cron) = cron {
+        let expression = &cron.expression;
+        let timezone = match &cron.timezone {
+            Some(timezone) => quote!(::core::option::Option::Some(#timezone)),
+            None => quote!(::core::option::Option::None),
+        };
+        cron_static = quote! {
+            static __DOCKET_CRON: #private::OnceLock<::core::option::Option<#private::CronSchedule>> =
+                #private::OnceLock::new();
+        };
+        options
+            .extend(quote!(.cron(#private::CronPolicy::new(#expression, #timezone, &self::__DOCKET_CRON))));
+    }
+    let logged: Vec<_> = def
+        .params
+        .iter()
+        .filter_map(|param| {
+            let name = param.ident.unraw().to_string();
+            match param.role {
+                ParamRole::Serialized {
+                    logged: Logged::Value,
+                } => Some(quote!(#private::LoggedParam::value(#name))),
+                ParamRole::Serialized {
+                    logged: Logged::Length,
+                } => Some(quote!(#private::LoggedParam::length(#name))),
+                ParamRole::Serialized { logged: Logged::No } | ParamRole::Injected(_) => None,
+            }
+        })
+        .collect();
+    if !logged.is_empty() {
+        options.extend(quote!(.logged(&[#(#logged),*])));
+    }
+    (options, cron_static)
 }
 
 /// The task's module around `outer` (items next to `Task`) and `inner` (items that name the
@@ -148,7 +287,10 @@ pub(crate) fn module(header: &Header, outer: TokenStream, inner: TokenStream) ->
         ..
     } = header;
     let item_vis = item_vis(vis, 1);
-    let module_doc = format!(" The docket task `{name}`: `schedule` runs the function on a worker.");
+    let module_doc = format!(
+        " The docket task `{name}`: `schedule` runs the function on a worker; `args` builds the \
+         arguments of a next run for `Perpetual::perpetuate`."
+    );
     let task_doc = format!(" Marker type of the task `{name}`, implementing `docket::Task`.");
     let name_doc = format!(" The name the task is registered and scheduled under: `{name}`.");
     quote! {
@@ -167,7 +309,7 @@ pub(crate) fn module(header: &Header, outer: TokenStream, inner: TokenStream) ->
             #[doc = #name_doc]
             #item_vis const NAME: &str = #name;
 
-            #item_vis use self::__docket_task::schedule;
+            #item_vis use self::__docket_task::{args, schedule};
 
             #outer
 
@@ -190,6 +332,20 @@ pub(crate) fn schedule_docs(header: &Header) -> TokenStream {
         #[doc = " The task runs now unless the returned builder is given `.at(..)` or `.after(..)`;"]
         #[doc = " `.key(..)` names the execution. Nothing is scheduled until the builder is awaited,"]
         #[doc = " which returns the `Execution`."]
+    }
+}
+
+/// The doc comment of `args`.
+pub(crate) fn args_docs(header: &Header) -> TokenStream {
+    let summary = format!(
+        " The arguments of a call of the task `{}`, typed and encoded, without scheduling it.",
+        header.name
+    );
+    quote! {
+        #[doc = #summary]
+        #[doc = ""]
+        #[doc = " Give them to `Perpetual::perpetuate` to run the next run of a perpetual task with"]
+        #[doc = " other arguments."]
     }
 }
 
@@ -284,9 +440,10 @@ mod tests {
     use crate::attr::TaskArgs;
     use crate::model::TaskFn;
 
-    fn expand(item: TaskFn, args: TaskArgs) -> String {
+    fn expand(mut item: TaskFn, args: TaskArgs) -> String {
         let mut errors = Vec::new();
-        let def = TaskDef::new(&item, &args, &mut errors);
+        let (behaviours, attrs) = crate::helpers::take(&mut item, &mut errors);
+        let def = TaskDef::new(&item, &args, behaviours, &attrs, &mut errors);
         crate::validate::task(&def, &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         task(&def).to_string()
@@ -369,14 +526,19 @@ mod tests {
             "pub mod process_order",
             "pub struct Task ;",
             "pub const NAME : & str = \"process_order\" ;",
-            "pub use self :: __docket_task :: schedule ;",
-            "struct __DocketArgs { order_id : u64 , customer_id : String , }",
-            "# [serde (crate = \":: docket :: __private :: serde\")]",
+            "pub use self :: __docket_task :: { args , schedule } ;",
+            "struct __DocketArgs < __DocketA0 , __DocketA1 > { order_id : __DocketA0 , customer_id : __DocketA1 , }",
+            "# [serde (crate = \":: docket :: __private :: serde\" , bound (serialize = \"__DocketA0: :: docket :: __private :: serde :: Serialize, __DocketA1: :: docket :: __private :: serde :: Serialize\" , deserialize = \"__DocketA0: :: docket :: __private :: serde :: de :: DeserializeOwned, __DocketA1: :: docket :: __private :: serde :: de :: DeserializeOwned\"))]",
+            "const _ : () = :: docket :: __private :: assert_serialized :: < u64 > () ;",
+            "const _ : () = :: docket :: __private :: assert_serialized :: < String > () ;",
             "impl :: docket :: __private :: Task for super :: Task { const NAME : & 'static str = super :: NAME ; type Output = Receipt ; }",
-            "let __DocketArgs { order_id , customer_id } = :: docket :: __private :: decode_args :: < __DocketArgs > (super :: NAME , & __docket_args) ? ;",
+            "let __DocketArgs { order_id , customer_id } = :: docket :: __private :: decode_args :: < __DocketArgs < u64 , String > > (super :: NAME , & __docket_args) ? ;",
             ":: docket :: __private :: value_outcome (super :: super :: process_order (order_id , customer_id) . await)",
             "pub fn schedule (docket : & :: docket :: __private :: Docket , order_id : u64 , customer_id : String) -> :: docket :: __private :: Schedule < '_ , super :: Task >",
-            ":: docket :: __private :: schedule :: < super :: Task , _ > (docket , & __DocketArgs { order_id , customer_id })",
+            ":: docket :: __private :: schedule :: < super :: Task , __DocketArgs < u64 , String > > (docket , & __DocketArgs { order_id , customer_id })",
+            "pub fn args (order_id : u64 , customer_id : String) -> :: docket :: __private :: Args < super :: Task >",
+            ":: docket :: __private :: args :: < super :: Task , __DocketArgs < u64 , String > > (& __DocketArgs { order_id , customer_id })",
+            ". with_options (:: docket :: __private :: TaskOptions :: new ()) ;",
             ":: docket :: __private :: inventory :: submit !",
         ] {
             assert!(out.contains(part), "missing `{part}` in\n{out}");
@@ -436,7 +598,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("# [serde (crate = \"super :: super :: reexport :: __private :: serde\")]"),
+            out.contains("# [serde (crate = \"super :: super :: reexport :: __private :: serde\" , bound (serialize = \"\" , deserialize = \"\"))]"),
             "{out}"
         );
         assert!(!out.contains(":: docket ::"), "{out}");
@@ -495,5 +657,116 @@ mod tests {
         );
         assert!(out.starts_with("# [cfg (feature = \"x\")] # [doc ="), "{out}");
         assert!(!out.contains("inline"), "{out}");
+    }
+
+    #[test]
+    fn snapshot_of_a_task_with_behaviours_and_injections() {
+        crate::snapshot::assert_expansion(
+            "behaviours-and-injections",
+            quote!(),
+            quote! {
+                #[retry(attempts = 5, exponential, min = "1s", max = "5m")]
+                #[timeout("10m")]
+                #[perpetual(every = "1h")]
+                pub(crate) async fn sync_account(
+                    #[logged] account: u64,
+                    docket: docket::Docket,
+                    #[logged(length_only)] items: Vec<String>,
+                    #[inject] conn: Conn,
+                    perpetual: Perpetual,
+                    state: State<App>,
+                ) -> anyhow::Result<()> {
+                    Ok(())
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn injected_parameters_are_resolved_in_order_and_left_out_of_schedule() {
+        let out = expand(
+            parse_quote!(
+                async fn f(a: u8, ctx: TaskContext, #[inject] r#conn: Conn, b: String) {}
+            ),
+            TaskArgs::default(),
+        );
+        for part in [
+            "struct __DocketArgs < __DocketA0 , __DocketA1 > { a : __DocketA0 , b : __DocketA1 , }",
+            "let __DocketArgs { a , b } = :: docket :: __private :: decode_args :: < __DocketArgs < u8 , String > > (super :: NAME , & __docket_args) ? ; \
+             let ctx = :: docket :: __private :: inject :: < TaskContext > (& __docket_ctx , \"ctx\") . await ? ; \
+             let r#conn = :: docket :: __private :: inject :: < Conn > (& __docket_ctx , \"conn\") . await ? ; \
+             :: docket :: __private :: value_outcome (super :: super :: f (a , ctx , r#conn , b) . await)",
+            "fn schedule (docket : & :: docket :: __private :: Docket , a : u8 , b : String)",
+            "fn args (a : u8 , b : String)",
+        ] {
+            assert!(out.contains(part), "missing `{part}` in\n{out}");
+        }
+    }
+
+    #[test]
+    fn behaviours_become_descriptor_options() {
+        let out = expand(
+            parse_quote!(
+                #[retry(attempts = 3, delay = "1s")]
+                #[perpetual(every = "5m")]
+                async fn f(#[logged] a: u8, b: u8, #[logged(length_only)] r#c: Vec<u8>) {}
+            ),
+            TaskArgs::default(),
+        );
+        let p = ":: docket :: __private ::";
+        let expected = format!(
+            ". with_options ({p} TaskOptions :: new () \
+             . retry ({p} RetryPolicy :: new ({p} Attempts :: Limited (3) , {p} RetryDelay :: Fixed ({p} Duration :: from_millis (1000)))) \
+             . perpetual ({p} PerpetualPolicy :: new ({p} Duration :: from_millis (300000))) \
+             . logged (& [{p} LoggedParam :: value (\"a\") , {p} LoggedParam :: length (\"c\")])) ;"
+        );
+        assert!(out.contains(&expected), "missing `{expected}` in\n{out}");
+        assert!(!out.contains("__DOCKET_CRON"), "{out}");
+
+        let out = expand(
+            parse_quote!(
+                #[retry(forever)]
+                #[perpetual(every = "1s", automatic)]
+                async fn f(docket: Docket) {}
+            ),
+            TaskArgs::default(),
+        );
+        let expected = format!(
+            ". retry ({p} RetryPolicy :: new ({p} Attempts :: Forever , {p} RetryDelay :: Fixed ({p} Duration :: from_millis (0))))"
+        );
+        assert!(out.contains(&expected), "missing `{expected}` in\n{out}");
+        let expected = format!(
+            ". perpetual ({p} PerpetualPolicy :: new ({p} Duration :: from_millis (1000)) . automatic ())"
+        );
+        assert!(out.contains(&expected), "missing `{expected}` in\n{out}");
+    }
+
+    #[test]
+    fn snapshot_of_a_cron_task() {
+        crate::snapshot::assert_expansion(
+            "cron-task",
+            quote!(),
+            quote! {
+                #[cron("0 9 * * 1", tz = "Europe/Paris")]
+                pub async fn weekly_report(docket: Docket) {}
+            },
+        );
+    }
+
+    #[test]
+    fn cron_tasks_cache_their_schedule_in_a_static() {
+        let out = expand(
+            parse_quote!(
+                #[cron("@daily")]
+                async fn f() {}
+            ),
+            TaskArgs::default(),
+        );
+        for part in [
+            "static __DOCKET_CRON : :: docket :: __private :: OnceLock < :: core :: option :: Option < :: docket :: __private :: CronSchedule >> = :: docket :: __private :: OnceLock :: new () ;",
+            ". cron (:: docket :: __private :: CronPolicy :: new (\"@daily\" , :: core :: option :: Option :: None , & self :: __DOCKET_CRON))",
+        ] {
+            assert!(out.contains(part), "missing `{part}` in\n{out}");
+        }
     }
 }

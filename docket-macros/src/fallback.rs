@@ -5,10 +5,12 @@
 //! face as the real one (`Task`, `NAME`, and `schedule` with the same parameters), so call
 //! sites elsewhere keep compiling and the user sees only the errors that matter:
 //!
-//! - `schedule` takes every typed parameter as written, even one the task may not have (a
-//!   pattern, a borrow, `impl Trait`), with the function's own generics so those types
-//!   resolve; its parameters are `_` so none is reported unused. It returns the real builder
-//!   type, built from no arguments: the crate does not compile, so it never runs.
+//! - `schedule` and `args` take every typed parameter that is not injected (by the same
+//!   syntactic rule as the real expansion: the type's last segment, or `#[inject]`), even one
+//!   the task may not have (a pattern, a borrow, `impl Trait`), with the function's own
+//!   generics so those types resolve; their parameters are `_` so none is reported unused. They
+//!   return the real types, built from no arguments: the crate does not compile, so they never
+//!   run.
 //! - `Task`'s output is the success type read from the signature when it can stand on its own,
 //!   and `()` when it can't (it borrows, names a generic, or is `impl Trait`): a result type
 //!   that is wrong is already reported, and repeating it here would only add noise.
@@ -20,21 +22,29 @@ use syn::visit::Visit;
 use syn::{FnArg, GenericParam, Ident, Lifetime, Type};
 
 use crate::expand;
-use crate::model::{Header, Output, TaskFn};
+use crate::helpers::ParamAttrs;
+use crate::model::{Header, Injected, Output, TaskFn};
 
-/// The stub module for `item`, whose errors are reported separately.
-pub(crate) fn module(header: &Header, item: &TaskFn) -> TokenStream {
+/// The stub module for `item` (its helper attributes taken off, and found in `attrs`, one per
+/// input), whose errors are reported separately.
+pub(crate) fn module(header: &Header, item: &TaskFn, attrs: &[ParamAttrs]) -> TokenStream {
     let private = expand::private_path(&header.krate, 2);
     let sig = &item.sig;
     let output = stub_output(item);
-    let types = sig.inputs.iter().filter_map(|arg| match arg {
-        FnArg::Typed(arg) => Some(&arg.ty),
-        FnArg::Receiver(_) => None,
-    });
+    let types: Vec<_> = sig
+        .inputs
+        .iter()
+        .zip(attrs)
+        .filter_map(|(arg, attrs)| match arg {
+            FnArg::Typed(arg) if Injected::classify(&arg.ty, attrs.inject).is_none() => Some(&arg.ty),
+            FnArg::Typed(_) | FnArg::Receiver(_) => None,
+        })
+        .collect();
     let params = &sig.generics.params;
     let where_clause = &sig.generics.where_clause;
     let schedule_vis = expand::item_vis(&header.vis, 2);
     let schedule_docs = expand::schedule_docs(header);
+    let args_docs = expand::args_docs(header);
     let inner = quote! {
         impl #private::Task for super::Task {
             const NAME: &'static str = super::NAME;
@@ -48,6 +58,12 @@ pub(crate) fn module(header: &Header, item: &TaskFn) -> TokenStream {
             #(_: #types),*
         ) -> #private::Schedule<'__docket, super::Task> #where_clause {
             #private::schedule::<super::Task, _>(docket, &())
+        }
+
+        #args_docs
+        #[allow(clippy::too_many_arguments)]
+        #schedule_vis fn args<#params>(#(_: #types),*) -> #private::Args<super::Task> #where_clause {
+            #private::args::<super::Task, _>(&())
         }
     };
     expand::module(header, TokenStream::new(), inner)
@@ -120,9 +136,10 @@ mod tests {
     use super::*;
     use crate::attr::TaskArgs;
 
-    fn stub(item: TaskFn) -> String {
+    fn stub(mut item: TaskFn) -> String {
+        let (_, attrs) = crate::helpers::take(&mut item, &mut Vec::new());
         let header = Header::new(&item, &TaskArgs::default());
-        module(&header, &item).to_string()
+        module(&header, &item, &attrs).to_string()
     }
 
     #[test]
@@ -147,10 +164,11 @@ mod tests {
             "pub mod f",
             "pub struct Task ;",
             "pub const NAME : & str = \"f\" ;",
-            "pub use self :: __docket_task :: schedule ;",
+            "pub use self :: __docket_task :: { args , schedule } ;",
             "type Output = Receipt ;",
             "pub fn schedule < '__docket , > (docket : & '__docket :: docket :: __private :: Docket , _ : (u8 , u8) , _ : & str) -> :: docket :: __private :: Schedule < '__docket , super :: Task >",
             ":: docket :: __private :: schedule :: < super :: Task , _ > (docket , & ())",
+            "pub fn args < > (_ : (u8 , u8) , _ : & str) -> :: docket :: __private :: Args < super :: Task >",
         ] {
             assert!(out.contains(part), "missing `{part}` in\n{out}");
         }
@@ -194,5 +212,22 @@ mod tests {
             async fn f<T>() -> Vec<String> {}
         ));
         assert!(out.contains("type Output = Vec < String > ;"), "{out}");
+    }
+
+    #[test]
+    fn leaves_out_injected_parameters_by_the_same_rule() {
+        let out = stub(parse_quote!(
+            #[retry(attempts = 0)]
+            pub async fn f(
+                a: u8,
+                ctx: docket::TaskContext,
+                #[inject] conn: Conn,
+                state: State<App>,
+                b: &str,
+            ) {
+            }
+        ));
+        assert!(out.contains("pub fn schedule < '__docket , > (docket : & '__docket :: docket :: __private :: Docket , _ : u8 , _ : & str)"), "{out}");
+        assert!(out.contains("pub fn args < > (_ : u8 , _ : & str)"), "{out}");
     }
 }

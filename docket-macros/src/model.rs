@@ -4,17 +4,20 @@
 //! parsed, body kept opaque. [`TaskDef`] is the task built from it: what the generated code
 //! needs, with the original syn nodes kept so errors point at the user's tokens.
 
+use std::time::Duration;
+
 use proc_macro2::{Group, Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{
-    Abi, Attribute, FnArg, GenericArgument, Ident, Pat, PatIdent, Path, PathArguments, ReturnType, Signature,
-    Token, Type, Visibility,
+    Abi, Attribute, FnArg, GenericArgument, Ident, LitStr, Pat, PatIdent, Path, PathArguments, ReturnType,
+    Signature, Token, Type, Visibility,
 };
 
 use crate::attr::TaskArgs;
+use crate::helpers::ParamAttrs;
 
 /// The function under `#[docket::task]`. The body is never parsed: it is emitted as written,
 /// so a syntax error inside it is reported by rustc, and the macro keeps working meanwhile.
@@ -112,7 +115,7 @@ impl Header {
     }
 }
 
-/// A task: the function's identity, its parameters sorted by role, its output, and (later) the
+/// A task: the function's identity, its parameters sorted by role, its output, and the
 /// behaviours declared by helper attributes.
 pub(crate) struct TaskDef {
     pub(crate) header: Header,
@@ -122,19 +125,27 @@ pub(crate) struct TaskDef {
     /// patterns) were reported while building the definition.
     pub(crate) params: Vec<Param>,
     pub(crate) output: Output,
-    #[expect(dead_code, reason = "filled once helper attributes are parsed")]
     pub(crate) behaviours: Behaviours,
 }
 
 impl TaskDef {
-    /// Builds the task from the function and the attribute's arguments, pushing onto `errors`
-    /// what cannot be represented. The result is then complete only if no error was pushed.
-    pub(crate) fn new(item: &TaskFn, args: &TaskArgs, errors: &mut Vec<syn::Error>) -> Self {
+    /// Builds the task from the function (its helper attributes already taken off), the
+    /// attribute's arguments, the behaviours and each input's helper attributes, pushing onto
+    /// `errors` what cannot be represented. The result is then complete only if no error was
+    /// pushed.
+    pub(crate) fn new(
+        item: &TaskFn,
+        args: &TaskArgs,
+        behaviours: Behaviours,
+        attrs: &[ParamAttrs],
+        errors: &mut Vec<syn::Error>,
+    ) -> Self {
         let params = item
             .sig
             .inputs
             .iter()
-            .filter_map(|arg| Param::new(arg).map_err(|error| errors.push(error)).ok())
+            .zip(attrs)
+            .filter_map(|(arg, attrs)| Param::new(arg, attrs).map_err(|error| errors.push(error)).ok())
             .collect();
         let output = Output::new(&item.sig.output).unwrap_or_else(|error| {
             errors.push(error);
@@ -145,7 +156,7 @@ impl TaskDef {
             sig: item.sig.clone(),
             params,
             output,
-            behaviours: Behaviours::default(),
+            behaviours,
         }
     }
 
@@ -159,16 +170,15 @@ impl TaskDef {
 
 /// One parameter of the task function.
 pub(crate) struct Param {
-    /// Its name: the key of its value in the stored argument map.
+    /// Its name: the key of its value in the stored argument map, or the name an injection
+    /// failure reports.
     pub(crate) ident: Ident,
     pub(crate) ty: Type,
-    #[expect(dead_code, reason = "read once parameter attributes such as #[logged] exist")]
-    pub(crate) attrs: Vec<Attribute>,
     pub(crate) role: ParamRole,
 }
 
 impl Param {
-    fn new(arg: &FnArg) -> syn::Result<Self> {
+    fn new(arg: &FnArg, attrs: &ParamAttrs) -> syn::Result<Self> {
         let arg = match arg {
             FnArg::Typed(arg) => arg,
             FnArg::Receiver(receiver) => {
@@ -209,37 +219,136 @@ impl Param {
                 ))
             }
         };
-        Ok(Self {
-            ident,
-            ty: (*arg.ty).clone(),
-            attrs: arg.attrs.clone(),
-            role: ParamRole::Serialized { logged: Logged::No },
-        })
+        let ty = (*arg.ty).clone();
+        let role = match (Injected::classify(&ty, attrs.inject), attrs.logged) {
+            (None, logged) => ParamRole::Serialized {
+                logged: logged.map_or(Logged::No, |(_, logged)| logged),
+            },
+            (Some(injected), None) => ParamRole::Injected(injected),
+            (Some(_), Some((span, _))) => {
+                return Err(syn::Error::new(
+                    span,
+                    format!(
+                        "`#[logged]` shows a stored argument in log lines, but `{ident}` is \
+                         injected by the worker and not stored; remove `#[logged]`"
+                    ),
+                ))
+            }
+        };
+        Ok(Self { ident, ty, role })
     }
 }
 
 /// Where a parameter's value comes from when the task runs.
 pub(crate) enum ParamRole {
     /// Given to `schedule`, stored in the task's argument map, decoded for each run.
-    Serialized {
-        #[expect(dead_code, reason = "read once #[logged] exists")]
-        logged: Logged,
-    },
-    // Later: `Injected`, resolved from the run's context and not part of `schedule`.
+    Serialized { logged: Logged },
+    /// Resolved from the run's context through `docket::FromContext`; not part of `schedule`.
+    Injected(Injected),
+}
+
+/// Why a parameter is injected: the last segment of its type names one of docket's injectable
+/// types, or it is marked `#[inject]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Injected {
+    Docket,
+    TaskContext,
+    Perpetual,
+    Retry,
+    Timeout,
+    State,
+    /// `#[inject]` on a type of another name.
+    Marked,
+}
+
+impl Injected {
+    /// The names docket's own injectable types are recognised by, as the crate docs list them.
+    const NAMES: [(&'static str, Self); 6] = [
+        ("Docket", Self::Docket),
+        ("TaskContext", Self::TaskContext),
+        ("Perpetual", Self::Perpetual),
+        ("Retry", Self::Retry),
+        ("Timeout", Self::Timeout),
+        ("State", Self::State),
+    ];
+
+    /// Whether a parameter of type `ty`, marked `#[inject]` or not, is injected. The rule is
+    /// syntactic, the same in the expansion and in the fallback: the type's last path segment
+    /// names one of docket's injectable types (whatever the path before it, with any generic
+    /// arguments), or the parameter is marked.
+    pub(crate) fn classify(ty: &Type, marked: bool) -> Option<Self> {
+        let named = match ungroup(ty) {
+            Type::Path(path) if path.qself.is_none() => path.path.segments.last().and_then(|last| {
+                Self::NAMES
+                    .iter()
+                    .find(|(name, _)| last.ident == name)
+                    .map(|(_, injected)| *injected)
+            }),
+            _ => None,
+        };
+        named.or(marked.then_some(Self::Marked))
+    }
 }
 
 /// Whether a serialized argument appears in the task's log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Logged {
     /// Never (the default: arguments may hold secrets).
     No,
-    // Later: `Value` for `#[logged]` and `Length` for `#[logged(length_only)]`.
+    /// `#[logged]`: its value.
+    Value,
+    /// `#[logged(length_only)]`: only its length.
+    Length,
 }
 
-/// The behaviours declared by helper attributes below `#[docket::task]` (`#[retry(..)]`,
-/// `#[timeout(..)]`, `#[perpetual(..)]`, …). None are parsed yet: those attributes stay on the
-/// function, where rustc reports them as unknown.
+/// The behaviours declared by helper attributes below `#[docket::task]`, each checked on its
+/// own (see `helpers.rs`); `None` where the attribute is absent or was invalid.
 #[derive(Default)]
-pub(crate) struct Behaviours {}
+pub(crate) struct Behaviours {
+    /// `#[retry(..)]`.
+    pub(crate) retry: Option<Retry>,
+    /// `#[timeout("..")]`: longer than zero.
+    pub(crate) timeout: Option<Duration>,
+    /// `#[perpetual(..)]`.
+    pub(crate) perpetual: Option<Perpetual>,
+    /// `#[cron(..)]`.
+    pub(crate) cron: Option<Cron>,
+}
+
+/// `#[retry(..)]`: how many runs, and the wait between them.
+pub(crate) struct Retry {
+    pub(crate) attempts: Attempts,
+    pub(crate) delay: RetryDelay,
+}
+
+/// `attempts = N` (at least 1) or `forever`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Attempts {
+    Limited(u32),
+    Forever,
+}
+
+/// `delay = ".."` (default zero), or `exponential` with `min <= max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryDelay {
+    Fixed(Duration),
+    Exponential { min: Duration, max: Duration },
+}
+
+/// `#[perpetual(every = "..", automatic)]`.
+pub(crate) struct Perpetual {
+    pub(crate) every: Duration,
+    /// Where `automatic` is written, if it is.
+    pub(crate) automatic: Option<Span>,
+}
+
+/// `#[cron("..", tz = "..")]`, with an expression and zone the runtime's parser accepts.
+pub(crate) struct Cron {
+    /// The attribute's name, for errors about the attribute as a whole.
+    pub(crate) span: Span,
+    pub(crate) expression: LitStr,
+    pub(crate) timezone: Option<LitStr>,
+}
 
 /// What a successful run stores, decided from the return type as written.
 pub(crate) enum Output {
@@ -328,10 +437,110 @@ mod tests {
 
     use super::*;
 
-    fn def(item: TaskFn) -> (TaskDef, Vec<String>) {
+    fn def(mut item: TaskFn) -> (TaskDef, Vec<String>) {
         let mut errors = Vec::new();
-        let def = TaskDef::new(&item, &TaskArgs::default(), &mut errors);
+        let (behaviours, attrs) = crate::helpers::take(&mut item, &mut errors);
+        let def = TaskDef::new(&item, &TaskArgs::default(), behaviours, &attrs, &mut errors);
         (def, errors.iter().map(ToString::to_string).collect())
+    }
+
+    fn classify(ty: Type) -> Option<Injected> {
+        Injected::classify(&ty, false)
+    }
+
+    #[test]
+    fn classifies_injected_types_by_their_last_segment() {
+        assert_eq!(classify(parse_quote!(Docket)), Some(Injected::Docket));
+        assert_eq!(classify(parse_quote!(docket::Docket)), Some(Injected::Docket));
+        assert_eq!(
+            classify(parse_quote!(::docket::TaskContext)),
+            Some(Injected::TaskContext)
+        );
+        assert_eq!(classify(parse_quote!(Perpetual)), Some(Injected::Perpetual));
+        assert_eq!(classify(parse_quote!(docket::Retry)), Some(Injected::Retry));
+        assert_eq!(classify(parse_quote!(Timeout)), Some(Injected::Timeout));
+        assert_eq!(classify(parse_quote!(State<AppState>)), Some(Injected::State));
+        assert_eq!(
+            classify(parse_quote!(docket::State<Arc<Pool>>)),
+            Some(Injected::State)
+        );
+        assert_eq!(classify(parse_quote!((Retry))), Some(Injected::Retry));
+        // Everything else is serialized, even when it contains an injectable type.
+        assert_eq!(classify(parse_quote!(Option<Docket>)), None);
+        assert_eq!(classify(parse_quote!(Vec<State<u8>>)), None);
+        assert_eq!(classify(parse_quote!(docket::Docket::Inner)), None);
+        assert_eq!(classify(parse_quote!(<T as Trait>::Retry)), None);
+        assert_eq!(classify(parse_quote!(&TaskContext)), None);
+        assert_eq!(classify(parse_quote!(RetryPolicy)), None);
+        assert_eq!(classify(parse_quote!(u64)), None);
+        // `#[inject]` makes any type injected.
+        assert_eq!(
+            Injected::classify(&parse_quote!(Conn), true),
+            Some(Injected::Marked)
+        );
+        assert_eq!(
+            Injected::classify(&parse_quote!(Retry), true),
+            Some(Injected::Retry)
+        );
+    }
+
+    #[test]
+    fn sorts_parameters_by_role_in_order() {
+        let (def, errors) = def(parse_quote!(
+            async fn f(
+                #[logged] a: u64,
+                docket: docket::Docket,
+                #[logged(length_only)] b: Vec<u8>,
+                #[inject] conn: Conn,
+                c: String,
+                state: State<App>,
+            ) {
+            }
+        ));
+        assert!(errors.is_empty(), "{errors:?}");
+        let roles: Vec<_> = def
+            .params
+            .iter()
+            .map(|param| match &param.role {
+                ParamRole::Serialized { logged } => format!("{} {logged:?}", param.ident),
+                ParamRole::Injected(injected) => format!("{} {injected:?}", param.ident),
+            })
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                "a Value",
+                "docket Docket",
+                "b Length",
+                "conn Marked",
+                "c No",
+                "state State"
+            ]
+        );
+        let serialized: Vec<_> = def.serialized().map(|p| p.ident.to_string()).collect();
+        assert_eq!(serialized, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn an_injected_parameter_is_not_logged() {
+        let (def, errors) = def(parse_quote!(
+            async fn f(
+                #[logged] ctx: TaskContext,
+                #[inject]
+                #[logged(length_only)]
+                conn: Conn,
+                a: u8,
+            ) {
+            }
+        ));
+        let message = |name: &str| {
+            format!(
+                "`#[logged]` shows a stored argument in log lines, but `{name}` is injected by the \
+                 worker and not stored; remove `#[logged]`"
+            )
+        };
+        assert_eq!(errors, [message("ctx"), message("conn")]);
+        assert_eq!(def.params.len(), 1);
     }
 
     fn output(ty: TokenStream) -> String {

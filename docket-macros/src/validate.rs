@@ -1,11 +1,11 @@
 //! The rules a task definition must follow beyond its shape: an `async fn` without qualifiers
-//! or generics, whose parameters and output are owned, concrete types. Cross-field rules of
-//! the helper attributes (an `arg` naming no parameter, two retry policies, …) belong here too.
+//! or generics, whose parameters and output are owned, concrete types; and the rules between
+//! helper attributes and parameters (each attribute on its own was checked while parsing).
 
 use syn::visit::Visit;
 use syn::{Lifetime, Signature, Type, TypeBareFn, TypeImplTrait, TypeReference};
 
-use crate::model::{Output, TaskDef};
+use crate::model::{Injected, Output, ParamRole, TaskDef};
 
 /// Checks `def`, pushing every broken rule onto `errors`.
 pub(crate) fn task(def: &TaskDef, errors: &mut Vec<syn::Error>) {
@@ -17,6 +17,67 @@ pub(crate) fn task(def: &TaskDef, errors: &mut Vec<syn::Error>) {
     match &def.output {
         Output::Unit => {}
         Output::Value(ty) | Output::Result { ok: ty, .. } => owned(ty, Subject::Output, errors),
+    }
+    behaviours(def, errors);
+}
+
+/// The helper attributes against each other and against the parameters.
+fn behaviours(def: &TaskDef, errors: &mut Vec<syn::Error>) {
+    let behaviours = &def.behaviours;
+    if let (Some(_), Some(cron)) = (&behaviours.perpetual, &behaviours.cron) {
+        errors.push(syn::Error::new(
+            cron.span,
+            "a task is either `#[perpetual]` (runs at a fixed cadence) or `#[cron]` (runs on a \
+             calendar schedule), not both; remove one of them",
+        ));
+    }
+    let serialized: Vec<_> = def
+        .serialized()
+        .map(|param| format!("`{}`", param.ident))
+        .collect();
+    if !serialized.is_empty() {
+        let serialized = serialized.join(", ");
+        let automatic = behaviours
+            .perpetual
+            .as_ref()
+            .and_then(|perpetual| perpetual.automatic);
+        if let Some(automatic) = automatic {
+            errors.push(syn::Error::new(
+                automatic,
+                format!(
+                    "an `automatic` task is seeded by the workers under the task's name with no \
+                     arguments, so it can't have serialized parameters ({serialized}); remove \
+                     them, or remove `automatic` and schedule the task yourself"
+                ),
+            ));
+        }
+        if let Some(cron) = &behaviours.cron {
+            errors.push(syn::Error::new(
+                cron.span,
+                format!(
+                    "a `#[cron]` task is seeded by the workers under the task's name with no \
+                     arguments, so it can't have serialized parameters ({serialized}); remove \
+                     them (injected parameters are fine)"
+                ),
+            ));
+        }
+    }
+    for param in &def.params {
+        let message = match param.role {
+            ParamRole::Injected(Injected::Perpetual)
+                if behaviours.perpetual.is_none() && behaviours.cron.is_none() =>
+            {
+                "`Perpetual` shapes the next run of a `#[perpetual]` or `#[cron]` task, and this \
+                 task is neither; add `#[perpetual(every = \"...\")]` or `#[cron(\"...\")]`, or \
+                 remove this parameter"
+            }
+            ParamRole::Injected(Injected::Timeout) if behaviours.timeout.is_none() => {
+                "`Timeout` moves the deadline of a task with `#[timeout(\"...\")]`, and this task \
+                 has none; add `#[timeout(\"10m\")]`, or remove this parameter"
+            }
+            _ => continue,
+        };
+        errors.push(syn::Error::new_spanned(&param.ty, message));
     }
 }
 
@@ -156,9 +217,10 @@ mod tests {
     use crate::attr::TaskArgs;
     use crate::model::TaskFn;
 
-    fn errors(item: TaskFn) -> Vec<String> {
+    fn errors(mut item: TaskFn) -> Vec<String> {
         let mut errors = Vec::new();
-        let def = TaskDef::new(&item, &TaskArgs::default(), &mut errors);
+        let (behaviours, attrs) = crate::helpers::take(&mut item, &mut errors);
+        let def = TaskDef::new(&item, &TaskArgs::default(), behaviours, &attrs, &mut errors);
         assert!(errors.is_empty(), "the model reported {errors:?}");
         task(&def, &mut errors);
         errors.iter().map(ToString::to_string).collect()
@@ -286,6 +348,89 @@ mod tests {
         assert_eq!(
             errors(parse_quote!(
                 async fn f() -> Result<u8, &'static str> {}
+            )),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn perpetual_and_cron_exclude_each_other() {
+        assert_eq!(
+            errors(parse_quote!(
+                #[perpetual(every = "1m")]
+                #[cron("@daily")]
+                async fn f() {}
+            )),
+            [
+                "a task is either `#[perpetual]` (runs at a fixed cadence) or `#[cron]` (runs on a \
+                 calendar schedule), not both; remove one of them"
+            ]
+        );
+    }
+
+    #[test]
+    fn cron_tasks_take_no_serialized_parameters() {
+        assert_eq!(
+            errors(parse_quote!(
+                #[cron("0 9 * * 1")]
+                async fn f(team: String, perpetual: Perpetual) {}
+            )),
+            [
+                "a `#[cron]` task is seeded by the workers under the task's name with no \
+                 arguments, so it can't have serialized parameters (`team`); remove them \
+                 (injected parameters are fine)"
+            ]
+        );
+    }
+
+    #[test]
+    fn automatic_tasks_take_no_serialized_parameters() {
+        assert_eq!(
+            errors(parse_quote!(
+                #[perpetual(every = "1m", automatic)]
+                async fn f(a: u8, docket: Docket, b: String) {}
+            )),
+            [
+                "an `automatic` task is seeded by the workers under the task's name with no \
+                 arguments, so it can't have serialized parameters (`a`, `b`); remove them, or \
+                 remove `automatic` and schedule the task yourself"
+            ]
+        );
+        assert_eq!(
+            errors(parse_quote!(
+                #[perpetual(every = "1m", automatic)]
+                async fn f(docket: Docket, perpetual: Perpetual, #[inject] conn: Conn) {}
+            )),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            errors(parse_quote!(
+                #[perpetual(every = "1m")]
+                async fn f(a: u8, perpetual: docket::Perpetual) {}
+            )),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn handles_need_their_attribute() {
+        assert_eq!(
+            errors(parse_quote!(
+                async fn f(perpetual: docket::Perpetual, timeout: Timeout, retry: Retry) {}
+            )),
+            [
+                "`Perpetual` shapes the next run of a `#[perpetual]` or `#[cron]` task, and this \
+                 task is neither; add `#[perpetual(every = \"...\")]` or `#[cron(\"...\")]`, or \
+                 remove this parameter",
+                "`Timeout` moves the deadline of a task with `#[timeout(\"...\")]`, and this task \
+                 has none; add `#[timeout(\"10m\")]`, or remove this parameter",
+            ]
+        );
+        assert_eq!(
+            errors(parse_quote!(
+                #[timeout("1s")]
+                #[perpetual(every = "1m")]
+                async fn f(perpetual: docket::Perpetual, timeout: Timeout) {}
             )),
             Vec::<String>::new()
         );

@@ -3,6 +3,9 @@
 
 #![deny(warnings, missing_docs, clippy::all)]
 
+use std::time::Duration;
+
+use docket::behaviour::{Attempts, LoggedParam, RetryDelay};
 use serde::{Deserialize, Serialize};
 
 /// A receipt, the output of `process_order`.
@@ -121,5 +124,150 @@ fn tasks_are_registered_with_their_location() {
     assert!(
         location.starts_with("tasks::process_order (") && location.contains("tasks.rs:"),
         "{location}"
+    );
+}
+
+/// Retried three times a second apart, bounded to ten minutes, with its id logged.
+#[docket::task]
+#[retry(attempts = 3, delay = "1s")]
+#[timeout("10m")]
+pub async fn charge(
+    #[logged] order_id: u64,
+    docket: docket::Docket,
+    #[logged(length_only)] lines: Vec<String>,
+    card: String,
+    retry: docket::Retry,
+    timeout: docket::Timeout,
+) {
+    let _ = (
+        order_id,
+        docket,
+        lines,
+        card,
+        retry.attempt(),
+        timeout.remaining(),
+    );
+}
+
+/// Retried forever, with exponential delays from 2s up to 5m.
+#[docket::task]
+#[retry(forever, exponential, min = "2s", max = "5m")]
+pub async fn stubborn() {}
+
+/// Retried five times with the default exponential bounds.
+#[docket::task]
+#[retry(attempts = 5, exponential)]
+pub async fn defaults() {}
+
+/// Runs every five minutes once scheduled, with new arguments when it asks for them.
+#[docket::task]
+#[perpetual(every = "5m")]
+pub async fn poll(cursor: u64, perpetual: docket::Perpetual) -> Result<(), docket::Error> {
+    perpetual.perpetuate(poll::args(cursor + 1))
+}
+
+/// Seeded by the workers, hourly.
+#[docket::task]
+#[perpetual(every = "1h", automatic)]
+pub async fn sweep(docket: docket::Docket) {
+    let _ = docket;
+}
+
+#[test]
+fn a_task_without_helper_attributes_has_no_behaviours() {
+    assert_eq!(
+        *process_order::DESCRIPTOR.options(),
+        docket::behaviour::TaskOptions::new()
+    );
+}
+
+#[test]
+fn descriptors_carry_the_declared_options() {
+    let options = charge::DESCRIPTOR.options();
+    assert_eq!(options.timeout, Some(Duration::from_secs(600)));
+    let retry = options.retry.expect("a retry policy");
+    assert_eq!(retry.attempts(), Attempts::Limited(3));
+    assert_eq!(retry.delay(), RetryDelay::Fixed(Duration::from_secs(1)));
+    assert_eq!(retry.delay_after(1), Some(Duration::from_secs(1)));
+    assert_eq!(retry.delay_after(2), Some(Duration::from_secs(1)));
+    assert_eq!(retry.delay_after(3), None);
+    assert_eq!(
+        options.logged,
+        [LoggedParam::value("order_id"), LoggedParam::length("lines")]
+    );
+    assert!(options.perpetual.is_none() && options.cron.is_none());
+}
+
+#[test]
+fn exponential_retries_double_up_to_their_bound() {
+    let retry = stubborn::DESCRIPTOR.options().retry.expect("a retry policy");
+    assert_eq!(retry.attempts(), Attempts::Forever);
+    let delays: Vec<_> = (1..=10)
+        .filter_map(|n| retry.delay_after(n))
+        .map(|d| d.as_secs())
+        .collect();
+    assert_eq!(delays, [2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+
+    let retry = defaults::DESCRIPTOR.options().retry.expect("a retry policy");
+    assert_eq!(
+        retry.delay(),
+        RetryDelay::Exponential {
+            min: Duration::from_secs(1),
+            max: Duration::from_secs(64)
+        }
+    );
+    assert_eq!(retry.delay_after(5), None);
+}
+
+#[test]
+fn perpetual_tasks_carry_their_cadence() {
+    let perpetual = poll::DESCRIPTOR.options().perpetual.expect("perpetual");
+    assert_eq!(perpetual.every, Duration::from_secs(300));
+    assert!(!perpetual.automatic);
+    assert!(!poll::DESCRIPTOR.options().is_automatic());
+    let perpetual = sweep::DESCRIPTOR.options().perpetual.expect("perpetual");
+    assert_eq!(perpetual.every, Duration::from_secs(3600));
+    assert!(sweep::DESCRIPTOR.options().is_automatic());
+}
+
+#[test]
+fn schedule_and_args_take_only_the_serialized_parameters() {
+    let _ = |docket: &docket::Docket| {
+        let _: docket::Schedule<'_, charge::Task> = charge::schedule(docket, 1, vec![], "card".into());
+        let _ = poll::schedule(docket, 0);
+        let _ = sweep::schedule(docket);
+    };
+    let _: docket::Args<charge::Task> = charge::args(1, vec![], "card".into());
+    let _: docket::Args<poll::Task> = poll::args(0);
+    let _: docket::Args<sweep::Task> = sweep::args();
+}
+
+/// Every Monday at nine in Paris, seeded by the workers.
+#[docket::task]
+#[cron("0 9 * * 1", tz = "Europe/Paris")]
+pub async fn weekly(perpetual: docket::Perpetual) {
+    let _ = perpetual;
+}
+
+/// Daily at midnight UTC.
+#[docket::task]
+#[cron("@daily")]
+pub async fn nightly() {}
+
+#[test]
+fn cron_tasks_carry_their_schedule() {
+    let cron = weekly::DESCRIPTOR.options().cron.expect("cron");
+    assert_eq!(cron.expression, "0 9 * * 1");
+    assert_eq!(cron.timezone, Some("Europe/Paris"));
+    assert!(cron.schedule().is_some(), "the expression parses at run time too");
+    assert!(weekly::DESCRIPTOR.options().is_automatic());
+
+    let cron = nightly::DESCRIPTOR.options().cron.expect("cron");
+    assert_eq!((cron.expression, cron.timezone), ("@daily", None));
+    let day = 86_400;
+    let after = std::time::UNIX_EPOCH + Duration::from_secs(10 * day + 5);
+    assert_eq!(
+        cron.next_after(after),
+        Some(std::time::UNIX_EPOCH + Duration::from_secs(11 * day))
     );
 }

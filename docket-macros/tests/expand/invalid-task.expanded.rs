@@ -1,7 +1,7 @@
 pub fn greet(name: &str) -> String {
     format!("hello, {name}")
 }
-/// The docket task `greet`: `schedule` runs the function on a worker.
+/// The docket task `greet`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 pub mod greet {
     #[allow(unused_imports)]
@@ -11,7 +11,7 @@ pub mod greet {
     pub struct Task;
     /// The name the task is registered and scheduled under: `greet`.
     pub const NAME: &str = "greet";
-    pub use self::__docket_task::schedule;
+    pub use self::__docket_task::{args, schedule};
     mod __docket_task {
         #[allow(unused_imports)]
         use super::super::*;
@@ -30,6 +30,14 @@ pub mod greet {
             _: &str,
         ) -> ::docket::__private::Schedule<'__docket, super::Task> {
             ::docket::__private::schedule::<super::Task, _>(docket, &())
+        }
+        /// The arguments of a call of the task `greet`, typed and encoded, without scheduling it.
+        ///
+        /// Give them to `Perpetual::perpetuate` to run the next run of a perpetual task with
+        /// other arguments.
+        #[allow(clippy::too_many_arguments)]
+        pub fn args(_: &str) -> ::docket::__private::Args<super::Task> {
+            ::docket::__private::args::<super::Task, _>(&())
         }
     }
 }

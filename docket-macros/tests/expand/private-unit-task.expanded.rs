@@ -1,5 +1,5 @@
 async fn cleanup() {}
-/// The docket task `cleanup`: `schedule` runs the function on a worker.
+/// The docket task `cleanup`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 mod cleanup {
     #[allow(unused_imports)]
@@ -9,7 +9,7 @@ mod cleanup {
     pub(super) struct Task;
     /// The name the task is registered and scheduled under: `cleanup`.
     pub(super) const NAME: &str = "cleanup";
-    pub(super) use self::__docket_task::schedule;
+    pub(super) use self::__docket_task::{args, schedule};
     /// The task `cleanup` as workers run it: name, entry point and behaviours.
     pub(super) static DESCRIPTOR: super::runtime::docket::__private::TaskDescriptor = super::runtime::docket::__private::TaskDescriptor::new(
             self::NAME,
@@ -29,7 +29,10 @@ mod cleanup {
             super::super::runtime::docket::__private::serde::Serialize,
             super::super::runtime::docket::__private::serde::Deserialize
         )]
-        #[serde(crate = "super :: super :: runtime :: docket :: __private :: serde")]
+        #[serde(
+            crate = "super :: super :: runtime :: docket :: __private :: serde",
+            bound(serialize = "", deserialize = "")
+        )]
         struct __DocketArgs {}
         impl super::super::runtime::docket::__private::Task for super::Task {
             const NAME: &'static str = super::NAME;
@@ -60,8 +63,21 @@ mod cleanup {
         ) -> super::super::runtime::docket::__private::Schedule<'_, super::Task> {
             super::super::runtime::docket::__private::schedule::<
                 super::Task,
-                _,
+                __DocketArgs,
             >(docket, &__DocketArgs {})
+        }
+        /// The arguments of a call of the task `cleanup`, typed and encoded, without scheduling it.
+        ///
+        /// Give them to `Perpetual::perpetuate` to run the next run of a perpetual task with
+        /// other arguments.
+        #[allow(clippy::too_many_arguments)]
+        pub(in super::super) fn args() -> super::super::runtime::docket::__private::Args<
+            super::Task,
+        > {
+            super::super::runtime::docket::__private::args::<
+                super::Task,
+                __DocketArgs,
+            >(&__DocketArgs {})
         }
     }
 }

@@ -5,7 +5,7 @@ pub async fn process_order(
 ) -> Result<Receipt, OrderError> {
     charge(order_id, customer_id).await
 }
-/// The docket task `orders.process`: `schedule` runs the function on a worker.
+/// The docket task `orders.process`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 pub mod process_order {
     #[allow(unused_imports)]
@@ -15,7 +15,7 @@ pub mod process_order {
     pub struct Task;
     /// The name the task is registered and scheduled under: `orders.process`.
     pub const NAME: &str = "orders.process";
-    pub use self::__docket_task::schedule;
+    pub use self::__docket_task::{args, schedule};
     /// The task `orders.process` as workers run it: name, entry point and behaviours.
     pub static DESCRIPTOR: ::docket::__private::TaskDescriptor = ::docket::__private::TaskDescriptor::new(
             self::NAME,
@@ -35,11 +35,19 @@ pub mod process_order {
             ::docket::__private::serde::Serialize,
             ::docket::__private::serde::Deserialize
         )]
-        #[serde(crate = ":: docket :: __private :: serde")]
-        struct __DocketArgs {
-            order_id: u64,
-            customer_id: String,
+        #[serde(
+            crate = ":: docket :: __private :: serde",
+            bound(
+                serialize = "__DocketA0: :: docket :: __private :: serde :: Serialize, __DocketA1: :: docket :: __private :: serde :: Serialize",
+                deserialize = "__DocketA0: :: docket :: __private :: serde :: de :: DeserializeOwned, __DocketA1: :: docket :: __private :: serde :: de :: DeserializeOwned"
+            )
+        )]
+        struct __DocketArgs<__DocketA0, __DocketA1> {
+            order_id: __DocketA0,
+            customer_id: __DocketA1,
         }
+        const _: () = ::docket::__private::assert_serialized::<u64>();
+        const _: () = ::docket::__private::assert_serialized::<String>();
         impl ::docket::__private::Task for super::Task {
             const NAME: &'static str = super::NAME;
             type Output = Receipt;
@@ -51,7 +59,7 @@ pub mod process_order {
         ) -> ::docket::__private::RunFuture {
             ::docket::__private::Box::pin(async move {
                 let __DocketArgs { order_id, customer_id } = ::docket::__private::decode_args::<
-                    __DocketArgs,
+                    __DocketArgs<u64, String>,
                 >(super::NAME, &__docket_args)?;
                 ::docket::__private::result_outcome(
                     super::super::process_order(order_id, customer_id).await,
@@ -71,9 +79,28 @@ pub mod process_order {
         ) -> ::docket::__private::Schedule<'_, super::Task> {
             ::docket::__private::schedule::<
                 super::Task,
-                _,
+                __DocketArgs<u64, String>,
             >(
                 docket,
+                &__DocketArgs {
+                    order_id,
+                    customer_id,
+                },
+            )
+        }
+        /// The arguments of a call of the task `orders.process`, typed and encoded, without scheduling it.
+        ///
+        /// Give them to `Perpetual::perpetuate` to run the next run of a perpetual task with
+        /// other arguments.
+        #[allow(clippy::too_many_arguments)]
+        pub fn args(
+            order_id: u64,
+            customer_id: String,
+        ) -> ::docket::__private::Args<super::Task> {
+            ::docket::__private::args::<
+                super::Task,
+                __DocketArgs<u64, String>,
+            >(
                 &__DocketArgs {
                     order_id,
                     customer_id,

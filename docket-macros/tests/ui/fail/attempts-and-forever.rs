@@ -1,0 +1,5 @@
+#[docket::task]
+#[retry(attempts = 3, forever)]
+async fn flaky() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[docket::task]
+#[retry(attempts = 3, delay = "5 seconds")]
+async fn flaky() {}
+
+fn main() {}

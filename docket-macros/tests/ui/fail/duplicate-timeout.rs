@@ -1,0 +1,6 @@
+#[docket::task]
+#[timeout("10m")]
+#[timeout("1h")]
+async fn slow() {}
+
+fn main() {}

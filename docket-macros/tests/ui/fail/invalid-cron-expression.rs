@@ -1,0 +1,5 @@
+#[docket::task]
+#[cron("0 9 * *")]
+async fn report() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[docket::task]
+async fn once(perpetual: docket::Perpetual) {
+    perpetual.cancel();
+}
+
+fn main() {}

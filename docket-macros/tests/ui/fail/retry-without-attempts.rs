@@ -1,0 +1,5 @@
+#[docket::task]
+#[retry(delay = "1s")]
+async fn flaky() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[docket::task]
+#[timeout("0s")]
+async fn instant() {}
+
+fn main() {}

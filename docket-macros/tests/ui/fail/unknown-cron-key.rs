@@ -1,0 +1,5 @@
+#[docket::task]
+#[cron("@daily", timezone = "Europe/Paris")]
+async fn report() {}
+
+fn main() {}

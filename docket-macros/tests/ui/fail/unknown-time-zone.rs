@@ -1,0 +1,5 @@
+#[docket::task]
+#[cron("@daily", tz = "Mars/Olympus_Mons")]
+async fn report() {}
+
+fn main() {}

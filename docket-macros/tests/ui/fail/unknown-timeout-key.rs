@@ -1,0 +1,5 @@
+#[docket::task]
+#[timeout(after = "10m")]
+async fn slow() {}
+
+fn main() {}

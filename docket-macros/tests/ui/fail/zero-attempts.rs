@@ -1,0 +1,5 @@
+#[docket::task]
+#[retry(attempts = 0)]
+async fn flaky() {}
+
+fn main() {}
