@@ -29,6 +29,7 @@ struct Inner {
     attempt: u32,
     when: SystemTime,
     started: SystemTime,
+    began: Instant,
     worker: String,
     redelivered: bool,
     states: States,
@@ -54,6 +55,7 @@ impl TaskContext {
                 attempt: delivery.attempt,
                 when: from_ms(delivery.when_ms),
                 started: from_ms(now_ms()),
+                began: Instant::now(),
                 worker: worker.to_string(),
                 redelivered: delivery.redelivered,
                 states: states.clone(),
@@ -91,6 +93,11 @@ impl TaskContext {
     /// When this run started, by the worker's clock.
     pub fn started(&self) -> SystemTime {
         self.inner.started
+    }
+
+    /// How long this run has been running (by a monotonic clock).
+    pub fn elapsed(&self) -> Duration {
+        self.inner.began.elapsed()
     }
 
     /// The name of the worker running it.

@@ -174,8 +174,8 @@ pub enum NextStep {
 /// - Poisoned input is never retried or followed.
 ///
 /// `now` is the worker's clock, used only to compute the next cron match; a perpetual's next
-/// run is due at `start + every`, which the backend compares with its own clock (a time that
-/// has passed means now).
+/// run is due at `start + every`, given to the backend as the rest of `every` after this run
+/// (measured by a monotonic clock), which the backend adds to its own clock.
 pub fn next_step(ctx: &TaskContext, end: RunEnd, successors: bool, now: SystemTime) -> NextStep {
     if end == RunEnd::Poisoned {
         return NextStep::Finish;
@@ -207,8 +207,10 @@ pub fn next_step(ctx: &TaskContext, end: RunEnd, successors: bool, now: SystemTi
                 None => return NextStep::Finish,
             },
             (Some(perpetual), None) => {
+                // `start + every`, as the rest of `every` from now: the backend resolves it by
+                // its own clock, so a worker whose clock is off keeps the cadence.
                 let every = control.every.unwrap_or(perpetual.every);
-                Due::At(crate::backend::to_ms(ctx.started()).saturating_add(millis(every)))
+                Due::After(millis(every.saturating_sub(ctx.elapsed())))
             }
             (None, None) => return NextStep::Finish,
         },
@@ -272,6 +274,18 @@ mod tests {
         SystemTime::now()
     }
 
+    /// `step` is a next run with the same arguments, due the rest of `every_ms` after this run
+    /// (which has just begun).
+    fn assert_perpetuates_within(step: NextStep, every_ms: i64) {
+        match step {
+            NextStep::Perpetuate {
+                due: Due::After(ms),
+                args: None,
+            } => assert!((every_ms - 1_000..=every_ms).contains(&ms), "due in {ms} ms"),
+            other => panic!("expected the next run in about {every_ms} ms, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn failures_are_retried_while_attempts_last() {
         let ctx = context(&RETRIED, 1, 0).await;
@@ -313,26 +327,14 @@ mod tests {
     #[tokio::test]
     async fn a_perpetual_run_is_followed_every_period_from_its_start() {
         let ctx = context(&PERPETUAL, 1, 0).await;
-        let start = crate::backend::to_ms(ctx.started());
-        let next = NextStep::Perpetuate {
-            due: Due::At(start + 60_000),
-            args: None,
-        };
-        assert_eq!(next_step(&ctx, RunEnd::Succeeded, true, now()), next);
+        assert_perpetuates_within(next_step(&ctx, RunEnd::Succeeded, true, now()), 60_000);
         // A failure uses the retry policy first, then the chain goes on.
         assert!(matches!(
             next_step(&ctx, RunEnd::Failed, true, now()),
             NextStep::Retry { attempt: 2, .. }
         ));
         let last = context(&PERPETUAL, 2, 0).await;
-        let start = crate::backend::to_ms(last.started());
-        assert_eq!(
-            next_step(&last, RunEnd::Failed, true, now()),
-            NextStep::Perpetuate {
-                due: Due::At(start + 60_000),
-                args: None
-            }
-        );
+        assert_perpetuates_within(next_step(&last, RunEnd::Failed, true, now()), 60_000);
         // Without successors (run_until_finished) the chain ends.
         assert_eq!(next_step(&ctx, RunEnd::Succeeded, false, now()), NextStep::Finish);
     }
@@ -342,14 +344,7 @@ mod tests {
         let ctx = context(&PERPETUAL, 1, 0).await;
         let perpetual = Perpetual::from_context(&ctx).await.unwrap();
         perpetual.set_every(Duration::from_secs(5));
-        let start = crate::backend::to_ms(ctx.started());
-        assert_eq!(
-            next_step(&ctx, RunEnd::Succeeded, true, now()),
-            NextStep::Perpetuate {
-                due: Due::At(start + 5_000),
-                args: None
-            }
-        );
+        assert_perpetuates_within(next_step(&ctx, RunEnd::Succeeded, true, now()), 5_000);
         perpetual.next_after(Duration::from_millis(10));
         ctx.control().update(|requests| requests.args = Some(vec![0x80]));
         assert_eq!(
