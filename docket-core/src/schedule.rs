@@ -188,7 +188,12 @@ impl Docket {
             whens.push(when);
         }
         let backend = self.backend();
-        let chunks = bulk_chunks(&tasks).map(|chunk| backend.schedule(chunk));
+        // Collected first, so that no closure is held across the await: the future stays
+        // `Send` (callable from inside a task).
+        let mut chunks = Vec::new();
+        for chunk in bulk_chunks(&tasks) {
+            chunks.push(backend.schedule(chunk));
+        }
         let dispositions: Vec<_> = futures::stream::iter(chunks)
             .buffered(2)
             .try_collect::<Vec<_>>()

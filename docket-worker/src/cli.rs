@@ -207,8 +207,10 @@ async fn run_worker_until(args: WorkerArgs, stop: &ShutdownHandle) -> anyhow::Re
 fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .map_err(|error| anyhow::anyhow!("invalid log filter `{filter}`: {error}"))?;
+    // Colours only for a terminal: log files and collectors get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // A host that already installed a subscriber keeps it.
     let _ = match format {

@@ -532,7 +532,12 @@ behaviour_tests! {
         let keys = flood::schedule(&docket, label.clone(), 5).await.unwrap().result_timeout(WAIT).await.unwrap();
         assert_eq!(keys.len(), 5);
         for key in keys {
-            docket.execution::<()>(&key).result_timeout(WAIT).await.unwrap();
+            eventually(WAIT, "a follow-up task to complete", || async {
+                docket.execution(&key).await.unwrap().is_some_and(|info| {
+                    info.task == "record_value" && info.state == ExecutionState::Completed
+                })
+            })
+            .await;
         }
         let mut values: Vec<i64> = runs(&label).iter().map(|run| run.value).collect();
         values.sort();
