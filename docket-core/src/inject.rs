@@ -51,11 +51,12 @@ pub type InjectError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// # fn main() {}
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` can't be injected into a task",
-    label = "not serializable or injectable",
-    note = "an injected parameter's type implements `docket::FromContext`; implement it for `{Self}`, \
-            or remove `#[inject]` to pass the value to `schedule(..)` (it must then be Serialize + \
-            DeserializeOwned)"
+    message = "`{Self}` can't be injected into a task: it does not implement `docket::FromContext`",
+    label = "injected, so resolved by the worker through `FromContext`",
+    note = "a parameter is injected when it is marked `#[inject]` or its type is named `Docket`, \
+            `TaskContext`, `Perpetual`, `Retry`, `Timeout` or `State`; implement `docket::FromContext` \
+            for `{Self}`, or, to pass the value to `schedule(..)` instead, remove `#[inject]` (or name \
+            the type through an alias: `use my::Retry as RetryConfig;`)"
 )]
 pub trait FromContext: Sized + Send + 'static {
     /// Resolves the value for one run.
@@ -70,7 +71,9 @@ pub trait FromContext: Sized + Send + 'static {
     note = "derive `serde::Serialize` and `serde::Deserialize` for `{Self}`; or, if the worker should \
             provide it, implement `docket::FromContext` for it and mark the parameter `#[inject]`"
 )]
-pub trait Serialized: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
+// No supertraits: a type that is neither `Serialize` nor `Deserialize` gets this one message,
+// not one per missing bound.
+pub trait Serialized {}
 
 impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> Serialized for T {}
 

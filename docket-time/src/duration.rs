@@ -39,6 +39,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         let number: u64 = number.parse().map_err(|_| format!("`{whole}` is too long"))?;
         let unit_len = after.find(|c: char| c.is_ascii_digit()).unwrap_or(after.len());
         let (unit, next) = after.split_at(unit_len);
+        if unit.contains(char::is_whitespace) {
+            return Err(format!(
+                "`{whole}` has a space inside: write a duration without spaces, like 5s or 1h30m"
+            ));
+        }
         if unit.is_empty() {
             return Err(format!(
                 "`{whole}` has no unit after {number}: write it like 250ms, 30s, 5m, 1h or 2d"
@@ -110,7 +115,8 @@ mod tests {
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
         assert!(parse_duration("").unwrap_err().contains("empty"));
         assert!(parse_duration("s").unwrap_err().contains("not a duration"));
-        assert!(parse_duration("1h 30m").unwrap_err().contains("not a unit"));
+        assert!(parse_duration("1h 30m").unwrap_err().contains("space inside"));
+        assert!(parse_duration("5 seconds").unwrap_err().contains("space inside"));
         assert!(parse_duration("3w").unwrap_err().contains("not a unit"));
         assert!(parse_duration("-3s").unwrap_err().contains("not a duration"));
         assert!(parse_duration("99999999999999999d")
