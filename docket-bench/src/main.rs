@@ -305,19 +305,22 @@ async fn used_memory(client: &fred::clients::Client) -> anyhow::Result<i64> {
 
 /// Total commands the server has run (Lua-internal ones included).
 async fn commands(client: &fred::clients::Client) -> anyhow::Result<u64> {
+    Ok(command_counts(client).await?.values().sum())
+}
+
+/// How many times the server has run each command (Lua-internal ones included; `INFO`, which
+/// the benchmark itself sends, left out).
+async fn command_counts(client: &fred::clients::Client) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
     let info: String = client.info(Some(fred::types::InfoKind::CommandStats)).await?;
     Ok(info
         .lines()
-        .filter(|line| line.starts_with("cmdstat_") && !line.starts_with("cmdstat_info"))
+        .filter(|line| !line.starts_with("cmdstat_info"))
         .filter_map(|line| {
-            line.split("calls=")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .parse::<u64>()
-                .ok()
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok()?;
+            Some((name.to_string(), calls))
         })
-        .sum())
+        .collect())
 }
 
 async fn w1(n: u64, concurrency: usize, ttl: Duration) -> anyhow::Result<W1Run> {

@@ -9,7 +9,7 @@ use docket::{Docket, TaskContext};
 use docket_tests::RedisServer;
 use docket_worker::Worker;
 
-use crate::{commands, redis_stats};
+use crate::{command_counts, redis_stats};
 
 /// The cadence errors seen so far, in ms (first runs excluded: they start when scheduled).
 static ERRORS: Mutex<Vec<f64>> = Mutex::new(Vec::new());
@@ -46,11 +46,11 @@ pub async fn run(n: u64, duration: Duration, concurrency: usize) -> anyhow::Resu
     // Count from the second second on: every chain has run once by then.
     tokio::time::sleep(every + Duration::from_millis(100)).await;
     ERRORS.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    let before = commands(&stats).await?;
+    let before = command_counts(&stats).await?;
     let started = Instant::now();
     tokio::time::sleep(duration).await;
     let elapsed = started.elapsed();
-    let after = commands(&stats).await?;
+    let after = command_counts(&stats).await?;
     let mut errors = std::mem::take(&mut *ERRORS.lock().unwrap_or_else(|e| e.into_inner()));
     stop.shutdown();
     running.await??;
@@ -60,7 +60,16 @@ pub async fn run(n: u64, duration: Duration, concurrency: usize) -> anyhow::Resu
     errors.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| errors[((errors.len() - 1) as f64 * q).round() as usize];
     let per_second = runs as f64 / elapsed.as_secs_f64();
-    let commands_per_run = (after - before) as f64 / runs as f64;
+    let mut breakdown: Vec<(String, f64)> = after
+        .iter()
+        .map(|(name, calls)| {
+            let delta = calls - before.get(name).copied().unwrap_or(0);
+            (name.clone(), delta as f64 / runs as f64)
+        })
+        .filter(|(_, per_run)| *per_run > 0.0)
+        .collect();
+    breakdown.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let commands_per_run: f64 = breakdown.iter().map(|(_, per_run)| per_run).sum();
     println!(
         "{{\"system\":\"docket\",\"workload\":\"perpetual\",\"n\":{n},\"every_ms\":1000,\"seconds\":{:.1},\"concurrency\":{concurrency},\"runs\":{runs},\"runs_per_s\":{per_second:.0},\"cadence_error_p50_ms\":{:.1},\"cadence_error_p99_ms\":{:.1},\"cadence_error_max_ms\":{:.1},\"commands_per_run\":{commands_per_run:.2}}}",
         elapsed.as_secs_f64(),
@@ -80,5 +89,8 @@ pub async fn run(n: u64, duration: Duration, concurrency: usize) -> anyhow::Resu
         at(1.0)
     );
     eprintln!("  Redis commands    {commands_per_run:.2} per run");
+    for (name, per_run) in breakdown.iter().take(12) {
+        eprintln!("    {name:<16} {per_run:.2}");
+    }
     Ok(())
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use common::{start, test_worker, until_running, WAIT};
@@ -16,7 +16,6 @@ use docket::{
 };
 use docket_tests::{behaviour_tests, eventually};
 use futures::StreamExt;
-use tokio::sync::Notify;
 
 /// What the runs of one label saw, in order.
 #[derive(Debug, Clone)]
@@ -48,17 +47,6 @@ fn note(label: &str, ctx: &TaskContext, value: i64) {
 
 fn runs(label: &str) -> Vec<Run> {
     journal().lock().unwrap().get(label).cloned().unwrap_or_default()
-}
-
-fn gate(label: &str) -> Arc<Notify> {
-    static GATES: OnceLock<Mutex<HashMap<String, Arc<Notify>>>> = OnceLock::new();
-    GATES
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap()
-        .entry(label.to_string())
-        .or_default()
-        .clone()
 }
 
 /// A unique label for one test on one backend.
@@ -131,7 +119,7 @@ async fn panics_once(label: String, ctx: TaskContext) -> u32 {
 #[retry(attempts = 5)]
 async fn waits_with_retries(label: String, ctx: TaskContext) {
     note(&label, &ctx, 0);
-    gate(&label).notified().await;
+    common::gate_notify(&label).notified().await;
 }
 
 /// Never finishes on its first run; the second returns at once.

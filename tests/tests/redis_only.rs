@@ -332,8 +332,19 @@ async fn unreadable_records_and_entries_are_dead_lettered_at_once() {
 /// Starts the `test-worker` binary as worker `name` at `url`, logging at info level, and
 /// returns it with the lines it logs.
 fn logged_worker(url: &str, name: &str) -> (Child, std::sync::mpsc::Receiver<String>) {
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+    logged_process(env!("CARGO_BIN_EXE_test-worker"), url, name, &[])
+}
+
+/// A worker process of `binary` logging at INFO level, and its log lines as they come.
+fn logged_process(
+    binary: &str,
+    url: &str,
+    name: &str,
+    extra: &[&str],
+) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut worker = Command::new(binary)
         .args(["worker", "--url", url, "--worker-name", name])
+        .args(extra)
         .env("DOCKET_LOG_LEVEL", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -793,21 +804,12 @@ async fn a_perpetual_chain_survives_its_worker_being_killed_mid_run() {
 async fn log_lines_show_timings_and_only_logged_arguments() {
     let server = RedisServer::start();
     let docket = Docket::connect(&server.url()).await.unwrap();
-    let mut worker = Command::new(env!("CARGO_BIN_EXE_behaviour-worker"))
-        .args([
-            "worker",
-            "--url",
-            &server.url(),
-            "--worker-name",
-            "logger",
-            "--no-automatic-tasks",
-        ])
-        .env("DOCKET_LOG_LEVEL", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the behaviour-worker binary");
-    let lines = log_lines(worker.stderr.take().expect("the worker's stderr"));
+    let (mut worker, lines) = logged_process(
+        env!("CARGO_BIN_EXE_behaviour-worker"),
+        &server.url(),
+        "logger",
+        &["--no-automatic-tasks"],
+    );
     let charge = behaviour_worker_tasks::charge::schedule(
         &docket,
         42,

@@ -67,7 +67,8 @@ fn runs() -> &'static Mutex<Vec<String>> {
     RUNS.get_or_init(|| Mutex::new(Vec::new()))
 }
 
-fn gate_notify(gate: &str) -> Arc<Notify> {
+/// The gate called `gate`, shared by every task and test of this process.
+pub fn gate_notify(gate: &str) -> Arc<Notify> {
     static GATES: OnceLock<Mutex<HashMap<String, Arc<Notify>>>> = OnceLock::new();
     GATES
         .get_or_init(|| Mutex::new(HashMap::new()))
