@@ -310,14 +310,22 @@ async fn commands(client: &fred::clients::Client) -> anyhow::Result<u64> {
 
 /// How many times the server has run each command (Lua-internal ones included; `INFO`, which
 /// the benchmark itself sends, left out).
-async fn command_counts(client: &fred::clients::Client) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
+async fn command_counts(
+    client: &fred::clients::Client,
+) -> anyhow::Result<std::collections::BTreeMap<String, u64>> {
     let info: String = client.info(Some(fred::types::InfoKind::CommandStats)).await?;
     Ok(info
         .lines()
         .filter(|line| !line.starts_with("cmdstat_info"))
         .filter_map(|line| {
             let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok()?;
+            let calls = rest
+                .split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()?;
             Some((name.to_string(), calls))
         })
         .collect())

@@ -491,7 +491,7 @@ behaviour_tests! {
     async fn a_cron_task_is_seeded_for_its_next_match_never_at_once(env: Env) {
         let docket = env.docket().await;
         let before = SystemTime::now();
-        let _worker = start(test_worker(&docket));
+        let first = start(test_worker(&docket));
         eventually(WAIT, "the cron task to be seeded", || async {
             docket.execution("every_minute").await.unwrap().is_some()
         })
@@ -502,6 +502,16 @@ behaviour_tests! {
         assert!(info.when > before, "the first run is the next match, not now");
         // (Two minutes: a minute may start, and the task run, while the test looks.)
         assert!(info.when <= before + Duration::from_secs(121), "{:?}", info.when);
+        // Another worker seeds before its first claim: once it has run a task (the only worker
+        // left), it has seeded, and the chain's next run has not moved.
+        first.stop().await;
+        let _second = start(test_worker(&docket).name("second-seeder"));
+        let sentinel = common::add::schedule(&docket, 1, 1).key("after-second-seed").await.unwrap();
+        sentinel.result_timeout(WAIT).await.unwrap();
+        let again = docket.execution("every_minute").await.unwrap().unwrap();
+        if again.started_at.is_none() {
+            assert_eq!(again.when, info.when, "re-seeding moved the schedule");
+        }
     }
 
     async fn seeding_can_be_turned_off(env: Env) {
