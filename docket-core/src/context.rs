@@ -186,8 +186,10 @@ impl RunControl {
     pub(crate) fn extend_deadline(&self, by: Duration) {
         let mut deadline = self.deadline.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(deadline) = deadline.as_mut() {
-            deadline.at += by;
-            deadline.given += by;
+            // At most a year at a time, so no `Instant` arithmetic can overflow.
+            let by = by.min(Duration::from_secs(365 * 86_400));
+            deadline.at = deadline.at.checked_add(by).unwrap_or(deadline.at);
+            deadline.given = deadline.given.saturating_add(by);
             self.deadline_moved.notify_waiters();
         }
     }

@@ -67,7 +67,7 @@ pub trait FromContext: Sized + Send + 'static {
 /// unless it is injected. Implemented for every `Serialize + DeserializeOwned` type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is neither serializable nor injectable",
-    label = "this parameter is passed to `schedule(..)` and stored, so it must be Serialize + DeserializeOwned",
+    label = "this parameter is passed to `schedule(..)` and stored, so it must be Serialize + DeserializeOwned + Send",
     note = "derive `serde::Serialize` and `serde::Deserialize` for `{Self}`; or, if the worker should \
             provide it, implement `docket::FromContext` for it and mark the parameter `#[inject]`"
 )]
@@ -177,7 +177,8 @@ impl Retry {
     }
 
     /// Runs the execution again after `delay` as the next attempt, whatever the body returns
-    /// now (not counted against `attempts`). Return the error it gives to end the run:
+    /// now, even when the retry policy has no attempts left (the forced run still counts as
+    /// an attempt). Return the error it gives to end the run:
     /// `return Err(retry.after(delay).into())`.
     pub fn after(&self, delay: Duration) -> ForcedRetry {
         self.force(Due::After(millis(delay)))
@@ -271,7 +272,9 @@ impl FromContext for Perpetual {
 }
 
 impl Perpetual {
-    /// Ends the chain: this run is the last; its outcome is the execution's end.
+    /// Ends the chain: this run is the last (not retried, even if it fails); its outcome is
+    /// the execution's end. An automatic task is seeded again by the workers within their
+    /// reseed interval: to stop one for good, remove it (or strike it).
     pub fn cancel(&self) {
         self.ctx
             .control()

@@ -42,7 +42,7 @@ mod tls;
 pub mod __private;
 
 pub use crate::backend::{DeadLetter, Disposition, WorkerInfo};
-pub use crate::context::{Requests, RunControl, TaskContext};
+pub use crate::context::TaskContext;
 pub use crate::docket::{
     ConnectPolicy, Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,
 };

@@ -17,7 +17,8 @@ pub async fn fail(message: String) -> Result<(), Failed> {
     Err(Failed(message))
 }
 
-/// Sleeps for `seconds` (fractions allowed; negative or non-finite values sleep not at all).
+/// Sleeps for `seconds` (fractions allowed; negative, non-finite or unrepresentably large
+/// values sleep not at all).
 #[crate::task(crate = crate, name = "docket.sleep")]
 pub async fn sleep(seconds: f64) {
     let duration = Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO);

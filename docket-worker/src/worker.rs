@@ -296,7 +296,7 @@ impl Worker {
 
     /// Like [`run_until_finished`](Self::run_until_finished), but each key in `limits` runs up
     /// to its number of times (every run counts: retries and perpetual runs alike) before its
-    /// chain ends; automatic tasks whose name is a key in `limits` are seeded. For testing
+    /// chain ends; automatic tasks whose name is a key in `limits` are seeded once. For testing
     /// perpetual and cron tasks: `worker.run_at_most([("poll", 3)]).await?`.
     pub async fn run_at_most<K: Into<String>>(
         &self,
@@ -320,12 +320,7 @@ impl Worker {
             tasks = ?config.registry.names(),
             "worker starting"
         );
-        if config
-            .registry
-            .names()
-            .iter()
-            .all(|name| name.starts_with("docket."))
-        {
+        if config.registry.len() == docket::Registry::default().len() {
             tracing::warn!(
                 "only the built-in tasks are registered: link the crates that define your \
                  #[docket::task] functions into this binary (see the docs on task discovery)"
@@ -360,11 +355,20 @@ impl Worker {
             if tokio::time::timeout(CLAIM_WAIT, first).await.is_err() {
                 tracing::warn!("seeding automatic tasks took too long; trying again later");
             }
-            loops.spawn(crate::automatic::keep_seeding(
-                config.clone(),
-                automatic,
-                background.clone(),
-            ));
+            // `run_at_most` seeds once: a chain that used up its runs is not started again.
+            if matches!(successors, Successors::Always) {
+                loops.spawn(crate::automatic::keep_seeding(
+                    config.clone(),
+                    automatic,
+                    background.clone(),
+                ));
+            }
+        }
+        if until_finished {
+            tracing::info!(
+                "running until finished: perpetual and cron chains this worker runs end after their \
+                 current run (do not point such a worker at a docket whose chains must go on)"
+            );
         }
         let runner = Runner::new(config.clone(), in_flight.clone(), outcomes, successors);
         let slots = Arc::new(Semaphore::new(config.concurrency));

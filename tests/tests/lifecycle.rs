@@ -514,6 +514,14 @@ behaviour_tests! {
         }
     }
 
+    async fn an_automatic_task_scheduled_by_hand_under_another_key_runs_once(env: Env) {
+        let docket = env.docket().await;
+        let _worker = start(test_worker(&docket).schedule_automatic_tasks(false));
+        let once = hourly_chore::schedule(&docket).key("chore-now").await.unwrap();
+        once.result_timeout(WAIT).await.unwrap();
+        assert_eq!(once.state().await.unwrap(), Some(ExecutionState::Completed), "not a second chain");
+    }
+
     async fn seeding_can_be_turned_off(env: Env) {
         let docket = env.docket().await;
         let _worker = start(test_worker(&docket).schedule_automatic_tasks(false));

@@ -17,6 +17,7 @@ pub use self::logging::logged_args;
 pub use self::perpetual::{CronPolicy, PerpetualPolicy};
 pub use self::retry::{Attempts, RetryDelay, RetryPolicy};
 pub use self::timeout::timeout_failure;
+pub use crate::context::{Requests, RunControl};
 
 use crate::backend::Due;
 use crate::context::TaskContext;
@@ -166,11 +167,13 @@ pub enum NextStep {
 /// injected handles (a forced retry, a perpetual's next time, arguments or cancellation).
 ///
 /// - A failure is retried while the task's retry policy has attempts left; a retry the body
-///   forced (`Retry::after` / `Retry::at`) happens whatever the body returned, and is not
-///   counted against `attempts`.
+///   forced (`Retry::after` / `Retry::at`) happens whatever the body returned, even when the
+///   policy has no attempts left (it is a run like any other: the attempt number goes up).
 /// - A perpetual or cron task that is not retried is followed by its next run unless the body
-///   cancelled the chain or `successors` is false (a worker in `run_until_finished` mode, or one
-///   that ran the key as often as `run_at_most` allows).
+///   cancelled the chain (which also skips any retry) or `successors` is false (a worker in
+///   `run_until_finished` mode, or one that ran the key as often as `run_at_most` allows). An
+///   automatic task is followed only under its own name: a run of it under another key is a
+///   one-off.
 /// - Poisoned input is never retried or followed.
 ///
 /// `now` is the worker's clock, used only to compute the next cron match; a perpetual's next
@@ -182,6 +185,13 @@ pub fn next_step(ctx: &TaskContext, end: RunEnd, successors: bool, now: SystemTi
     }
     let options = ctx.task().options();
     let control = ctx.control().snapshot();
+    // An automatic task's chain lives under its name; a run under another key (scheduled by
+    // hand, "run the report now") is a one-off, never a second chain.
+    let recurring = options.is_recurring() && (!options.is_automatic() || ctx.key() == ctx.task().name());
+    // A run that ended its chain ends it, even if it failed: a retry would forget the request.
+    if recurring && control.chain_cancelled {
+        return NextStep::Finish;
+    }
     if let Some(due) = control.forced_retry {
         return NextStep::Retry {
             due,
@@ -196,7 +206,7 @@ pub fn next_step(ctx: &TaskContext, end: RunEnd, successors: bool, now: SystemTi
             };
         }
     }
-    if !successors || control.chain_cancelled || !options.is_recurring() {
+    if !successors || !recurring {
         return NextStep::Finish;
     }
     let due = match control.next {
@@ -221,9 +231,13 @@ pub fn next_step(ctx: &TaskContext, end: RunEnd, successors: bool, now: SystemTi
     }
 }
 
-/// A duration in whole milliseconds, saturating.
+/// The longest delay given to a backend: 100 years, in milliseconds (longer ones are cut to
+/// it, so scripts never see a number their doubles cannot hold exactly).
+const MAX_DELAY_MS: i64 = 100 * 365 * 86_400_000;
+
+/// A delay in whole milliseconds, at most [`MAX_DELAY_MS`].
 pub(crate) fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(duration.as_millis()).map_or(MAX_DELAY_MS, |ms| ms.min(MAX_DELAY_MS))
 }
 
 #[cfg(test)]
@@ -255,11 +269,16 @@ mod tests {
     static CRON: TaskDescriptor = TaskDescriptor::new("cron", run, "m", "f.rs", 4)
         .with_options(TaskOptions::new().cron(CronPolicy::new("0 * * * *", None, &PARSED)));
 
+    /// The context of a run of `task` under the task's name as key.
     async fn context(task: &'static TaskDescriptor, attempt: u32, when_ms: i64) -> TaskContext {
+        keyed(task, task.name(), attempt, when_ms).await
+    }
+
+    async fn keyed(task: &'static TaskDescriptor, key: &str, attempt: u32, when_ms: i64) -> TaskContext {
         let docket = Docket::connect("memory://policy-tests").await.unwrap();
         let delivery = Delivery {
             id: "1-0".into(),
-            key: "k".into(),
+            key: key.into(),
             generation: 1,
             task: task.name().into(),
             args: vec![0x80],
@@ -356,6 +375,25 @@ mod tests {
         );
         perpetual.cancel();
         assert_eq!(next_step(&ctx, RunEnd::Succeeded, true, now()), NextStep::Finish);
+    }
+
+    #[tokio::test]
+    async fn a_chain_cancelled_by_a_failing_run_is_not_retried() {
+        let ctx = context(&PERPETUAL, 1, 0).await;
+        Perpetual::from_context(&ctx).await.unwrap().cancel();
+        assert_eq!(next_step(&ctx, RunEnd::Failed, true, now()), NextStep::Finish);
+    }
+
+    #[tokio::test]
+    async fn an_automatic_task_under_another_key_is_a_one_off() {
+        let ctx = keyed(&CRON, "report-now", 1, 0).await;
+        assert_eq!(next_step(&ctx, RunEnd::Succeeded, true, now()), NextStep::Finish);
+    }
+
+    #[test]
+    fn huge_delays_are_capped() {
+        assert_eq!(millis(Duration::MAX), MAX_DELAY_MS);
+        assert_eq!(millis(Duration::from_millis(1500)), 1500);
     }
 
     #[tokio::test]
