@@ -7,7 +7,8 @@ pub use std::boxed::Box;
 pub use std::result::Result;
 
 pub use crate::behaviour::{
-    Attempts, CronPolicy, LoggedParam, PerpetualPolicy, RetryDelay, RetryPolicy, TaskOptions,
+    Attempts, ConcurrencyLimit, Cooldown, CronPolicy, Debounce, LoggedParam, PerpetualPolicy, RateLimit,
+    RetryDelay, RetryPolicy, TaskOptions,
 };
 pub use crate::context::TaskContext;
 pub use crate::inject::{Args, FromContext, Serialized};

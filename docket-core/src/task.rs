@@ -20,6 +20,13 @@ pub trait Task: Send + Sync + 'static {
     const NAME: &'static str;
     /// What a successful run returns (`()` for tasks that return nothing).
     type Output: Serialize + DeserializeOwned + Send + 'static;
+
+    /// The behaviours the task declared, which scheduling needs for its admission controls
+    /// (the macro returns its descriptor's; none by default).
+    fn options() -> &'static TaskOptions {
+        static NONE: TaskOptions = TaskOptions::new();
+        &NONE
+    }
 }
 
 /// Why a run did not succeed, as stored in the execution record.
@@ -102,7 +109,7 @@ impl TaskDescriptor {
     }
 
     /// The behaviours the task declared.
-    pub fn options(&self) -> &TaskOptions {
+    pub const fn options(&self) -> &TaskOptions {
         &self.options
     }
 

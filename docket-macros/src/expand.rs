@@ -137,6 +137,9 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
         impl #private::Task for super::Task {
             const NAME: &'static str = super::NAME;
             type Output = #output;
+            fn options() -> &'static #private::TaskOptions {
+                super::DESCRIPTOR.options()
+            }
         }
 
         // Registering a deprecated task is not a use of it.
@@ -531,7 +534,7 @@ mod tests {
             "# [serde (crate = \":: docket :: __private :: serde\" , bound (serialize = \"__DocketA0: :: docket :: __private :: serde :: Serialize, __DocketA1: :: docket :: __private :: serde :: Serialize\" , deserialize = \"__DocketA0: :: docket :: __private :: serde :: de :: DeserializeOwned, __DocketA1: :: docket :: __private :: serde :: de :: DeserializeOwned\"))]",
             "const _ : () = :: docket :: __private :: assert_serialized :: < u64 > () ;",
             "const _ : () = :: docket :: __private :: assert_serialized :: < String > () ;",
-            "impl :: docket :: __private :: Task for super :: Task { const NAME : & 'static str = super :: NAME ; type Output = Receipt ; }",
+            "impl :: docket :: __private :: Task for super :: Task { const NAME : & 'static str = super :: NAME ; type Output = Receipt ; fn options () -> & 'static :: docket :: __private :: TaskOptions { super :: DESCRIPTOR . options () } }",
             "let __DocketArgs { order_id , customer_id } = :: docket :: __private :: decode_args :: < __DocketArgs < u64 , String > > (super :: NAME , & __docket_args) ? ;",
             ":: docket :: __private :: value_outcome (super :: super :: process_order (order_id , customer_id) . await)",
             "pub fn schedule (docket : & :: docket :: __private :: Docket , order_id : u64 , customer_id : String) -> :: docket :: __private :: Schedule < '_ , super :: Task >",

@@ -6,15 +6,23 @@
 //! The policy never touches a backend: a worker runs the body, asks [`next_step`] what comes
 //! next, and writes the outcome and that next step in one atomic backend call.
 
+mod concurrency;
+mod cooldown;
+mod debounce;
 mod logging;
 mod perpetual;
+mod rate_limit;
 mod retry;
 mod timeout;
 
 use std::time::{Duration, SystemTime};
 
+pub use self::concurrency::ConcurrencyLimit;
+pub use self::cooldown::Cooldown;
+pub use self::debounce::Debounce;
 pub use self::logging::logged_args;
 pub use self::perpetual::{CronPolicy, PerpetualPolicy};
+pub use self::rate_limit::RateLimit;
 pub use self::retry::{Attempts, RetryDelay, RetryPolicy};
 pub use self::timeout::timeout_failure;
 pub use crate::context::{Requests, RunControl};
@@ -36,6 +44,14 @@ pub struct TaskOptions {
     pub cron: Option<CronPolicy>,
     /// The parameters marked `#[logged]`, shown in the task's log lines.
     pub logged: &'static [LoggedParam],
+    /// `#[concurrency(..)]`: limits on how many runs may be RUNNING at once; all must hold.
+    pub concurrency: &'static [ConcurrencyLimit],
+    /// `#[cooldown(..)]`: windows after an admitted submission in which duplicates are dropped.
+    pub cooldown: &'static [Cooldown],
+    /// `#[debounce(..)]`: one run after the submissions go quiet.
+    pub debounce: Option<Debounce>,
+    /// `#[rate_limit(..)]`: limits on how many runs may start per window; all must hold.
+    pub rate_limit: &'static [RateLimit],
 }
 
 impl TaskOptions {
@@ -47,6 +63,10 @@ impl TaskOptions {
             perpetual: None,
             cron: None,
             logged: &[],
+            concurrency: &[],
+            cooldown: &[],
+            debounce: None,
+            rate_limit: &[],
         }
     }
 
@@ -78,6 +98,39 @@ impl TaskOptions {
     pub const fn logged(mut self, logged: &'static [LoggedParam]) -> Self {
         self.logged = logged;
         self
+    }
+
+    /// Limits how many runs may be RUNNING at once.
+    pub const fn concurrency(mut self, limits: &'static [ConcurrencyLimit]) -> Self {
+        self.concurrency = limits;
+        self
+    }
+
+    /// Drops submissions that come within a window after an admitted one.
+    pub const fn cooldown(mut self, windows: &'static [Cooldown]) -> Self {
+        self.cooldown = windows;
+        self
+    }
+
+    /// Runs once after the submissions go quiet.
+    pub const fn debounce(mut self, debounce: Debounce) -> Self {
+        self.debounce = Some(debounce);
+        self
+    }
+
+    /// Limits how many runs may start per window.
+    pub const fn rate_limit(mut self, limits: &'static [RateLimit]) -> Self {
+        self.rate_limit = limits;
+        self
+    }
+
+    /// Whether the task declared any admission control (concurrency, cooldown, debounce or
+    /// rate limit): a task without pays nothing for them.
+    pub fn has_admission(&self) -> bool {
+        !self.concurrency.is_empty()
+            || !self.cooldown.is_empty()
+            || self.debounce.is_some()
+            || !self.rate_limit.is_empty()
     }
 
     /// Whether workers seed this task themselves, under its name as key: an `automatic`

@@ -77,6 +77,9 @@ pub(crate) mod sync_account {
         impl ::docket::__private::Task for super::Task {
             const NAME: &'static str = super::NAME;
             type Output = ();
+            fn options() -> &'static ::docket::__private::TaskOptions {
+                super::DESCRIPTOR.options()
+            }
         }
         #[allow(deprecated)]
         pub(super) fn __docket_run(

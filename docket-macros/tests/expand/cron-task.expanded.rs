@@ -49,6 +49,9 @@ pub mod weekly_report {
         impl ::docket::__private::Task for super::Task {
             const NAME: &'static str = super::NAME;
             type Output = ();
+            fn options() -> &'static ::docket::__private::TaskOptions {
+                super::DESCRIPTOR.options()
+            }
         }
         #[allow(deprecated)]
         pub(super) fn __docket_run(

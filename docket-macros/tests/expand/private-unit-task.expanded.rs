@@ -37,6 +37,9 @@ mod cleanup {
         impl super::super::runtime::docket::__private::Task for super::Task {
             const NAME: &'static str = super::NAME;
             type Output = ();
+            fn options() -> &'static super::super::runtime::docket::__private::TaskOptions {
+                super::DESCRIPTOR.options()
+            }
         }
         #[allow(deprecated)]
         pub(super) fn __docket_run(

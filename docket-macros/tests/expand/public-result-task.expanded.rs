@@ -51,6 +51,9 @@ pub mod process_order {
         impl ::docket::__private::Task for super::Task {
             const NAME: &'static str = super::NAME;
             type Output = Receipt;
+            fn options() -> &'static ::docket::__private::TaskOptions {
+                super::DESCRIPTOR.options()
+            }
         }
         #[allow(deprecated)]
         pub(super) fn __docket_run(
