@@ -77,6 +77,7 @@ impl<'d, T: Task> Schedule<'d, T> {
 
     fn into_new_task(self) -> Result<(NewTask, SystemTime)> {
         let args = self.args?;
+        let limits = crate::behaviour::concurrency_slots(self.task, T::options().concurrency, &args)?;
         let key = match self.key {
             Some(key) => {
                 validate_key(&key)?;
@@ -105,6 +106,7 @@ impl<'d, T: Task> Schedule<'d, T> {
                 args,
                 due,
                 replace: self.replace,
+                limits,
             },
             when,
         ))

@@ -64,7 +64,14 @@ fn first_run(task: &'static TaskDescriptor) -> Option<NewTask> {
         },
         None => Due::Now,
     };
-    Some(NewTask::new(task.name(), task.name(), NO_ARGUMENTS.to_vec(), due))
+    let limits = match docket::behaviour::concurrency_slots(task.name(), options.concurrency, &NO_ARGUMENTS) {
+        Ok(limits) => limits,
+        Err(error) => {
+            tracing::error!(task = task.name(), %error, "this task's concurrency limits cannot be read; not seeded");
+            return None;
+        }
+    };
+    Some(NewTask::new(task.name(), task.name(), NO_ARGUMENTS.to_vec(), due).with_limits(limits))
 }
 
 /// `interval` give or take 10%, so that workers started together do not seed together.

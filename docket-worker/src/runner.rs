@@ -268,14 +268,21 @@ fn decide(context: &TaskContext, ended: Ended, elapsed: Duration, successors: &S
                 due,
                 attempt,
                 args: None,
+                limits: None,
             };
         }
         NextStep::Perpetuate { due, args } => {
             tracing::debug!(due = ?due, new_arguments = args.is_some(), "next run scheduled");
+            // New arguments may name other concurrency limits (a per-value limit).
+            let limits = match &args {
+                Some(args) => next_limits(context, args),
+                None => None,
+            };
             return OutcomeKind::Requeue {
                 due,
                 attempt: 1,
                 args,
+                limits,
             };
         }
         _ => {}
@@ -374,6 +381,24 @@ pub(crate) async fn listen_for_cancellations(
         };
         for key in interrupt(&in_flight, &[cancellation.delivery_id]) {
             tracing::info!(%key, "interrupting a cancelled run");
+        }
+    }
+}
+
+/// The concurrency limits of a next run with the new arguments `args`, or `None` to keep the
+/// current ones (the task has none, or they cannot be read from arguments that were just
+/// encoded, which then keep the current run's).
+fn next_limits(context: &TaskContext, args: &[u8]) -> Option<Vec<docket::backend::LimitSlot>> {
+    let task = context.task();
+    let limits = task.options().concurrency;
+    if limits.is_empty() {
+        return None;
+    }
+    match docket::behaviour::concurrency_slots(task.name(), limits, args) {
+        Ok(slots) => Some(slots),
+        Err(error) => {
+            tracing::error!(%error, "the next run's concurrency limits cannot be read; the current ones are kept");
+            None
         }
     }
 }

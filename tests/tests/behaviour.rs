@@ -467,7 +467,7 @@ behaviour_tests! {
             "each key starts at generation 1"
         );
         // Put "first" back twice, interleaved with the other key: only its own count moves.
-        let again = |delivery: &docket::backend::Delivery| delivery.outcome(OutcomeKind::Requeue { due: Due::Now, attempt: 2, args: None });
+        let again = |delivery: &docket::backend::Delivery| delivery.outcome(OutcomeKind::Requeue { due: Due::Now, attempt: 2, args: None, limits: None });
         backend.complete("counter", &[again(&claimed[0]), again(&claimed[1])]).await.unwrap();
         let mut claimed = claim(2).await;
         claimed.sort_by(|a, b| a.key.cmp(&b.key));

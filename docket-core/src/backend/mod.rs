@@ -45,6 +45,9 @@ pub struct NewTask {
     pub due: Due,
     /// Replace a pending execution with the same key instead of keeping it.
     pub replace: bool,
+    /// The concurrency limits a run must hold (from the task's `#[concurrency(..)]` and these
+    /// arguments; see [`concurrency_slots`](crate::behaviour::concurrency_slots)).
+    pub limits: Vec<LimitSlot>,
 }
 
 impl NewTask {
@@ -57,7 +60,35 @@ impl NewTask {
             args,
             due,
             replace: false,
+            limits: Vec::new(),
         }
+    }
+
+    /// The same task, whose runs must hold `limits`.
+    pub fn with_limits(mut self, limits: Vec<LimitSlot>) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// One concurrency limit an execution must hold while it runs: at most `max` executions hold
+/// the limit called `id` at once, across every worker. Built from a task's
+/// `#[concurrency(..)]` and an execution's arguments by
+/// [`concurrency_slots`](crate::behaviour::concurrency_slots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LimitSlot {
+    /// The limit's identity: its scope (a task or a named scope), and the parameter name and
+    /// value it counts per; bounded in length.
+    pub id: String,
+    /// How many executions may hold it at once.
+    pub max: u32,
+}
+
+impl LimitSlot {
+    /// The limit `id`, held by at most `max` executions at once.
+    pub fn new(id: impl Into<String>, max: u32) -> Self {
+        Self { id: id.into(), max }
     }
 }
 
@@ -181,6 +212,9 @@ pub enum OutcomeKind {
         attempt: u32,
         /// The next run's argument map; `None` keeps the current one.
         args: Option<Vec<u8>>,
+        /// The concurrency limits the next run must hold, when its new arguments change them;
+        /// `None` keeps the current ones.
+        limits: Option<Vec<LimitSlot>>,
     },
 }
 

@@ -17,7 +17,7 @@ mod timeout;
 
 use std::time::{Duration, SystemTime};
 
-pub use self::concurrency::ConcurrencyLimit;
+pub use self::concurrency::{concurrency_slots, ConcurrencyLimit};
 pub use self::cooldown::Cooldown;
 pub use self::debounce::Debounce;
 pub use self::logging::logged_args;

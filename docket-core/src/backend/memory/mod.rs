@@ -243,6 +243,6 @@ impl Backend for MemoryBackend {
     }
 
     async fn clear(&self) -> Result<u64> {
-        Ok(self.with_store(|store, _, _| store.clear()))
+        Ok(self.with_store(|store, _, fx| store.clear(fx)))
     }
 }

@@ -16,7 +16,12 @@
 //!   for its successor (Redis gets the same from stream entry ids);
 //! - a record's generation counts its (re)schedules per key, as on Redis; it is reported,
 //!   never used to tell runs apart;
-//! - every finished record is removed by its expiry entry (or at once with a zero ttl).
+//! - every finished record is removed by its expiry entry (or at once with a zero ttl);
+//! - a QUEUED record that waits for a concurrency slot (`waiting`) has no live ready entry
+//!   but one entry `(key, epoch)` in the waiters of a limit it could not hold; a record holds
+//!   a limit's slot (its key is among the limit's `holders`) from the moment a slot is handed
+//!   to it or it starts, until its run ends, it is cancelled or replaced; a limit with no
+//!   holders and no waiters is removed.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
@@ -25,8 +30,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::backend::{
-    from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome, OutcomeKind,
-    Presence, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES, DEAD_LETTER_CAP, MAX_DELIVERIES,
+    from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, LimitSlot, NewTask, Outcome,
+    OutcomeKind, Presence, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES, DEAD_LETTER_CAP, MAX_DELIVERIES,
     TOO_MANY_DELIVERIES,
 };
 use crate::error::Error;
@@ -89,6 +94,19 @@ struct Record {
     /// The time it is filed under in the schedule while SCHEDULED (its due time, or later
     /// when it was postponed).
     filed_ms: i64,
+    /// The concurrency limits its runs must hold.
+    limits: Vec<LimitSlot>,
+    /// Whether it is QUEUED waiting for a concurrency slot (in a limit's waiters, not ready).
+    waiting: bool,
+}
+
+/// The holders and waiters of one concurrency limit.
+#[derive(Debug, Default)]
+struct Limit {
+    /// The keys of the executions holding a slot.
+    holders: std::collections::HashSet<String>,
+    /// Executions waiting for a slot, first come first: key and the epoch it waits at.
+    waiters: VecDeque<(String, u64)>,
 }
 
 /// An entry of the ready FIFO: a delivery waiting for a worker.
@@ -116,8 +134,12 @@ pub(super) struct Store {
     scheduled: BTreeSet<(i64, String)>,
     /// Deliveries waiting for a worker, oldest first (some may be stale).
     ready: VecDeque<ReadyEntry>,
-    /// How many records are QUEUED (= live entries in `ready`).
+    /// How many records are QUEUED and not waiting for a slot (= live entries in `ready`).
     queued: usize,
+    /// How many records are QUEUED waiting for a concurrency slot.
+    waiting: usize,
+    /// Concurrency limits in use, by id.
+    limits: HashMap<String, Limit>,
     /// Claimed deliveries by id.
     in_flight: HashMap<u64, InFlight>,
     /// Finished records by expiry time: (expires at, epoch, key).
@@ -226,10 +248,13 @@ impl Store {
             if is_live(old.state) && !task.replace {
                 return Disposition::AlreadyScheduled;
             }
+            let held = old.limits.clone();
             match old.state {
                 ExecutionState::Scheduled => {
                     self.scheduled.remove(&(old.filed_ms, task.key.clone()));
                 }
+                // Its waiter entry stays behind and is now stale.
+                ExecutionState::Queued if old.waiting => self.waiting = self.waiting.saturating_sub(1),
                 // Its ready entry stays behind and is now stale.
                 ExecutionState::Queued => self.queued = self.queued.saturating_sub(1),
                 // A running one is interrupted, as a cancellation would: the replacement
@@ -247,6 +272,8 @@ impl Store {
                 }
                 _ => {}
             }
+            // The replaced execution's slots (a run's, or one handed to it) are free now.
+            self.release(&task.key, &held, fx);
         }
         let epoch = self.next_epoch();
         let when_ms = task.due.resolve(now.ms);
@@ -272,6 +299,8 @@ impl Store {
                 error: None,
                 deliveries: 0,
                 filed_ms: when_ms,
+                limits: task.limits.clone(),
+                waiting: false,
             },
         );
         if state == ExecutionState::Queued {
@@ -325,6 +354,26 @@ impl Store {
             if record.epoch != entry.epoch || record.state != ExecutionState::Queued {
                 continue;
             }
+            if !record.limits.is_empty() {
+                let limits = record.limits.clone();
+                if let Some(full) = self.acquire(&entry.key, &limits) {
+                    // Waits, QUEUED, until a slot of that limit is handed to it.
+                    if let Some(record) = self.records.get_mut(&entry.key) {
+                        record.waiting = true;
+                    }
+                    self.queued = self.queued.saturating_sub(1);
+                    self.waiting += 1;
+                    self.limits
+                        .entry(full)
+                        .or_default()
+                        .waiters
+                        .push_back((entry.key, entry.epoch));
+                    continue;
+                }
+            }
+            let Some(record) = self.records.get_mut(&entry.key) else {
+                continue;
+            };
             record.state = ExecutionState::Running;
             record.worker = Some(worker.to_string());
             record.started_ms = Some(now.ms);
@@ -402,6 +451,14 @@ impl Store {
             return;
         }
         let epoch = record.epoch;
+        // Whatever follows, the run's slots are free at its end (a next run holds its own).
+        let held = record.limits.clone();
+        if let OutcomeKind::Requeue {
+            limits: Some(limits), ..
+        } = &outcome.kind
+        {
+            record.limits = limits.clone();
+        }
         match &outcome.kind {
             OutcomeKind::Completed(result) => {
                 record.state = ExecutionState::Completed;
@@ -443,7 +500,9 @@ impl Store {
                 self.finish(&outcome.key, epoch, ttl, now);
             }
             OutcomeKind::Interrupted => {}
-            OutcomeKind::Requeue { due, attempt, args } => {
+            OutcomeKind::Requeue {
+                due, attempt, args, ..
+            } => {
                 let at_ms = due.resolve(now.ms);
                 record.attempt = *attempt;
                 if let Some(args) = args {
@@ -453,6 +512,91 @@ impl Store {
                 self.put_back(&outcome.key, at_ms, now, fx);
             }
             OutcomeKind::Postpone { due } => self.put_back(&outcome.key, due.resolve(now.ms), now, fx),
+        }
+        self.release(&outcome.key, &held, fx);
+    }
+
+    /// Takes a slot of every limit in `limits` for `key`, all or none: `None` when it holds
+    /// them all (it may have held some already: a slot handed to it), or the id of a limit
+    /// that is full.
+    fn acquire(&mut self, key: &str, limits: &[LimitSlot]) -> Option<String> {
+        for slot in limits {
+            let limit = self.limits.get(&slot.id);
+            let held = limit.is_some_and(|limit| limit.holders.contains(key));
+            let count = limit.map_or(0, |limit| limit.holders.len());
+            if !held && count >= usize::try_from(slot.max).unwrap_or(usize::MAX) {
+                return Some(slot.id.clone());
+            }
+        }
+        for slot in limits {
+            self.limits
+                .entry(slot.id.clone())
+                .or_default()
+                .holders
+                .insert(key.to_string());
+        }
+        None
+    }
+
+    /// Frees the slots `key` holds of `limits`, handing each one to the next waiter.
+    fn release(&mut self, key: &str, limits: &[LimitSlot], fx: &mut Effects) {
+        for slot in limits {
+            let freed = self
+                .limits
+                .get_mut(&slot.id)
+                .is_some_and(|limit| limit.holders.remove(key));
+            if freed {
+                self.hand_off(&slot.id, fx);
+            }
+        }
+    }
+
+    /// Hands the free slots of limit `id` to its waiters, first come first: a waiter that
+    /// can hold all its limits becomes ready (holding them); one that is blocked by another
+    /// limit waits there instead. Stale waiters (cancelled, replaced) are dropped.
+    fn hand_off(&mut self, id: &str, fx: &mut Effects) {
+        while let Some((key, epoch)) = self
+            .limits
+            .get_mut(id)
+            .and_then(|limit| limit.waiters.pop_front())
+        {
+            let Some(record) = self
+                .records
+                .get(&key)
+                .filter(|r| r.epoch == epoch && r.state == ExecutionState::Queued && r.waiting)
+            else {
+                continue;
+            };
+            let limits = record.limits.clone();
+            match self.acquire(&key, &limits) {
+                None => {
+                    if let Some(record) = self.records.get_mut(&key) {
+                        record.waiting = false;
+                    }
+                    self.waiting = self.waiting.saturating_sub(1);
+                    self.enqueue(&key, epoch, fx);
+                }
+                Some(full) if full == id => {
+                    // No slot left here: it stays first in line.
+                    if let Some(limit) = self.limits.get_mut(id) {
+                        limit.waiters.push_front((key, epoch));
+                    }
+                    break;
+                }
+                Some(full) => self
+                    .limits
+                    .entry(full)
+                    .or_default()
+                    .waiters
+                    .push_back((key, epoch)),
+            }
+        }
+        if self
+            .limits
+            .get(id)
+            .is_some_and(|limit| limit.holders.is_empty() && limit.waiters.is_empty())
+        {
+            self.limits.remove(id);
         }
     }
 
@@ -488,9 +632,14 @@ impl Store {
             return false;
         };
         let previous = record.state;
+        let held = record.limits.clone();
         match previous {
             ExecutionState::Scheduled => {
                 self.scheduled.remove(&(record.filed_ms, key.to_string()));
+            }
+            ExecutionState::Queued if record.waiting => {
+                record.waiting = false;
+                self.waiting = self.waiting.saturating_sub(1);
             }
             ExecutionState::Queued => self.queued = self.queued.saturating_sub(1),
             ExecutionState::Running => {}
@@ -515,6 +664,7 @@ impl Store {
             }));
         }
         self.finish(key, epoch, ttl, now);
+        self.release(key, &held, fx);
         true
     }
 
@@ -654,7 +804,9 @@ impl Store {
                     at_ms: now.ms,
                 };
                 let key = delivery.key.clone();
+                let held = record.limits.clone();
                 self.in_flight.remove(&id);
+                self.release(&key, &held, fx);
                 self.dead_letter(letter);
                 fx.events.push(Event::State(StateChange {
                     key: key.clone(),
@@ -746,20 +898,35 @@ impl Store {
     /// Queued plus in-flight, and scheduled.
     pub(super) fn backlog(&self) -> Backlog {
         Backlog {
-            ready: (self.queued + self.in_flight.len()) as u64,
+            ready: (self.queued + self.waiting + self.in_flight.len()) as u64,
             scheduled: self.scheduled.len() as u64,
         }
     }
 
     /// Removes every SCHEDULED and QUEUED execution; returns how many.
-    pub(super) fn clear(&mut self) -> u64 {
+    pub(super) fn clear(&mut self, fx: &mut Effects) -> u64 {
         let before = self.records.len();
-        self.records
-            .retain(|_, record| !matches!(record.state, ExecutionState::Scheduled | ExecutionState::Queued));
+        let mut held = Vec::new();
+        self.records.retain(|key, record| {
+            let pending = matches!(record.state, ExecutionState::Scheduled | ExecutionState::Queued);
+            if pending && !record.limits.is_empty() {
+                held.push((key.clone(), std::mem::take(&mut record.limits)));
+            }
+            !pending
+        });
         self.scheduled.clear();
-        // With no QUEUED record left, every ready entry is stale.
+        // With no QUEUED record left, every ready entry and every waiter is stale.
         self.ready.clear();
         self.queued = 0;
+        self.waiting = 0;
+        for limit in self.limits.values_mut() {
+            limit.waiters.clear();
+        }
+        // Slots handed to a cleared execution go to nobody (every waiter is gone too).
+        for (key, limits) in held {
+            self.release(&key, &limits, fx);
+        }
+        self.limits.retain(|_, limit| !limit.holders.is_empty());
         (before - self.records.len()) as u64
     }
 
@@ -787,7 +954,7 @@ impl Store {
             .values()
             .filter(|r| r.state == ExecutionState::Scheduled)
             .count();
-        assert_eq!(self.queued, queued, "the QUEUED counter drifted");
+        assert_eq!(self.queued + self.waiting, queued, "the QUEUED counters drifted");
         assert_eq!(
             self.scheduled.len(),
             scheduled,

@@ -37,6 +37,7 @@ fn task(key: &str, args: &[u8], when_ms: i64) -> NewTask {
         args: args.to_vec(),
         due: Due::At(when_ms),
         replace: false,
+        limits: Vec::new(),
     }
 }
 
@@ -544,6 +545,7 @@ async fn requeue_runs_again_now_or_later() {
         due: Due::Now,
         attempt: 2,
         args: None,
+        limits: None,
     };
     backend.complete("w", &[outcome(&first, again)]).await.unwrap();
     assert_eq!(state(&backend, "k").await, Some(ExecutionState::Queued));
@@ -557,6 +559,7 @@ async fn requeue_runs_again_now_or_later() {
         due: Due::At(at_ms),
         attempt: 3,
         args: Some(vec![0x81, 0xa1, b'n', 0x07]),
+        limits: None,
     };
     backend.complete("w", &[outcome(&second, later)]).await.unwrap();
     let info = backend.info("k").await.unwrap().unwrap();

@@ -72,6 +72,24 @@ impl Keys {
         format!("{}:cancel", self.tag)
     }
 
+    /// The set of executions that are QUEUED waiting for a concurrency slot (they have no
+    /// stream entry until a slot is handed to them).
+    pub fn waiting(&self) -> String {
+        format!("{}:waiting", self.tag)
+    }
+
+    /// The sorted set of the executions holding a slot of the concurrency limit `id` (by the
+    /// time they took it, ms); it disappears when the last slot is freed.
+    pub fn limit_holders(&self, id: &str) -> String {
+        format!("{}:ch:{id}", self.tag)
+    }
+
+    /// The list of executions waiting, first come first, for a slot of the concurrency limit
+    /// `id` (`<generation>:<key>`); it disappears when the last waiter is served.
+    pub fn limit_waiters(&self, id: &str) -> String {
+        format!("{}:cw:{id}", self.tag)
+    }
+
     /// The prefix of execution record keys.
     pub fn record_prefix(&self) -> &str {
         &self.record_prefix
@@ -100,6 +118,9 @@ mod tests {
             keys.events(),
             keys.cancellations(),
             keys.wake(),
+            keys.waiting(),
+            keys.limit_holders("t:x"),
+            keys.limit_waiters("t:x"),
             keys.record("x"),
         ] {
             assert!(key.starts_with("{orders}:"), "{key}");
@@ -109,7 +130,14 @@ mod tests {
     #[test]
     fn task_keys_cannot_collide_with_internal_keys() {
         let keys = Keys::new("d");
-        let internal = [keys.stream(), keys.schedule(), keys.dead(), keys.workers()];
+        let internal = [
+            keys.stream(),
+            keys.schedule(),
+            keys.dead(),
+            keys.workers(),
+            keys.waiting(),
+            keys.limit_holders("x"),
+        ];
         for task_key in ["stream", "schedule", "dead", "workers", ":stream", "../stream"] {
             assert!(!internal.contains(&keys.record(task_key)), "{task_key}");
         }

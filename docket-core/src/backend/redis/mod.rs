@@ -31,8 +31,8 @@ use tokio::sync::{broadcast, Notify, OnceCell};
 use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
-    now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome,
-    OutcomeKind, Presence, WorkerInfo, MAX_DELIVERIES,
+    now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, LimitSlot, NewTask,
+    Outcome, OutcomeKind, Presence, WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -238,6 +238,7 @@ impl Core {
             self.keys.dead(),
             self.keys.workers(),
             self.keys.dead_bytes(),
+            self.keys.waiting(),
         ];
         let mut args = vec![
             Value::from(GROUP),
@@ -401,15 +402,18 @@ impl Core {
         keys.push(self.keys.events());
         keys.push(self.keys.wake());
         keys.push(self.keys.dead_bytes());
-        let mut args = Vec::with_capacity(outcomes.len() * 6 + 4);
+        keys.push(self.keys.waiting());
+        let mut args = Vec::with_capacity(outcomes.len() * 7 + 5);
         args.push(Value::from(GROUP));
         args.push(Value::from(self.ttl_ms));
         args.push(Value::from(worker));
         args.push(Value::from(now_ms()));
+        args.push(Value::from(self.keys.record_prefix()));
         for outcome in outcomes {
             keys.push(self.keys.record(&outcome.key));
             args.push(Value::from(outcome.id.as_str()));
             args.push(Value::from(outcome.key.as_str()));
+            let mut d = Value::from("");
             let (kind, a, b, c) = match &outcome.kind {
                 OutcomeKind::Completed(result) => (
                     schema::outcome::COMPLETED,
@@ -429,8 +433,18 @@ impl Core {
                     Value::from(type_name.as_str()),
                     Value::from(""),
                 ),
-                OutcomeKind::Requeue { due, attempt, args } => (
-                    schema::outcome::REQUEUE,
+                OutcomeKind::Requeue {
+                    due,
+                    attempt,
+                    args,
+                    limits,
+                } => (
+                    {
+                        if let Some(limits) = limits {
+                            d = Value::Bytes(pack_limits(&self.keys, limits).into());
+                        }
+                        schema::outcome::REQUEUE
+                    },
                     Value::from(due.spec()),
                     Value::from(*attempt as i64),
                     match args {
@@ -455,6 +469,7 @@ impl Core {
             args.push(a);
             args.push(b);
             args.push(c);
+            args.push(d);
         }
         let _: i64 = self.scripts.complete.run(&self.client, keys, args).await?;
         Ok(())
@@ -781,7 +796,10 @@ impl Backend for RedisBackend {
         keys.push(self.core.keys.events());
         keys.push(self.core.keys.wake());
         keys.push(self.core.keys.cancellations());
-        let mut args = Vec::with_capacity(tasks.len() * 5);
+        keys.push(self.core.keys.waiting());
+        let mut args = Vec::with_capacity(tasks.len() * 6 + 2);
+        args.push(Value::from(self.core.keys.record_prefix()));
+        args.push(Value::from(now_ms()));
         for task in tasks {
             keys.push(self.core.keys.record(&task.key));
             args.push(Value::from(task.key.as_str()));
@@ -789,6 +807,11 @@ impl Backend for RedisBackend {
             args.push(Value::Bytes(task.args.clone().into()));
             args.push(Value::from(task.due.spec()));
             args.push(Value::from(if task.replace { "replace" } else { "keep" }));
+            args.push(if task.limits.is_empty() {
+                Value::from("")
+            } else {
+                Value::Bytes(pack_limits(&self.core.keys, &task.limits).into())
+            });
         }
         let codes: Vec<i64> = self
             .core
@@ -821,8 +844,14 @@ impl Backend for RedisBackend {
             self.core.keys.events(),
             self.core.keys.cancellations(),
             self.core.keys.record(key),
+            self.core.keys.stream(),
+            self.core.keys.waiting(),
         ];
-        let args = vec![Value::from(key), Value::from(self.core.ttl_ms)];
+        let args = vec![
+            Value::from(key),
+            Value::from(self.core.ttl_ms),
+            Value::from(self.core.keys.record_prefix()),
+        ];
         let previous: i64 = self
             .core
             .scripts
@@ -1022,7 +1051,18 @@ impl Backend for RedisBackend {
             )
             .await?;
         let scheduled: u64 = self.core.client.zcard(self.core.keys.schedule()).await?;
-        Ok(Backlog { ready, scheduled })
+        let waiting: u64 = self
+            .core
+            .client
+            .custom(
+                self.core.command("SCARD", false),
+                vec![Value::from(self.core.keys.waiting())],
+            )
+            .await?;
+        Ok(Backlog {
+            ready: ready + waiting,
+            scheduled,
+        })
     }
 
     async fn live(&self, limit: usize) -> Result<Vec<ExecutionInfo>> {
@@ -1046,7 +1086,16 @@ impl Backend for RedisBackend {
                 ],
             )
             .await?;
+        let waiting: Vec<String> = self
+            .core
+            .client
+            .custom(
+                self.core.command("SRANDMEMBER", false),
+                vec![Value::from(self.core.keys.waiting()), Value::from(limit)],
+            )
+            .await?;
         let mut keys: Vec<String> = scheduled;
+        keys.extend(waiting);
         if let Value::Array(entries) = ready {
             keys.extend(
                 entries
@@ -1067,9 +1116,36 @@ impl Backend for RedisBackend {
     }
 
     async fn clear(&self) -> Result<u64> {
-        let keys = vec![self.core.keys.schedule(), self.core.keys.stream()];
-        let args = vec![Value::from(self.core.keys.record_prefix()), Value::from(GROUP)];
+        let keys = vec![
+            self.core.keys.schedule(),
+            self.core.keys.stream(),
+            self.core.keys.waiting(),
+        ];
+        let args = vec![
+            Value::from(self.core.keys.record_prefix()),
+            Value::from(GROUP),
+            Value::from(now_ms()),
+        ];
         let removed: i64 = self.core.scripts.clear.run(&self.core.client, keys, args).await?;
         Ok(removed.max(0) as u64)
     }
+}
+
+/// A record's concurrency limits as `start.lua` and the scripts that free slots read them
+/// (`F_LIMITS`): a MessagePack array of `[holders key, waiters key, max]`.
+fn pack_limits(keys: &Keys, limits: &[LimitSlot]) -> Vec<u8> {
+    let triples = limits
+        .iter()
+        .map(|limit| {
+            rmpv::Value::Array(vec![
+                keys.limit_holders(&limit.id).into(),
+                keys.limit_waiters(&limit.id).into(),
+                limit.max.into(),
+            ])
+        })
+        .collect();
+    let mut packed = Vec::new();
+    // Writing into a vector cannot fail.
+    let _ = rmpv::encode::write_value(&mut packed, &rmpv::Value::Array(triples));
+    packed
 }

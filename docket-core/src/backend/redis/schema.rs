@@ -40,9 +40,12 @@ pub mod record {
     pub const ERROR_TYPE: &str = "et";
     /// How many times the current attempt was delivered.
     pub const DELIVERIES: &str = "d";
+    /// The concurrency limits its runs must hold: a MessagePack array of
+    /// `[holders key, waiters key, max]` (absent: none).
+    pub const LIMITS: &str = "l";
 
     /// Every field, with the Lua name the prelude gives it.
-    pub(super) const ALL: [(&str, &str); 15] = [
+    pub(super) const ALL: [(&str, &str); 16] = [
         ("F_STATE", STATE),
         ("F_GENERATION", GENERATION),
         ("F_ENTRY", ENTRY),
@@ -58,6 +61,7 @@ pub mod record {
         ("F_ERROR", ERROR),
         ("F_ERROR_TYPE", ERROR_TYPE),
         ("F_DELIVERIES", DELIVERIES),
+        ("F_LIMITS", LIMITS),
     ];
 }
 

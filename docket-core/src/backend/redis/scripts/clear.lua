@@ -1,7 +1,10 @@
--- Deletes every scheduled and queued execution; running ones are left to finish.
--- KEYS[1] schedule, KEYS[2] ready stream. ARGV[1] record key prefix, ARGV[2] consumer group.
+-- Deletes every scheduled and queued execution; running ones are left to finish. Queued ones
+-- include those waiting for a concurrency slot; slots handed to a deleted execution are freed.
+-- KEYS[1] schedule, KEYS[2] ready stream, KEYS[3] the set of executions waiting for a slot.
+-- ARGV[1] record key prefix, ARGV[2] consumer group, ARGV[3] this process's clock (ms).
 -- Returns how many executions were removed.
 local removed = 0
+local freed = {}
 for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local record = ARGV[1] .. key
   if tonumber(redis.call('HGET', record, F_STATE)) == S_SCHEDULED then
@@ -10,6 +13,14 @@ for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   end
 end
 redis.call('DEL', KEYS[1])
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  local record = ARGV[1] .. key
+  if tonumber(redis.call('HGET', record, F_STATE)) == S_QUEUED then
+    redis.call('DEL', record)
+    removed = removed + 1
+  end
+end
+redis.call('DEL', KEYS[3])
 local pending = {}
 local ok, summary = pcall(redis.call, 'XPENDING', KEYS[2], ARGV[2], '-', '+', 1000000)
 if ok then
@@ -24,11 +35,19 @@ for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
     for j = 1, #fields, 2 do
       if fields[j] == E_KEY then key = fields[j + 1] end
     end
-    if key and tonumber(redis.call('HGET', ARGV[1] .. key, F_STATE)) == S_QUEUED then
-      redis.call('DEL', ARGV[1] .. key)
-      removed = removed + 1
+    if key then
+      local current = redis.call('HMGET', ARGV[1] .. key, F_STATE, F_LIMITS)
+      if tonumber(current[1]) == S_QUEUED then
+        redis.call('DEL', ARGV[1] .. key)
+        removed = removed + 1
+        if current[2] then freed[#freed + 1] = {key, current[2]} end
+      end
     end
     redis.call('XDEL', KEYS[2], entry[1])
   end
+end
+-- Every waiter is gone now, so a freed slot goes to nobody: the limits just shrink.
+for _, held in ipairs(freed) do
+  release_slots(held[2], held[1], {KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[3])})
 end
 return removed

@@ -77,3 +77,71 @@ local function dead_letter(stream, counter, now, key, task, args, message, type_
     total = redis.call('DECRBY', counter, dropped)
   end
 end
+
+-- Concurrency limits. A record's F_LIMITS is a MessagePack array of {holders, waiters, max}
+-- built in Rust: `holders` is a sorted set of the execution keys holding a slot, `waiters` a
+-- list of `<generation>:<key>` waiting for one, first come first. A waiting execution stays
+-- QUEUED with no stream entry and is a member of the docket's `waiting` set. Slots are taken
+-- all or none, so no execution holds a slot while it waits for another (no deadlock); every
+-- step that ends a holder's claim frees its slots in the same script and hands each one on.
+
+-- Takes a slot of every limit for `key`, all or none; a slot handed to it already counts.
+-- Returns nil when it holds them all, else the first limit that is full.
+local function acquire_slots(limits, key, stamp)
+  local add = {}
+  for _, limit in ipairs(limits) do
+    if redis.call('ZCARD', limit[1]) < limit[3] then
+      add[#add + 1] = limit[1]
+    elseif not redis.call('ZSCORE', limit[1], key) then
+      return limit
+    end
+  end
+  for _, holders in ipairs(add) do
+    redis.call('ZADD', holders, 'NX', stamp, key)
+  end
+  return nil
+end
+
+-- Hands the free slots of `limit` to its waiters, first come first: a live waiter that can
+-- hold all its limits gets a stream entry (it stays QUEUED, holding them, and the next
+-- worker to read it starts it); one blocked by another of its limits waits there instead;
+-- stale ones (cancelled, replaced, cleared) are dropped.
+-- `at` names the keys: {stream, waiting set, record prefix, stamp}.
+local function hand_off(limit, at)
+  while true do
+    local item = redis.call('LPOP', limit[2])
+    if not item then
+      return
+    end
+    local split = string.find(item, ':', 1, true)
+    local key = string.sub(item, split + 1)
+    local record = at[3] .. key
+    local current = redis.call('HMGET', record, F_STATE, F_GENERATION, F_LIMITS)
+    if tonumber(current[1]) == S_QUEUED and current[2] == string.sub(item, 1, split - 1) and current[3] then
+      local full = acquire_slots(cmsgpack.unpack(current[3]), key, at[4])
+      if not full then
+        redis.call('SREM', at[2], key)
+        redis.call('HSET', record, F_ENTRY, redis.call('XADD', at[1], '*', E_KEY, key))
+      elseif full[2] == limit[2] then
+        -- No slot left here (its own max is lower): it stays first in line.
+        redis.call('LPUSH', limit[2], item)
+        return
+      else
+        redis.call('RPUSH', full[2], item)
+      end
+    end
+  end
+end
+
+-- Frees the slots `key` holds of the limits packed in `packed` (nil or '': none), handing
+-- each freed one on (see `hand_off` for `at`).
+local function release_slots(packed, key, at)
+  if not packed or packed == '' then
+    return
+  end
+  for _, limit in ipairs(cmsgpack.unpack(packed)) do
+    if redis.call('ZREM', limit[1], key) == 1 then
+      hand_off(limit, at)
+    end
+  end
+end

@@ -1,12 +1,14 @@
 -- Records a batch of one worker's outcomes: state, result or error, successor, event; then
 -- acknowledges and deletes the deliveries that no live run owns any more.
 -- KEYS[1] ready stream, KEYS[2] schedule, KEYS[3] dead letters, KEYS[4] events channel,
--- KEYS[5] scheduler wake-up channel, KEYS[6] dead-letter byte count, KEYS[7..] one execution
--- record per outcome.
+-- KEYS[5] scheduler wake-up channel, KEYS[6] dead-letter byte count, KEYS[7] the set of
+-- executions waiting for a concurrency slot, KEYS[8..] one execution record per outcome.
 -- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] worker, ARGV[4] the worker's
 -- clock (ms), only for the end time a record shows (due times are decided by Redis's clock,
--- read only when an outcome puts an execution back); then 6 per outcome: entry id, key, kind,
--- a, b, c. Kinds:
+-- read only when an outcome puts an execution back), ARGV[5] record key prefix; then 7 per
+-- outcome: entry id, key, kind, a, b, c, d. Every recorded outcome frees the run's
+-- concurrency slots and hands them on; d is the next run's packed limits for a requeue whose
+-- new arguments change them ('' keeps them). Kinds:
 -- O_COMPLETED (a = result), O_FAILED (a = message, b = type), O_DEAD_LETTER (same),
 -- O_REQUEUE (a = due spec, b = attempt, c = the next run's arguments or '' to keep them: a
 -- retry or a perpetual chain's next run), O_POSTPONE (a = due spec; due time and attempt
@@ -24,11 +26,12 @@ end
 local ttl = tonumber(ARGV[2])
 local ids = {}
 local earliest = nil
-for i = 1, #KEYS - 6 do
-  local record = KEYS[i + 6]
-  local b = 4 + (i - 1) * 6
-  local id, key, kind, a, bb, c = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
-  local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER)
+local slots = {KEYS[1], KEYS[7], ARGV[5], stamp}
+for i = 1, #KEYS - 7 do
+  local record = KEYS[i + 7]
+  local b = 5 + (i - 1) * 7
+  local id, key, kind, a, bb, c, d = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
+  local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER, F_LIMITS)
   local live = tonumber(current[1]) == S_RUNNING and current[2] == id
   if not live then
     ids[#ids + 1] = id
@@ -69,6 +72,10 @@ for i = 1, #KEYS - 6 do
           fields[#fields + 1] = F_ARGS
           fields[#fields + 1] = c
         end
+        if d ~= '' then
+          fields[#fields + 1] = F_LIMITS
+          fields[#fields + 1] = d
+        end
       end
       local state
       fields[#fields + 1] = F_ENTRY
@@ -86,6 +93,7 @@ for i = 1, #KEYS - 6 do
       redis.call('HSET', record, unpack(fields))
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, state})) end
     end
+    release_slots(current[6], key, slots)
   end
 end
 ack_and_delete(KEYS[1], ARGV[1], ids)

@@ -1,12 +1,15 @@
 -- Schedules a batch of executions, one atomic decision per task.
 -- KEYS[1] ready stream, KEYS[2] schedule (zset of due times), KEYS[3] events channel,
--- KEYS[4] scheduler wake-up channel, KEYS[5] cancellation channel, KEYS[6..] one execution
--- record per task.
+-- KEYS[4] scheduler wake-up channel, KEYS[5] cancellation channel, KEYS[6] the set of
+-- executions waiting for a concurrency slot, KEYS[7..] one execution record per task.
+-- A replaced execution's concurrency slots are freed and handed on.
 -- Replacing a running execution interrupts that run, as a cancellation would (`<entry id>
 -- <key>` on the cancellation channel): the replacement owns the key.
 -- When the batch puts a task at the head of the schedule, schedulers are told (they may be
 -- sleeping until a later due time).
--- ARGV: 5 per task: key, task name, argument map, due (a `Due` spec), 'replace' or 'keep'.
+-- ARGV[1] record key prefix, ARGV[2] this process's clock (ms; only shown as the time a slot
+-- was taken); then 6 per task: key, task name, argument map, due (a `Due` spec), 'replace' or
+-- 'keep', the packed concurrency limits its runs must hold ('' for none).
 -- Returns one code per task: D_SCHEDULED or D_ALREADY_SCHEDULED.
 -- Redis's clock is read only when a task is not due at once (a batch of immediate tasks
 -- needs none).
@@ -17,10 +20,11 @@ local function clock()
 end
 local out = {}
 local earliest = nil
-for i = 1, #KEYS - 5 do
-  local record = KEYS[i + 5]
-  local b = (i - 1) * 5
-  local key, task, args, spec, replace = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
+local slots = {KEYS[1], KEYS[6], ARGV[1], tonumber(ARGV[2])}
+for i = 1, #KEYS - 6 do
+  local record = KEYS[i + 6]
+  local b = 2 + (i - 1) * 6
+  local key, task, args, spec, replace, limits = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
   local immediate = string.byte(spec, 1) == 61 -- '='
   local when
   if immediate then
@@ -28,7 +32,7 @@ for i = 1, #KEYS - 5 do
   else
     when = due_at(spec, clock())
   end
-  local current = redis.call('HMGET', record, F_STATE, F_GENERATION, F_WATCHED, F_ENTRY)
+  local current = redis.call('HMGET', record, F_STATE, F_GENERATION, F_WATCHED, F_ENTRY, F_LIMITS)
   local state = tonumber(current[1]) or 0
   if state >= S_SCHEDULED and state <= S_RUNNING and replace ~= 'replace' then
     out[i] = D_ALREADY_SCHEDULED
@@ -41,6 +45,10 @@ for i = 1, #KEYS - 5 do
     end
     if state ~= 0 then
       redis.call('DEL', record)
+    end
+    if current[5] then
+      redis.call('SREM', KEYS[6], key)
+      release_slots(current[5], key, slots)
     end
     local new_state = S_QUEUED
     if not immediate and when > clock() then
@@ -56,11 +64,18 @@ for i = 1, #KEYS - 5 do
         earliest = when
       end
     end
+    local fields = {F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1}
+    if limits ~= '' then
+      fields[#fields + 1] = F_LIMITS
+      fields[#fields + 1] = limits
+    end
     if current[3] then
-      redis.call('HSET', record, F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1, F_WATCHED, 1)
+      fields[#fields + 1] = F_WATCHED
+      fields[#fields + 1] = 1
+    end
+    redis.call('HSET', record, unpack(fields))
+    if current[3] then
       redis.call('PUBLISH', KEYS[3], cmsgpack.pack({key, new_state}))
-    else
-      redis.call('HSET', record, F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1)
     end
     out[i] = D_SCHEDULED
   end

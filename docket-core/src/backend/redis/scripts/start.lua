@@ -8,8 +8,12 @@
 --             holder cannot renew in between);
 --   'given' : the entries in ARGV[8..] (id, key pairs) that a blocking read delivered to
 --             this worker; a RUNNING one is accepted only if it is this worker's (a retry).
+-- A QUEUED execution with concurrency limits starts only if it can hold a slot of each; else
+-- its delivery ends here and it waits, still QUEUED, in the waiters of a full limit until a
+-- freed slot is handed to it (see `hand_off`). A RUNNING one (taken over, or this worker's
+-- retry) keeps the slots it holds.
 -- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters, KEYS[4] workers,
--- KEYS[5] dead-letter byte count.
+-- KEYS[5] dead-letter byte count, KEYS[6] the set of executions waiting for a slot.
 -- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] record key prefix, ARGV[4] execution ttl
 -- (ms), ARGV[5] max deliveries, ARGV[6] the worker's clock (ms): only for the times a record
 -- shows (started, failed); liveness is judged by Redis's clock, read only when sweeping.
@@ -69,7 +73,7 @@ for _, entry in ipairs(entries) do
   local record = ARGV[3] .. (key or '')
   local current = {}
   if key then
-    current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_TASK, F_ARGS, F_ATTEMPT, F_DUE, F_WATCHED, F_GENERATION, F_DELIVERIES, F_WORKER)
+    current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_TASK, F_ARGS, F_ATTEMPT, F_DUE, F_WATCHED, F_GENERATION, F_DELIVERIES, F_WORKER, F_LIMITS)
   end
   local state = tonumber(current[1])
   local live = state and (state == S_QUEUED or state == S_RUNNING) and current[2] == id
@@ -86,13 +90,25 @@ for _, entry in ipairs(entries) do
         redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_FAILED, false, message, TOO_MANY_DELIVERIES}))
       end
       expire_finished(record, ARGV[4])
+      release_slots(current[11], key, {KEYS[1], KEYS[6], ARGV[3], stamp})
       done[#done + 1] = id
     else
-      redis.call('HSET', record, F_STATE, S_RUNNING, F_WORKER, ARGV[2], F_STARTED, stamp, F_DELIVERIES, deliveries)
-      if current[7] then
-        redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_RUNNING}))
+      local full = nil
+      if state == S_QUEUED and current[11] then
+        full = acquire_slots(cmsgpack.unpack(current[11]), key, stamp)
       end
-      out[#out + 1] = {id, key, current[3], current[4], current[5], current[6], current[8]}
+      if full then
+        -- Blocked: it waits behind the first full limit, without a delivery.
+        redis.call('RPUSH', full[2], current[8] .. ':' .. key)
+        redis.call('SADD', KEYS[6], key)
+        done[#done + 1] = id
+      else
+        redis.call('HSET', record, F_STATE, S_RUNNING, F_WORKER, ARGV[2], F_STARTED, stamp, F_DELIVERIES, deliveries)
+        if current[7] then
+          redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_RUNNING}))
+        end
+        out[#out + 1] = {id, key, current[3], current[4], current[5], current[6], current[8]}
+      end
     end
   else
     if not key then
