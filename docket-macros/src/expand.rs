@@ -199,7 +199,8 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
     module(&def.header, outer, inner)
 }
 
-/// The descriptor's `TaskOptions` for the behaviours and `#[logged]` parameters of `def`, and
+/// The descriptor's `TaskOptions` for the behaviours (admission controls in the order
+/// written) and `#[logged]` parameters of `def`, and
 /// the `static` that caches a cron schedule, if the task has one.
 fn options(def: &TaskDef, private: &TokenStream) -> (TokenStream, TokenStream) {
     let Behaviours {
@@ -207,6 +208,10 @@ fn options(def: &TaskDef, private: &TokenStream) -> (TokenStream, TokenStream) {
         timeout,
         perpetual,
         cron,
+        concurrency,
+        cooldown,
+        debounce,
+        rate_limit,
     } = &def.behaviours;
     let duration = |duration: &Duration| {
         let millis = Literal::u128_unsuffixed(duration.as_millis());
@@ -255,6 +260,37 @@ fn options(def: &TaskDef, private: &TokenStream) -> (TokenStream, TokenStream) {
         };
         options
             .extend(quote!(.cron(#private::CronPolicy::new(#expression, #timezone, &self::__DOCKET_CRON))));
+    }
+    // `arg` and `scope` as written: the validator checked `arg` names a serialized parameter.
+    let arg = |arg: &Option<LitStr>| arg.as_ref().map(|arg| quote!(.arg(#arg)));
+    let scope = |scope: &Option<LitStr>| scope.as_ref().map(|scope| quote!(.scope(#scope)));
+    if !concurrency.is_empty() {
+        let limits = concurrency.iter().map(|limit| {
+            let max = Literal::u32_unsuffixed(limit.max);
+            let (arg, scope) = (arg(&limit.arg), scope(&limit.scope));
+            quote!(#private::ConcurrencyLimit::new(#max)#arg #scope)
+        });
+        options.extend(quote!(.concurrency(&[#(#limits),*])));
+    }
+    if !cooldown.is_empty() {
+        let windows = cooldown.iter().map(|cooldown| {
+            let (window, arg) = (duration(&cooldown.window), arg(&cooldown.arg));
+            quote!(#private::Cooldown::new(#window)#arg)
+        });
+        options.extend(quote!(.cooldown(&[#(#windows),*])));
+    }
+    if let Some(debounce) = debounce {
+        let (window, arg) = (duration(&debounce.window), arg(&debounce.arg));
+        options.extend(quote!(.debounce(#private::Debounce::new(#window)#arg)));
+    }
+    if !rate_limit.is_empty() {
+        let limits = rate_limit.iter().map(|limit| {
+            let (count, per) = (Literal::u32_unsuffixed(limit.limit), duration(&limit.per));
+            let (arg, scope) = (arg(&limit.arg), scope(&limit.scope));
+            let drop = limit.drop.then(|| quote!(.dropping()));
+            quote!(#private::RateLimit::new(#count, #per)#arg #scope #drop)
+        });
+        options.extend(quote!(.rate_limit(&[#(#limits),*])));
     }
     let logged: Vec<_> = def
         .params
@@ -771,5 +807,49 @@ mod tests {
         ] {
             assert!(out.contains(part), "missing `{part}` in\n{out}");
         }
+    }
+
+    #[test]
+    fn admission_controls_become_descriptor_options_in_order() {
+        let out = expand(
+            parse_quote!(
+                #[concurrency(max = 3)]
+                #[rate_limit(limit = 10, per = "1m")]
+                #[concurrency(arg = "customer_id", max = 1, scope = "customers")]
+                #[cooldown("30s", arg = "customer_id")]
+                #[debounce("5s")]
+                #[cooldown("1h")]
+                #[rate_limit(drop, limit = 2, per = "1s", arg = "customer_id", scope = "api")]
+                async fn f(r#customer_id: u64) {}
+            ),
+            TaskArgs::default(),
+        );
+        let p = ":: docket :: __private ::";
+        let expected = format!(
+            ". with_options ({p} TaskOptions :: new () \
+             . concurrency (& [{p} ConcurrencyLimit :: new (3) , {p} ConcurrencyLimit :: new (1) . arg (\"customer_id\") . scope (\"customers\")]) \
+             . cooldown (& [{p} Cooldown :: new ({p} Duration :: from_millis (30000)) . arg (\"customer_id\") , {p} Cooldown :: new ({p} Duration :: from_millis (3600000))]) \
+             . debounce ({p} Debounce :: new ({p} Duration :: from_millis (5000))) \
+             . rate_limit (& [{p} RateLimit :: new (10 , {p} Duration :: from_millis (60000)) , {p} RateLimit :: new (2 , {p} Duration :: from_millis (1000)) . arg (\"customer_id\") . scope (\"api\") . dropping ()])) ;"
+        );
+        assert!(out.contains(&expected), "missing `{expected}` in\n{out}");
+    }
+
+    #[test]
+    fn snapshot_of_admission_controls() {
+        crate::snapshot::assert_expansion(
+            "admission-controls",
+            quote!(),
+            quote! {
+                #[retry(attempts = 3)]
+                #[concurrency(max = 10)]
+                #[concurrency(arg = "customer_id", max = 1)]
+                #[concurrency(max = 2, scope = "tenants")]
+                #[cooldown("30s", arg = "customer_id")]
+                #[debounce("5s", arg = "customer_id")]
+                #[rate_limit(limit = 100, per = "1m", scope = "payments-api", drop)]
+                pub async fn charge_customer(customer_id: u64, docket: Docket) {}
+            },
+        );
     }
 }

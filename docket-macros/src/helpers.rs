@@ -1,11 +1,13 @@
 //! Parsing of the helper attributes written below `#[docket::task]`: `#[retry(..)]`,
-//! `#[timeout(..)]`, `#[perpetual(..)]` and `#[cron(..)]` on the function, `#[logged]` and
-//! `#[inject]` on its parameters.
+//! `#[timeout(..)]`, `#[perpetual(..)]`, `#[cron(..)]` and the admission controls
+//! `#[concurrency(..)]`, `#[cooldown(..)]`, `#[debounce(..)]` and `#[rate_limit(..)]` on the
+//! function, `#[logged]` and `#[inject]` on its parameters.
 //!
 //! They arrive in the item's tokens, so [`take`] removes them from the function (rustc would
 //! report them as unknown attributes) and turns each into its part of the model. Each
 //! attribute is checked on its own here (keys, values, keys that exclude each other);
-//! rules between attributes and parameters are the validator's.
+//! rules between attributes and parameters are the validator's (an `arg` that names no
+//! serialized parameter, an admission control declared twice).
 
 use std::time::Duration;
 
@@ -16,7 +18,10 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Expr, FnArg, Ident, Lit, LitInt, LitStr, Meta, Token};
 
 use crate::attr::{comma_separated, parse_eq, Once};
-use crate::model::{Attempts, Behaviours, Cron, Logged, Perpetual, Retry, RetryDelay, TaskFn};
+use crate::model::{
+    Attempts, Behaviours, Concurrency, Cooldown, Cron, Debounce, Logged, Perpetual, RateLimit, Retry,
+    RetryDelay, TaskFn,
+};
 
 mod kw {
     syn::custom_keyword!(every);
@@ -29,6 +34,11 @@ mod kw {
     syn::custom_keyword!(min);
     syn::custom_keyword!(max);
     syn::custom_keyword!(length_only);
+    syn::custom_keyword!(arg);
+    syn::custom_keyword!(scope);
+    syn::custom_keyword!(limit);
+    syn::custom_keyword!(per);
+    syn::custom_keyword!(drop);
 }
 
 /// The exponential retry delay's defaults (pydocket's): `min = "1s"`, `max = "64s"`.
@@ -52,6 +62,10 @@ pub(crate) fn take(item: &mut TaskFn, errors: &mut Vec<syn::Error>) -> (Behaviou
     let mut timeout = Once::default();
     let mut perpetual = Once::default();
     let mut cron = Once::default();
+    let mut concurrency = Vec::new();
+    let mut cooldown = Vec::new();
+    let mut debounce = Once::default();
+    let mut rate_limit = Vec::new();
     item.attrs.retain(|attr| {
         let Some(name) = attr.path().get_ident() else {
             return true;
@@ -69,6 +83,19 @@ pub(crate) fn take(item: &mut TaskFn, errors: &mut Vec<syn::Error>) -> (Behaviou
             perpetual.set(span, "#[perpetual]", parse_perpetual(attr))
         } else if name == "cron" {
             cron.set(span, "#[cron]", parse_cron(attr))
+        } else if name == "concurrency" {
+            parse_concurrency(attr).map(|limit| concurrency.push(limit))
+        } else if name == "cooldown" {
+            parse_cooldown(attr).map(|window| cooldown.push(window))
+        } else if name == "debounce" {
+            debounce.set_or(span, parse_debounce(attr), || {
+                "a task has at most one `#[debounce]`, and this is its second: its submissions \
+                 wait for one quiet window, for the task or per value of one `arg`; keep one of \
+                 them"
+                    .to_string()
+            })
+        } else if name == "rate_limit" {
+            parse_rate_limit(attr).map(|limit| rate_limit.push(limit))
         } else {
             return true;
         };
@@ -91,6 +118,10 @@ pub(crate) fn take(item: &mut TaskFn, errors: &mut Vec<syn::Error>) -> (Behaviou
         timeout: timeout.into_value(),
         perpetual: perpetual.into_value(),
         cron: cron.into_value(),
+        concurrency,
+        cooldown,
+        debounce: debounce.into_value(),
+        rate_limit,
     };
     (behaviours, params)
 }
@@ -490,6 +521,271 @@ fn parse_cron(attr: &Attribute) -> syn::Result<Cron> {
         span: attr.path().span(),
         expression,
         timezone: timezone.into_value(),
+    })
+}
+
+/// A count such as `max` or `limit`: a whole number from 1 to `u32::MAX`. `counts` says what
+/// it counts (`"runs"`), `attribute` is the attribute to remove for no limit.
+fn count(
+    input: ParseStream<'_>,
+    name: &str,
+    example: &str,
+    counts: &str,
+    attribute: &str,
+) -> syn::Result<u32> {
+    let zero = || {
+        format!(
+            "`{name}` must be at least 1, or no run could ever start; remove `#[{attribute}]` for no limit"
+        )
+    };
+    let value: Expr = input.parse()?;
+    let number = match &value {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(number),
+            ..
+        }) => number,
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) if matches!(&**expr, Expr::Lit(syn::ExprLit { lit: Lit::Int(_), .. })) => {
+            return Err(syn::Error::new_spanned(value, zero()))
+        }
+        _ => {
+            return Err(syn::Error::new_spanned(
+                value,
+                format!("`{name}` is a whole number of {counts}: `{example}`"),
+            ))
+        }
+    };
+    match number.base10_parse::<u32>() {
+        Ok(0) => Err(syn::Error::new(number.span(), zero())),
+        Ok(n) => Ok(n),
+        Err(_) => Err(syn::Error::new(
+            number.span(),
+            format!("`{name}` is at most 4294967295 (it is a `u32`): `{example}`"),
+        )),
+    }
+}
+
+/// The value of `arg = "customer_id"`: a parameter's name, which the validator looks up.
+fn arg_value(input: ParseStream<'_>, key: Span) -> syn::Result<LitStr> {
+    let example = "arg = \"customer_id\"";
+    parse_eq(input, key, "arg", example)?;
+    string(input, "`arg`, the name of a parameter,", example)
+}
+
+/// The value of `scope = "tenants"`: a name several tasks share a limit under, not empty and
+/// without surrounding whitespace.
+fn scope_value(input: ParseStream<'_>, key: Span) -> syn::Result<LitStr> {
+    let example = "scope = \"tenants\"";
+    parse_eq(input, key, "scope", example)?;
+    let scope = string(input, "`scope`", example)?;
+    let text = scope.value();
+    if text.trim().is_empty() {
+        return Err(syn::Error::new(
+            scope.span(),
+            "`scope` must not be empty: it names the limit the tasks that give it share; leave \
+             it out for the task's own limit",
+        ));
+    }
+    if text.trim() != text {
+        return Err(syn::Error::new(
+            scope.span(),
+            "`scope` must not start or end with whitespace",
+        ));
+    }
+    Ok(scope)
+}
+
+/// The window of `#[cooldown]` or `#[debounce]`: a duration longer than zero. `what` names it
+/// in errors, `example` shows the attribute and `zero` says why zero is no window.
+fn window(input: ParseStream<'_>, what: &str, example: &str, zero: &str) -> syn::Result<Duration> {
+    let (window, at) = duration(input, what, example)?;
+    if window.is_zero() {
+        return Err(syn::Error::new(at, zero));
+    }
+    Ok(window)
+}
+
+const CONCURRENCY_KEYS: &str = "`max = N`, `arg = \"...\"` and `scope = \"...\"`";
+
+/// `#[concurrency(max = 3)]`, `#[concurrency(arg = "customer_id", max = 1)]`,
+/// `#[concurrency(max = 2, scope = "tenants")]`.
+fn parse_concurrency(attr: &Attribute) -> syn::Result<Concurrency> {
+    let mut max = Once::default();
+    let mut arg = Once::default();
+    let mut scope = Once::default();
+    parse_list(attr, "#[concurrency(max = 3)]", |input| {
+        if input.peek(kw::max) {
+            let key: kw::max = input.parse()?;
+            let value = parse_eq(input, key.span, "max", "max = 3")
+                .and_then(|()| count(input, "max", "max = 3", "runs", "concurrency"));
+            max.set(key.span, "max", value)
+        } else if input.peek(kw::arg) {
+            let key: kw::arg = input.parse()?;
+            arg.set(key.span, "arg", arg_value(input, key.span))
+        } else if input.peek(kw::scope) {
+            let key: kw::scope = input.parse()?;
+            scope.set(key.span, "scope", scope_value(input, key.span))
+        } else {
+            Err(unknown(input, "concurrency", CONCURRENCY_KEYS))
+        }
+    })?;
+    let span = attr.path().span();
+    let max = max.into_value().ok_or_else(|| {
+        syn::Error::new(
+            span,
+            "`#[concurrency]` needs `max`, how many runs may be running at once: \
+             `#[concurrency(max = 3)]`",
+        )
+    })?;
+    Ok(Concurrency {
+        span,
+        max,
+        arg: arg.into_value(),
+        scope: scope.into_value(),
+    })
+}
+
+/// The window and `arg` of `#[cooldown]` or `#[debounce]`, which take the same arguments.
+/// `missing` is the error for no window; `zero` that for a window of zero.
+fn parse_window(
+    attr: &Attribute,
+    name: &str,
+    missing: &str,
+    zero: &str,
+) -> syn::Result<(Duration, Option<LitStr>)> {
+    let example = format!("#[{name}(\"30s\", arg = \"customer_id\")]");
+    let what = format!("the {name} window");
+    let mut duration = Once::default();
+    let mut arg = Once::default();
+    parse_list(attr, &example, |input| {
+        if input.peek(kw::arg) {
+            let key: kw::arg = input.parse()?;
+            arg.set(key.span, "arg", arg_value(input, key.span))
+        } else if input.peek(LitStr) || !input.peek(Ident::peek_any) {
+            let span = input.span();
+            let value = window(input, &what, &format!("#[{name}(\"30s\")]"), zero);
+            duration.set_or(span, value, || {
+                format!("`#[{name}]` has one window; remove this second one")
+            })
+        } else {
+            Err(unknown(
+                input,
+                name,
+                &format!("the window and `arg = \"...\"`: `{example}`"),
+            ))
+        }
+    })?;
+    let window = duration
+        .into_value()
+        .ok_or_else(|| syn::Error::new(attr.path().span(), missing))?;
+    Ok((window, arg.into_value()))
+}
+
+/// `#[cooldown("30s")]`, `#[cooldown("30s", arg = "customer_id")]`.
+fn parse_cooldown(attr: &Attribute) -> syn::Result<Cooldown> {
+    let (window, arg) = parse_window(
+        attr,
+        "cooldown",
+        "`#[cooldown]` needs a window, how long after a submission that runs the duplicates \
+         are dropped: `#[cooldown(\"30s\")]`",
+        "a cooldown window must be longer than zero; remove `#[cooldown]` to run every \
+         submission",
+    )?;
+    Ok(Cooldown {
+        span: attr.path().span(),
+        window,
+        arg,
+    })
+}
+
+/// `#[debounce("5s")]`, `#[debounce("5s", arg = "customer_id")]`.
+fn parse_debounce(attr: &Attribute) -> syn::Result<Debounce> {
+    let (window, arg) = parse_window(
+        attr,
+        "debounce",
+        "`#[debounce]` needs a window, how long the submissions must be quiet before the run: \
+         `#[debounce(\"5s\")]`",
+        "a debounce window must be longer than zero; remove `#[debounce]` to run every \
+         submission",
+    )?;
+    Ok(Debounce { window, arg })
+}
+
+const RATE_LIMIT_KEYS: &str = "`limit = N`, `per = \"...\"`, `arg = \"...\"`, `scope = \"...\"` and \
+                               `drop`";
+
+/// `#[rate_limit(limit = 10, per = "1m")]`, with `arg = ".."`, `scope = ".."` and `drop` as
+/// options.
+fn parse_rate_limit(attr: &Attribute) -> syn::Result<RateLimit> {
+    let example = "#[rate_limit(limit = 10, per = \"1m\")]";
+    let mut limit = Once::default();
+    let mut per = Once::default();
+    let mut arg = Once::default();
+    let mut scope = Once::default();
+    let mut drop = Once::default();
+    parse_list(attr, example, |input| {
+        if input.peek(kw::limit) {
+            let key: kw::limit = input.parse()?;
+            let value = parse_eq(input, key.span, "limit", "limit = 10")
+                .and_then(|()| count(input, "limit", "limit = 10", "starts", "rate_limit"));
+            limit.set(key.span, "limit", value)
+        } else if input.peek(kw::per) {
+            let key: kw::per = input.parse()?;
+            let value = duration_key(input, key.span, "per", "per = \"1m\"").and_then(|(per, at)| {
+                if per.is_zero() {
+                    Err(syn::Error::new(
+                        at,
+                        "`per` must be longer than zero: it is the window in which at most \
+                         `limit` runs start",
+                    ))
+                } else {
+                    Ok(per)
+                }
+            });
+            per.set(key.span, "per", value)
+        } else if input.peek(kw::arg) {
+            let key: kw::arg = input.parse()?;
+            arg.set(key.span, "arg", arg_value(input, key.span))
+        } else if input.peek(kw::scope) {
+            let key: kw::scope = input.parse()?;
+            scope.set(key.span, "scope", scope_value(input, key.span))
+        } else if input.peek(kw::drop) {
+            let key: kw::drop = input.parse()?;
+            let value = match input.parse::<Option<Token![=]>>()? {
+                Some(eq) => Err(syn::Error::new(
+                    eq.span,
+                    "`drop` is a flag and takes no value: write `drop` to drop the executions \
+                     over the limit, or leave it out to make them wait",
+                )),
+                None => Ok(()),
+            };
+            drop.set(key.span, "drop", value)
+        } else {
+            Err(unknown(input, "rate_limit", RATE_LIMIT_KEYS))
+        }
+    })?;
+    let span = attr.path().span();
+    let needs = |needs: &str| syn::Error::new(span, format!("`#[rate_limit]` needs {needs}: `{example}`"));
+    let (limit, per) = match (limit.into_value(), per.into_value()) {
+        (Some(limit), Some(per)) => (limit, per),
+        (None, None) => {
+            return Err(needs(
+                "`limit` and `per`: at most `limit` runs start in any window of `per`",
+            ))
+        }
+        (None, Some(_)) => return Err(needs("`limit`, how many runs may start in any window of `per`")),
+        (Some(_), None) => return Err(needs("`per`, the window in which at most `limit` runs start")),
+    };
+    Ok(RateLimit {
+        span,
+        limit,
+        per,
+        arg: arg.into_value(),
+        scope: scope.into_value(),
+        drop: drop.into_value().is_some(),
     })
 }
 
@@ -995,5 +1291,410 @@ mod tests {
             )),
             ["`tz` specified more than once"]
         );
+    }
+
+    fn text(lit: &Option<LitStr>) -> Option<String> {
+        lit.as_ref().map(LitStr::value)
+    }
+
+    #[test]
+    fn parses_admission_controls_in_order() {
+        let b = behaviours(parse_quote!(
+            #[concurrency(max = 3)]
+            #[concurrency(arg = "customer_id", max = 1)]
+            #[cooldown("30s")]
+            #[concurrency(max = 2, scope = "tenants", arg = "customer_id")]
+            #[debounce("5s", arg = "customer_id")]
+            #[rate_limit(limit = 10, per = "1m")]
+            #[cooldown(arg = "customer_id", "1h")]
+            #[rate_limit(drop, per = "1s", limit = 4294967295, arg = "region", scope = "api")]
+            async fn f(customer_id: u64, region: String) {}
+        ));
+        let concurrency: Vec<_> = b
+            .concurrency
+            .iter()
+            .map(|limit| (limit.max, text(&limit.arg), text(&limit.scope)))
+            .collect();
+        let customer = Some("customer_id".to_string());
+        assert_eq!(
+            concurrency,
+            [
+                (3, None, None),
+                (1, customer.clone(), None),
+                (2, customer.clone(), Some("tenants".to_string())),
+            ]
+        );
+        let cooldown: Vec<_> = b
+            .cooldown
+            .iter()
+            .map(|cooldown| (cooldown.window, text(&cooldown.arg)))
+            .collect();
+        assert_eq!(
+            cooldown,
+            [
+                (Duration::from_secs(30), None),
+                (Duration::from_secs(3600), customer.clone()),
+            ]
+        );
+        let debounce = b.debounce.expect("debounce");
+        assert_eq!(
+            (debounce.window, text(&debounce.arg)),
+            (Duration::from_secs(5), customer)
+        );
+        let rate_limit: Vec<_> = b
+            .rate_limit
+            .iter()
+            .map(|limit| {
+                (
+                    limit.limit,
+                    limit.per,
+                    text(&limit.arg),
+                    text(&limit.scope),
+                    limit.drop,
+                )
+            })
+            .collect();
+        assert_eq!(
+            rate_limit,
+            [
+                (10, Duration::from_secs(60), None, None, false),
+                (
+                    u32::MAX,
+                    Duration::from_secs(1),
+                    Some("region".to_string()),
+                    Some("api".to_string()),
+                    true
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_task_without_admission_controls_has_none() {
+        let b = behaviours(parse_quote!(
+            async fn f() {}
+        ));
+        assert!(b.concurrency.is_empty() && b.cooldown.is_empty() && b.rate_limit.is_empty());
+        assert!(b.debounce.is_none());
+    }
+
+    #[test]
+    fn rejects_bad_concurrency_limits() {
+        for (item, expected) in [
+            (
+                parse_quote!(
+                    #[concurrency(arg = "customer_id")]
+                    async fn f() {}
+                ),
+                vec![
+                    "`#[concurrency]` needs `max`, how many runs may be running at once: \
+                     `#[concurrency(max = 3)]`",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency]
+                    async fn f() {}
+                ),
+                vec![
+                    "`#[concurrency]` needs `max`, how many runs may be running at once: \
+                     `#[concurrency(max = 3)]`",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = 0)]
+                    async fn f() {}
+                ),
+                vec![
+                    "`max` must be at least 1, or no run could ever start; remove `#[concurrency]` for no \
+                     limit",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = -1)]
+                    async fn f() {}
+                ),
+                vec![
+                    "`max` must be at least 1, or no run could ever start; remove `#[concurrency]` for no \
+                     limit",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = "3")]
+                    async fn f() {}
+                ),
+                vec!["`max` is a whole number of runs: `max = 3`"],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = 1.5)]
+                    async fn f() {}
+                ),
+                vec!["`max` is a whole number of runs: `max = 3`"],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = 4294967296)]
+                    async fn f() {}
+                ),
+                vec!["`max` is at most 4294967295 (it is a `u32`): `max = 3`"],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = 1, max = 2, per = "1s")]
+                    async fn f() {}
+                ),
+                vec![
+                    "`max` specified more than once",
+                    "unknown key `per` in `#[concurrency]`; it accepts `max = N`, `arg = \"...\"` \
+                     and `scope = \"...\"`",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = 1, scope = "")]
+                    async fn f() {}
+                ),
+                vec![
+                    "`scope` must not be empty: it names the limit the tasks that give it share; \
+                     leave it out for the task's own limit",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = 1, scope = " tenants")]
+                    async fn f() {}
+                ),
+                vec!["`scope` must not start or end with whitespace"],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = 1, arg = customer_id)]
+                    async fn f() {}
+                ),
+                vec!["`arg`, the name of a parameter, is a string literal: `arg = \"customer_id\"`"],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency(max = 1, arg)]
+                    async fn f() {}
+                ),
+                vec!["`arg` needs a value: `arg = \"customer_id\"`"],
+            ),
+            (
+                parse_quote!(
+                    #[concurrency = 3]
+                    async fn f() {}
+                ),
+                vec!["write the arguments in parentheses: `#[concurrency(max = 3)]`"],
+            ),
+        ] {
+            assert_eq!(errors(item), expected);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_cooldowns_and_debounces() {
+        for (item, expected) in [
+            (
+                parse_quote!(
+                    #[cooldown(arg = "customer_id")]
+                    async fn f() {}
+                ),
+                vec![
+                    "`#[cooldown]` needs a window, how long after a submission that runs the \
+                     duplicates are dropped: `#[cooldown(\"30s\")]`",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[debounce]
+                    async fn f() {}
+                ),
+                vec![
+                    "`#[debounce]` needs a window, how long the submissions must be quiet before \
+                     the run: `#[debounce(\"5s\")]`",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[cooldown("0s")]
+                    async fn f() {}
+                ),
+                vec![
+                    "a cooldown window must be longer than zero; remove `#[cooldown]` to run \
+                     every submission",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[debounce("0ms")]
+                    async fn f() {}
+                ),
+                vec![
+                    "a debounce window must be longer than zero; remove `#[debounce]` to run \
+                     every submission",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[cooldown(30)]
+                    async fn f() {}
+                ),
+                vec!["the cooldown window is a duration in quotes, with a unit: `#[cooldown(\"30s\")]`"],
+            ),
+            (
+                parse_quote!(
+                    #[cooldown("1s", "2s")]
+                    async fn f() {}
+                ),
+                vec!["`#[cooldown]` has one window; remove this second one"],
+            ),
+            (
+                parse_quote!(
+                    #[debounce("1s", per = "customer_id", arg = "a", arg = "b")]
+                    async fn f() {}
+                ),
+                vec![
+                    "unknown key `per` in `#[debounce]`; it accepts the window and `arg = \
+                     \"...\"`: `#[debounce(\"30s\", arg = \"customer_id\")]`",
+                    "`arg` specified more than once",
+                ],
+            ),
+            (
+                parse_quote!(
+                    #[debounce("1s")]
+                    #[debounce("2s", arg = "customer_id")]
+                    async fn f() {}
+                ),
+                vec![
+                    "a task has at most one `#[debounce]`, and this is its second: its \
+                     submissions wait for one quiet window, for the task or per value of one \
+                     `arg`; keep one of them",
+                ],
+            ),
+        ] {
+            assert_eq!(errors(item), expected);
+        }
+    }
+
+    #[test]
+    fn windows_use_the_runtime_grammar() {
+        assert_eq!(
+            errors(parse_quote!(
+                #[debounce("5 s")]
+                async fn f() {}
+            )),
+            [format!(
+                "the debounce window is not a valid duration: {}",
+                docket_time::parse_duration("5 s").unwrap_err()
+            )]
+        );
+        let b = behaviours(parse_quote!(
+            #[debounce("1m30s")]
+            #[cooldown("250ms")]
+            async fn f() {}
+        ));
+        assert_eq!(
+            b.debounce.map(|debounce| debounce.window),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(b.cooldown[0].window, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn rejects_bad_rate_limits() {
+        for (item, expected) in [
+            (
+                parse_quote!(
+                    #[rate_limit(arg = "a")]
+                    async fn f() {}
+                ),
+                "`#[rate_limit]` needs `limit` and `per`: at most `limit` runs start in any \
+                 window of `per`: `#[rate_limit(limit = 10, per = \"1m\")]`",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(per = "1m")]
+                    async fn f() {}
+                ),
+                "`#[rate_limit]` needs `limit`, how many runs may start in any window of `per`: \
+                 `#[rate_limit(limit = 10, per = \"1m\")]`",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = 10)]
+                    async fn f() {}
+                ),
+                "`#[rate_limit]` needs `per`, the window in which at most `limit` runs start: \
+                 `#[rate_limit(limit = 10, per = \"1m\")]`",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = 0, per = "1m")]
+                    async fn f() {}
+                ),
+                "`limit` must be at least 1, or no run could ever start; remove `#[rate_limit]` for no \
+                 limit",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = ten, per = "1m")]
+                    async fn f() {}
+                ),
+                "`limit` is a whole number of starts: `limit = 10`",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = 10, per = "0s")]
+                    async fn f() {}
+                ),
+                "`per` must be longer than zero: it is the window in which at most `limit` runs \
+                 start",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = 10, per = 60)]
+                    async fn f() {}
+                ),
+                "`per` is a duration in quotes, with a unit: `per = \"1m\"`",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = 10, per = "1m", drop = true)]
+                    async fn f() {}
+                ),
+                "`drop` is a flag and takes no value: write `drop` to drop the executions over \
+                 the limit, or leave it out to make them wait",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = 10, per = "1m", drop, drop)]
+                    async fn f() {}
+                ),
+                "`drop` specified more than once",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = 10, per = "1m", burst = 3)]
+                    async fn f() {}
+                ),
+                "unknown key `burst` in `#[rate_limit]`; it accepts `limit = N`, `per = \"...\"`, \
+                 `arg = \"...\"`, `scope = \"...\"` and `drop`",
+            ),
+            (
+                parse_quote!(
+                    #[rate_limit(limit = 10, per = "1m", scope = "")]
+                    async fn f() {}
+                ),
+                "`scope` must not be empty: it names the limit the tasks that give it share; \
+                 leave it out for the task's own limit",
+            ),
+        ] {
+            assert_eq!(errors(item), [expected]);
+        }
     }
 }

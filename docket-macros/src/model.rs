@@ -313,6 +313,14 @@ pub(crate) struct Behaviours {
     pub(crate) perpetual: Option<Perpetual>,
     /// `#[cron(..)]`.
     pub(crate) cron: Option<Cron>,
+    /// Each `#[concurrency(..)]`, in the order written.
+    pub(crate) concurrency: Vec<Concurrency>,
+    /// Each `#[cooldown(..)]`, in the order written.
+    pub(crate) cooldown: Vec<Cooldown>,
+    /// `#[debounce(..)]`.
+    pub(crate) debounce: Option<Debounce>,
+    /// Each `#[rate_limit(..)]`, in the order written.
+    pub(crate) rate_limit: Vec<RateLimit>,
 }
 
 /// `#[retry(..)]`: how many runs, and the wait between them.
@@ -348,6 +356,55 @@ pub(crate) struct Cron {
     pub(crate) span: Span,
     pub(crate) expression: LitStr,
     pub(crate) timezone: Option<LitStr>,
+}
+
+/// `#[concurrency(max = N, arg = "..", scope = "..")]`: at most `max` runs at once.
+pub(crate) struct Concurrency {
+    /// The attribute's name, for errors about the attribute as a whole.
+    pub(crate) span: Span,
+    /// At least 1.
+    pub(crate) max: u32,
+    /// The parameter the limit is counted per, as written; the validator checks it names a
+    /// serialized parameter.
+    pub(crate) arg: Option<LitStr>,
+    /// The name several tasks share the limit under: not empty, no surrounding whitespace.
+    pub(crate) scope: Option<LitStr>,
+}
+
+/// `#[cooldown("..", arg = "..")]`: duplicates within the window after a submission are
+/// dropped.
+pub(crate) struct Cooldown {
+    /// The attribute's name, for errors about the attribute as a whole.
+    pub(crate) span: Span,
+    /// Longer than zero.
+    pub(crate) window: Duration,
+    /// The parameter the window is kept per, as written (see [`Concurrency::arg`]).
+    pub(crate) arg: Option<LitStr>,
+}
+
+/// `#[debounce("..", arg = "..")]`: one run once the submissions are quiet for the window.
+pub(crate) struct Debounce {
+    /// Longer than zero.
+    pub(crate) window: Duration,
+    /// The parameter submissions are grouped by, as written (see [`Concurrency::arg`]).
+    pub(crate) arg: Option<LitStr>,
+}
+
+/// `#[rate_limit(limit = N, per = "..", arg = "..", scope = "..", drop)]`: at most `limit`
+/// starts per `per`.
+pub(crate) struct RateLimit {
+    /// The attribute's name, for errors about the attribute as a whole.
+    pub(crate) span: Span,
+    /// At least 1.
+    pub(crate) limit: u32,
+    /// Longer than zero.
+    pub(crate) per: Duration,
+    /// The parameter starts are counted per, as written (see [`Concurrency::arg`]).
+    pub(crate) arg: Option<LitStr>,
+    /// The name several tasks share the limit under (see [`Concurrency::scope`]).
+    pub(crate) scope: Option<LitStr>,
+    /// `drop`: an execution over the limit is dropped instead of waiting.
+    pub(crate) drop: bool,
 }
 
 /// What a successful run stores, decided from the return type as written.

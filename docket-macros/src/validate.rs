@@ -2,8 +2,9 @@
 //! or generics, whose parameters and output are owned, concrete types; and the rules between
 //! helper attributes and parameters (each attribute on its own was checked while parsing).
 
+use syn::ext::IdentExt;
 use syn::visit::Visit;
-use syn::{Lifetime, Signature, Type, TypeBareFn, TypeImplTrait, TypeReference};
+use syn::{FnArg, Lifetime, LitStr, Pat, Signature, Type, TypeBareFn, TypeImplTrait, TypeReference};
 
 use crate::model::{Injected, Output, ParamRole, TaskDef};
 
@@ -19,6 +20,7 @@ pub(crate) fn task(def: &TaskDef, errors: &mut Vec<syn::Error>) {
         Output::Value(ty) | Output::Result { ok: ty, .. } => owned(ty, Subject::Output, errors),
     }
     behaviours(def, errors);
+    admission(def, errors);
 }
 
 /// The helper attributes against each other and against the parameters.
@@ -79,6 +81,145 @@ fn behaviours(def: &TaskDef, errors: &mut Vec<syn::Error>) {
         };
         errors.push(syn::Error::new_spanned(&param.ty, message));
     }
+}
+
+/// The admission controls: each `arg` names a serialized parameter, and no limit is declared
+/// twice on one key.
+fn admission(def: &TaskDef, errors: &mut Vec<syn::Error>) {
+    let behaviours = &def.behaviours;
+    let args = behaviours
+        .concurrency
+        .iter()
+        .map(|limit| (&limit.arg, "the runs are counted per"))
+        .chain(
+            behaviours
+                .cooldown
+                .iter()
+                .map(|cooldown| (&cooldown.arg, "the window is kept per")),
+        )
+        .chain(
+            behaviours
+                .debounce
+                .iter()
+                .map(|debounce| (&debounce.arg, "the submissions are grouped by")),
+        )
+        .chain(
+            behaviours
+                .rate_limit
+                .iter()
+                .map(|limit| (&limit.arg, "the starts are counted per")),
+        );
+    for (arg, keyed) in args {
+        if let Some(arg) = arg {
+            arg_names_a_serialized_parameter(def, arg, keyed, errors);
+        }
+    }
+
+    let value = |text: &Option<LitStr>| text.as_ref().map(LitStr::value);
+    for (i, limit) in behaviours.concurrency.iter().enumerate() {
+        let key = (value(&limit.arg), value(&limit.scope));
+        let twice = behaviours.concurrency[..i]
+            .iter()
+            .any(|earlier| (value(&earlier.arg), value(&earlier.scope)) == key);
+        if twice {
+            errors.push(syn::Error::new(
+                limit.span,
+                format!(
+                    "this `#[concurrency]` is declared twice: an earlier one also limits the runs \
+                     {}; keep one of them, with the `max` you mean",
+                    keyed_by(&limit.arg, &limit.scope)
+                ),
+            ));
+        }
+    }
+    for (i, cooldown) in behaviours.cooldown.iter().enumerate() {
+        let key = value(&cooldown.arg);
+        if behaviours.cooldown[..i]
+            .iter()
+            .any(|earlier| value(&earlier.arg) == key)
+        {
+            errors.push(syn::Error::new(
+                cooldown.span,
+                format!(
+                    "this `#[cooldown]` is declared twice: an earlier one also keeps a window {}; \
+                     keep one of them, with the window you mean",
+                    keyed_by(&cooldown.arg, &None)
+                ),
+            ));
+        }
+    }
+    for (i, limit) in behaviours.rate_limit.iter().enumerate() {
+        let key = (value(&limit.arg), value(&limit.scope), limit.per);
+        let twice = behaviours.rate_limit[..i]
+            .iter()
+            .any(|earlier| (value(&earlier.arg), value(&earlier.scope), earlier.per) == key);
+        if twice {
+            errors.push(syn::Error::new(
+                limit.span,
+                format!(
+                    "this `#[rate_limit]` is declared twice: an earlier one also counts the starts \
+                     in each {} {}; only the lower `limit` of the two can apply, so keep that one",
+                    docket_time::format_duration(limit.per),
+                    keyed_by(&limit.arg, &limit.scope)
+                ),
+            ));
+        }
+    }
+}
+
+/// What a limit is kept per, for errors: "for the task", "per value of `customer_id`", ...
+fn keyed_by(arg: &Option<LitStr>, scope: &Option<LitStr>) -> String {
+    let arg = arg.as_ref().map(|arg| format!("per value of `{}`", arg.value()));
+    let scope = scope
+        .as_ref()
+        .map(|scope| format!("in the scope `{}`", scope.value()));
+    match (arg, scope) {
+        (None, None) => "for the task".to_string(),
+        (Some(keyed), None) | (None, Some(keyed)) => keyed,
+        (Some(arg), Some(scope)) => format!("{arg} {scope}"),
+    }
+}
+
+/// Checks that `arg`, whose value `keyed` (as in "the runs are counted per"), names one of the
+/// task's serialized parameters: they are the ones with a stored value.
+fn arg_names_a_serialized_parameter(def: &TaskDef, arg: &LitStr, keyed: &str, errors: &mut Vec<syn::Error>) {
+    let name = arg.value();
+    let serialized: Vec<_> = def
+        .serialized()
+        .map(|param| format!("`{}`", param.ident.unraw()))
+        .collect();
+    let hint = if serialized.is_empty() {
+        format!(
+            "`arg` names a serialized parameter, whose value {keyed}, and this task has none; remove `arg`"
+        )
+    } else {
+        format!(
+            "`arg` names one of the serialized parameters, whose value {keyed}: {}",
+            serialized.join(", ")
+        )
+    };
+    let message = match def.params.iter().find(|param| param.ident.unraw() == name) {
+        Some(param) => {
+            match param.role {
+                ParamRole::Serialized { .. } => return,
+                ParamRole::Injected(_) => {
+                    format!("`{name}` is injected by the worker and not stored, so it has no value to key on; {hint}")
+                }
+            }
+        }
+        // A parameter that could not be understood is already reported.
+        None if named_in(&def.sig, &name) => return,
+        None => format!("this task has no parameter `{name}`; {hint}"),
+    };
+    errors.push(syn::Error::new(arg.span(), message));
+}
+
+/// Whether the signature has a parameter written `name: Type` of this name, valid or not.
+fn named_in(sig: &Signature, name: &str) -> bool {
+    sig.inputs.iter().any(|input| match input {
+        FnArg::Typed(input) => matches!(&*input.pat, Pat::Ident(pat) if pat.ident.unraw() == name),
+        FnArg::Receiver(_) => false,
+    })
 }
 
 fn qualifiers(sig: &Signature, errors: &mut Vec<syn::Error>) {
@@ -433,6 +574,115 @@ mod tests {
                 async fn f(perpetual: docket::Perpetual, timeout: Timeout) {}
             )),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn admission_args_name_serialized_parameters() {
+        assert_eq!(
+            errors(parse_quote!(
+                #[concurrency(arg = "customer_id", max = 1)]
+                #[cooldown("30s", arg = "type")]
+                #[debounce("5s", arg = "type")]
+                #[rate_limit(limit = 1, per = "1s", arg = "customer_id")]
+                async fn f(customer_id: u64, r#type: String, docket: Docket) {}
+            )),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            errors(parse_quote!(
+                #[concurrency(arg = "customer", max = 1)]
+                #[cooldown("30s", arg = "docket")]
+                #[debounce("5s", arg = "conn")]
+                #[rate_limit(limit = 1, per = "1s", arg = "")]
+                async fn f(customer_id: u64, docket: Docket, #[inject] conn: Conn, region: String) {}
+            )),
+            [
+                "this task has no parameter `customer`; `arg` names one of the serialized \
+                 parameters, whose value the runs are counted per: `customer_id`, `region`",
+                "`docket` is injected by the worker and not stored, so it has no value to key on; \
+                 `arg` names one of the serialized parameters, whose value the window is kept \
+                 per: `customer_id`, `region`",
+                "`conn` is injected by the worker and not stored, so it has no value to key on; \
+                 `arg` names one of the serialized parameters, whose value the submissions are \
+                 grouped by: `customer_id`, `region`",
+                "this task has no parameter ``; `arg` names one of the serialized parameters, \
+                 whose value the starts are counted per: `customer_id`, `region`",
+            ]
+        );
+        assert_eq!(
+            errors(parse_quote!(
+                #[concurrency(arg = "ctx", max = 1)]
+                async fn f(ctx: TaskContext) {}
+            )),
+            [
+                "`ctx` is injected by the worker and not stored, so it has no value to key on; \
+                 `arg` names a serialized parameter, whose value the runs are counted per, and \
+                 this task has none; remove `arg`"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_arg_naming_a_parameter_already_reported_adds_no_error() {
+        let mut item: TaskFn = parse_quote!(
+            #[concurrency(arg = "ctx", max = 1)]
+            async fn f(#[logged] ctx: TaskContext) {}
+        );
+        let mut errors = Vec::new();
+        let (behaviours, attrs) = crate::helpers::take(&mut item, &mut errors);
+        let def = TaskDef::new(&item, &TaskArgs::default(), behaviours, &attrs, &mut errors);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        task(&def, &mut errors);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+    }
+
+    #[test]
+    fn an_admission_control_is_declared_once_per_key() {
+        assert_eq!(
+            errors(parse_quote!(
+                #[concurrency(max = 3)]
+                #[concurrency(max = 1, arg = "a")]
+                #[concurrency(max = 1, scope = "s")]
+                #[concurrency(max = 1, arg = "a", scope = "s")]
+                #[concurrency(max = 1, arg = "b", scope = "s")]
+                #[cooldown("1s")]
+                #[cooldown("1s", arg = "a")]
+                #[rate_limit(limit = 10, per = "1s")]
+                #[rate_limit(limit = 100, per = "1m")]
+                #[rate_limit(limit = 10, per = "1s", arg = "a")]
+                #[rate_limit(limit = 10, per = "1s", scope = "s", drop)]
+                async fn f(a: u8, b: u8) {}
+            )),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            errors(parse_quote!(
+                #[concurrency(max = 3)]
+                #[concurrency(max = 2)]
+                #[concurrency(arg = "a", max = 1, scope = "s")]
+                #[concurrency(scope = "s", max = 1, arg = "a")]
+                #[cooldown("1s", arg = "a")]
+                #[cooldown("1m", arg = "a")]
+                #[cooldown("1h")]
+                #[cooldown("1h")]
+                #[rate_limit(limit = 10, per = "60s", arg = "a")]
+                #[rate_limit(limit = 5, per = "1m", arg = "a", drop)]
+                async fn f(a: u8) {}
+            )),
+            [
+                "this `#[concurrency]` is declared twice: an earlier one also limits the runs for \
+                 the task; keep one of them, with the `max` you mean",
+                "this `#[concurrency]` is declared twice: an earlier one also limits the runs per \
+                 value of `a` in the scope `s`; keep one of them, with the `max` you mean",
+                "this `#[cooldown]` is declared twice: an earlier one also keeps a window per \
+                 value of `a`; keep one of them, with the window you mean",
+                "this `#[cooldown]` is declared twice: an earlier one also keeps a window for the \
+                 task; keep one of them, with the window you mean",
+                "this `#[rate_limit]` is declared twice: an earlier one also counts the starts in \
+                 each 1m per value of `a`; only the lower `limit` of the two can apply, so keep \
+                 that one",
+            ]
         );
     }
 }
