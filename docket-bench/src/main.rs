@@ -8,6 +8,7 @@
 
 mod chaos;
 mod idle;
+mod limits;
 mod perpetual;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,6 +82,23 @@ enum Workload {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// Concurrency limits: N tasks over C customer ids with
+    /// `#[concurrency(arg = "customer_id", max = 1)]` on one worker, beside the unlimited
+    /// drain of the same run; tasks/s and Redis commands per task.
+    Concurrency {
+        /// How many tasks.
+        #[arg(long, default_value_t = 20_000)]
+        n: u64,
+        /// How many customer ids they are spread over (at random).
+        #[arg(long, default_value_t = 100)]
+        customers: u64,
+        /// Worker concurrency.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// How many runs (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Idle cost: Redis commands per second for fleets of idle workers.
     Idle {
         /// Fleet sizes to measure, e.g. `1,10`.
@@ -133,6 +151,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Workload::MemorySoak { n, ttl } => memory_soak(n, ttl).await?,
         Workload::Idle { workers, window } => idle::report(&workers, window).await?,
+        Workload::Concurrency {
+            n,
+            customers,
+            concurrency,
+            runs,
+        } => limits::run(n, customers, concurrency, runs).await?,
         Workload::Perpetual {
             n,
             duration,

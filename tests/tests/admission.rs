@@ -6,9 +6,69 @@ mod common;
 
 use std::time::Duration;
 
+use common::{gate_notify, open_gate, start, test_worker, until_running, WAIT};
 use docket::backend::{Backend, Delivery, Due, LimitSlot, NewTask, OutcomeKind};
-use docket::ExecutionState;
-use docket_tests::behaviour_tests;
+use docket::{Error, ExecutionState};
+use docket_tests::{behaviour_tests, eventually};
+
+/// Holds its customer's slot until the gate called `gate` opens.
+#[docket::task]
+#[concurrency(arg = "customer", max = 1)]
+async fn per_customer(customer: String, gate: String) -> String {
+    gate_notify(&gate).notified().await;
+    customer
+}
+
+/// At most two at once, whatever the arguments.
+#[docket::task]
+#[concurrency(max = 2)]
+async fn pooled(gate: String) {
+    gate_notify(&gate).notified().await;
+}
+
+/// Shares one slot with `import` through the scope `warehouse`.
+#[docket::task]
+#[concurrency(max = 1, scope = "warehouse")]
+async fn export(gate: String) {
+    gate_notify(&gate).notified().await;
+}
+
+/// Shares one slot with `export` through the scope `warehouse`.
+#[docket::task]
+#[concurrency(max = 1, scope = "warehouse")]
+async fn import(gate: String) {
+    gate_notify(&gate).notified().await;
+}
+
+/// Ends its run badly, as `how` says, holding its customer's slot.
+#[docket::task]
+#[concurrency(arg = "customer", max = 1)]
+#[timeout("100ms")]
+async fn brittle(customer: String, how: String) -> Result<(), String> {
+    let _ = customer;
+    match how.as_str() {
+        "fail" => Err("it failed".into()),
+        "panic" => panic!("it panicked"),
+        _ => std::future::pending().await,
+    }
+}
+
+/// Fails its first run; the retry must not wait behind its own slot.
+#[docket::task]
+#[concurrency(arg = "customer", max = 1)]
+#[retry(attempts = 2, delay = "10ms")]
+async fn retried(customer: String, retry: docket::Retry) -> Result<u32, String> {
+    let _ = customer;
+    if retry.attempt() == 1 {
+        return Err("first run fails".into());
+    }
+    Ok(retry.attempt())
+}
+
+/// A unique gate name for one test on one backend.
+fn gate(env: &docket_tests::Env, name: &str) -> String {
+    format!("{name}@{}", env.url())
+}
 
 /// An execution of the (never run) task `limited` under `key` that must hold `limits`.
 fn limited(key: &str, limits: &[(&str, u32)]) -> NewTask {
@@ -179,5 +239,112 @@ behaviour_tests! {
         assert_eq!(backend.backlog().await.unwrap().ready, 0);
         schedule(backend, vec![limited("x3", &[("l", 1)])]).await;
         assert_eq!(keys(&claim(backend, "w").await), ["x3"], "no slot leaked");
+    }
+}
+
+/// The same limits, declared with `#[concurrency]` and enforced for running workers.
+mod workers {
+    use super::*;
+
+    behaviour_tests! {
+        async fn one_run_per_customer_across_workers_while_other_customers_run_alongside(env: Env) {
+            let docket = env.docket().await;
+            let _first = start(test_worker(&docket).name("first"));
+            let _second = start(test_worker(&docket).name("second"));
+            let (a1, a2, b1) = (gate(&env, "a1"), gate(&env, "a2"), gate(&env, "b1"));
+            let acme_1 = per_customer::schedule(&docket, "acme".into(), a1.clone()).await.unwrap();
+            let acme_2 = per_customer::schedule(&docket, "acme".into(), a2.clone()).await.unwrap();
+            let globex = per_customer::schedule(&docket, "globex".into(), b1.clone()).await.unwrap();
+            until_running(&acme_1).await;
+            until_running(&globex).await;
+            // acme_1 holds acme's slot until its gate opens, so this cannot race.
+            assert_eq!(acme_2.state().await.unwrap(), Some(ExecutionState::Queued), "acme's second run waits");
+            open_gate(&a1);
+            assert_eq!(acme_1.result_timeout(WAIT).await.unwrap(), "acme");
+            until_running(&acme_2).await;
+            open_gate(&a2);
+            open_gate(&b1);
+            assert_eq!(acme_2.result_timeout(WAIT).await.unwrap(), "acme");
+            assert_eq!(globex.result_timeout(WAIT).await.unwrap(), "globex");
+        }
+
+        async fn a_per_task_limit_counts_every_run_of_the_task(env: Env) {
+            let docket = env.docket().await;
+            let _worker = start(test_worker(&docket).concurrency(8));
+            let gates: Vec<String> = (0..3).map(|i| gate(&env, &format!("pool-{i}"))).collect();
+            let mut runs = Vec::new();
+            for name in &gates {
+                runs.push(pooled::schedule(&docket, name.clone()).await.unwrap());
+            }
+            until_running(&runs[0]).await;
+            until_running(&runs[1]).await;
+            assert_eq!(runs[2].state().await.unwrap(), Some(ExecutionState::Queued), "a third run waits");
+            open_gate(&gates[0]);
+            until_running(&runs[2]).await;
+            open_gate(&gates[1]);
+            open_gate(&gates[2]);
+            for run in &runs {
+                run.result_timeout(WAIT).await.unwrap();
+            }
+        }
+
+        async fn a_scope_shares_one_limit_between_tasks(env: Env) {
+            let docket = env.docket().await;
+            let _worker = start(test_worker(&docket).concurrency(8));
+            let (out, inn) = (gate(&env, "export"), gate(&env, "import"));
+            let exporting = export::schedule(&docket, out.clone()).await.unwrap();
+            until_running(&exporting).await;
+            let importing = import::schedule(&docket, inn.clone()).await.unwrap();
+            eventually(WAIT, "the import to be read and kept waiting", || async {
+                docket.backend().backlog().await.unwrap().ready == 2
+            })
+            .await;
+            assert_eq!(importing.state().await.unwrap(), Some(ExecutionState::Queued), "another task of the scope waits");
+            open_gate(&out);
+            until_running(&importing).await;
+            open_gate(&inn);
+            importing.result_timeout(WAIT).await.unwrap();
+        }
+
+        async fn a_failed_panicked_or_timed_out_run_frees_its_slot(env: Env) {
+            let docket = env.docket().await;
+            let _worker = start(test_worker(&docket));
+            // One after the other for one customer: each run starts only if the one before
+            // it freed the slot.
+            for how in ["fail", "panic", "hang"] {
+                let bad = brittle::schedule(&docket, "acme".into(), how.into()).await.unwrap();
+                let error = bad.result_timeout(WAIT).await.unwrap_err();
+                assert!(matches!(error, Error::TaskFailed { .. }), "{how}: {error}");
+            }
+            let last = brittle::schedule(&docket, "acme".into(), "fail".into()).await.unwrap();
+            assert!(last.result_timeout(WAIT).await.is_err(), "acme's brittle slot was freed three times");
+        }
+
+        async fn a_retry_is_not_kept_waiting_by_its_own_slot(env: Env) {
+            let docket = env.docket().await;
+            let _worker = start(test_worker(&docket));
+            let run = retried::schedule(&docket, "acme".into()).await.unwrap();
+            assert_eq!(run.result_timeout(WAIT).await.unwrap(), 2);
+        }
+
+        async fn a_waiting_execution_can_be_cancelled(env: Env) {
+            let docket = env.docket().await;
+            let _worker = start(test_worker(&docket));
+            let (first, second, third) = (gate(&env, "c1"), gate(&env, "c2"), gate(&env, "c3"));
+            let holder = per_customer::schedule(&docket, "acme".into(), first.clone()).await.unwrap();
+            until_running(&holder).await;
+            let waiter = per_customer::schedule(&docket, "acme".into(), second).await.unwrap();
+            eventually(WAIT, "the second run to be read and kept waiting", || async {
+                docket.backend().backlog().await.unwrap().ready == 2
+            })
+            .await;
+            assert!(docket.cancel(waiter.key()).await.unwrap());
+            assert_eq!(waiter.state().await.unwrap(), Some(ExecutionState::Cancelled));
+            let next = per_customer::schedule(&docket, "acme".into(), third.clone()).await.unwrap();
+            open_gate(&first);
+            until_running(&next).await;
+            open_gate(&third);
+            next.result_timeout(WAIT).await.unwrap();
+        }
     }
 }

@@ -639,6 +639,13 @@ mod behaviour_worker_tasks {
         let _ = millis;
     }
 
+    /// `visit` as the `behaviour-worker` binary defines it: one run per customer at a time.
+    #[docket::task]
+    #[concurrency(arg = "customer", max = 1)]
+    pub async fn visit(customer: u64) {
+        let _ = customer;
+    }
+
     /// A task with logged arguments.
     #[docket::task]
     pub async fn charge(#[logged] order_id: u64, #[logged(length_only)] lines: Vec<String>, card: String) {
@@ -865,4 +872,103 @@ async fn log_lines_show_timings_and_only_logged_arguments() {
         retrying.contains("next_attempt=2") && retrying.contains("declines_once"),
         "{retrying}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_never_overlap_runs_of_one_customer() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let journal = docket_tests::unique_temp_dir("limits-journal");
+    let mut workers = [
+        behaviour_worker(&server, "limits-1", &journal, &["--no-automatic-tasks"]),
+        behaviour_worker(&server, "limits-2", &journal, &["--no-automatic-tasks"]),
+    ];
+    let visits = docket
+        .schedule_all((0..40).map(|i| behaviour_worker_tasks::visit::schedule(&docket, i % 5)))
+        .await
+        .unwrap();
+    for visit in &visits {
+        visit.result_timeout(WAIT).await.unwrap();
+    }
+    for worker in &mut workers {
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
+    let mut total = 0;
+    for customer in 0..5 {
+        let mut runs = journal_runs(&journal, &format!("visit-{customer}"));
+        runs.sort_by_key(|run| run.start);
+        total += runs.len();
+        for pair in runs.windows(2) {
+            let end = pair[0].end.expect("every run ended");
+            assert!(
+                end <= pair[1].start,
+                "two runs of customer {customer} overlapped: {:?} and {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+    assert_eq!(total, 40, "every visit ran once");
+}
+
+/// Holds its customer's slot until the gate called `gate` opens.
+#[docket::task]
+#[concurrency(arg = "customer", max = 1)]
+async fn held(customer: String, gate: String) {
+    let _ = customer;
+    gate_notify(&gate).notified().await;
+}
+
+/// How many times the server ran each command (Lua-internal calls included), by name.
+fn command_calls(server: &RedisServer) -> std::collections::HashMap<String, u64> {
+    redis_cli(server, &["INFO", "commandstats"])
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest.strip_prefix("calls=")?.split(',').next()?.parse().ok()?;
+            Some((name.to_string(), calls))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_waiting_for_a_slot_cost_redis_nothing_while_they_wait() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let _worker = start(test_worker(&docket).concurrency(16));
+    let holder = held::schedule(&docket, "acme".into(), "slot-holder".into())
+        .await
+        .unwrap();
+    until_running(&holder).await;
+    let waiters = docket
+        .schedule_all((0..100).map(|i| held::schedule(&docket, "acme".into(), format!("waiter-{i}"))))
+        .await
+        .unwrap();
+    eventually(WAIT, "the 100 waiters to be read and parked", || async {
+        redis_cli(&server, &["SCARD", "{docket}:waiting"]).trim() == "100"
+    })
+    .await;
+    let before = command_calls(&server);
+    // The measured wait: the slot stays held for five seconds.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = command_calls(&server);
+    // Reading, parking or handing on a waiter needs one of these; the worker's own idle
+    // commands (heartbeat, the scheduler's look, the holder's lease) need none of them.
+    for command in ["lpop", "rpush", "lpush", "zscore", "sadd", "srem", "xadd"] {
+        let spent = after.get(command).copied().unwrap_or(0) - before.get(command).copied().unwrap_or(0);
+        assert_eq!(
+            spent, 0,
+            "`{command}` ran {spent} times while 100 executions waited"
+        );
+    }
+    let total: u64 = after.values().sum::<u64>() - before.values().sum::<u64>();
+    eprintln!("commands in 5 s with 100 executions waiting: {total}");
+    assert_eq!(waiters[0].state().await.unwrap(), Some(ExecutionState::Queued));
+    open_gate("slot-holder");
+    for (i, waiter) in waiters.iter().enumerate() {
+        open_gate(&format!("waiter-{i}"));
+        waiter.result_timeout(WAIT).await.unwrap();
+    }
+    holder.result_timeout(WAIT).await.unwrap();
 }

@@ -1,5 +1,6 @@
 //! A worker binary for the process-level behaviour tests: an automatic perpetual task, a
-//! perpetual task to kill mid-run, and a task with logged arguments. Runs write their starts
+//! perpetual task to kill mid-run, a task with logged arguments and one limited to one run
+//! per customer. Runs write their starts
 //! and ends to the file named by `DOCKET_TEST_JOURNAL`, one line each:
 //! `<start|end> <task> <unix ms> <pid>`.
 
@@ -43,6 +44,16 @@ async fn beat(millis: u64) {
 async fn charge(#[logged] order_id: u64, #[logged(length_only)] lines: Vec<String>, card: String) {
     let _ = (lines, card);
     tracing::info!(order_id, "charging");
+}
+
+/// At most one run per customer across every process; takes 15 ms.
+#[docket::task]
+#[concurrency(arg = "customer", max = 1)]
+async fn visit(customer: u64) {
+    let name = format!("visit-{customer}");
+    journal("start", &name);
+    tokio::time::sleep(Duration::from_millis(15)).await;
+    journal("end", &name);
 }
 
 /// Fails once, then succeeds.
