@@ -47,6 +47,14 @@ pub enum Error {
         /// The execution's key.
         key: String,
     },
+    /// An admission control (a cooldown) dropped the execution instead of running it.
+    #[error("execution `{key}` was dropped: {reason}")]
+    Dropped {
+        /// The execution's key.
+        key: String,
+        /// Which behaviour dropped it, and its window.
+        reason: String,
+    },
     /// No execution with this key is known (never scheduled, or its record expired).
     #[error("no execution with key `{key}` is known (never scheduled, or its record expired)")]
     NotFound {

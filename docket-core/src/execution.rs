@@ -280,7 +280,8 @@ impl<T> Execution<T> {
 impl<T: DeserializeOwned> Execution<T> {
     /// Waits for the execution to end and returns its typed result.
     ///
-    /// A failed run returns [`Error::TaskFailed`], a cancelled one [`Error::Cancelled`]; with
+    /// A failed run returns [`Error::TaskFailed`], a cancelled one [`Error::Cancelled`], one
+    /// dropped by an admission control [`Error::Dropped`]; with
     /// `execution_ttl = 0` an outcome that was not seen live returns [`Error::ResultNotKept`].
     pub async fn result(&self) -> Result<T> {
         self.wait(None).await
@@ -370,9 +371,15 @@ impl<T: DeserializeOwned> Execution<T> {
                     type_name: error.type_name,
                 })
             }
-            _ => Err(Error::Cancelled {
-                key: self.key.clone(),
-            }),
+            _ => match error {
+                Some(error) if error.type_name == crate::backend::DROPPED => Err(Error::Dropped {
+                    key: self.key.clone(),
+                    reason: error.message,
+                }),
+                _ => Err(Error::Cancelled {
+                    key: self.key.clone(),
+                }),
+            },
         }
     }
 }

@@ -77,7 +77,9 @@ impl<'d, T: Task> Schedule<'d, T> {
 
     fn into_new_task(self) -> Result<(NewTask, SystemTime)> {
         let args = self.args?;
-        let limits = crate::behaviour::concurrency_slots(self.task, T::options().concurrency, &args)?;
+        let options = T::options();
+        let limits = crate::behaviour::concurrency_slots(self.task, options.concurrency, &args)?;
+        let cooldowns = crate::behaviour::cooldown_windows(self.task, options.cooldown, &args)?;
         let key = match self.key {
             Some(key) => {
                 validate_key(&key)?;
@@ -107,6 +109,7 @@ impl<'d, T: Task> Schedule<'d, T> {
                 due,
                 replace: self.replace,
                 limits,
+                cooldowns,
             },
             when,
         ))

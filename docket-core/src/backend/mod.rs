@@ -48,6 +48,9 @@ pub struct NewTask {
     /// The concurrency limits a run must hold (from the task's `#[concurrency(..)]` and these
     /// arguments; see [`concurrency_slots`](crate::behaviour::concurrency_slots)).
     pub limits: Vec<LimitSlot>,
+    /// The cooldown windows a submission must find clear (from the task's `#[cooldown(..)]`
+    /// and these arguments); one that is not is dropped.
+    pub cooldowns: Vec<Window>,
 }
 
 impl NewTask {
@@ -61,7 +64,14 @@ impl NewTask {
             due,
             replace: false,
             limits: Vec::new(),
+            cooldowns: Vec::new(),
         }
+    }
+
+    /// The same task, admitted only if every window in `cooldowns` is clear.
+    pub fn with_cooldowns(mut self, cooldowns: Vec<Window>) -> Self {
+        self.cooldowns = cooldowns;
+        self
     }
 
     /// The same task, whose runs must hold `limits`.
@@ -70,6 +80,38 @@ impl NewTask {
         self
     }
 }
+
+/// A window during which further submissions are dropped once one is admitted (a cooldown),
+/// named like a [`LimitSlot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Window {
+    /// The window's identity (bounded in length).
+    pub id: String,
+    /// How long it lasts after an admitted submission.
+    pub window: Duration,
+    /// Why a submission it drops is dropped, as its record shows.
+    pub reason: String,
+}
+
+impl Window {
+    /// The window `id`, lasting `window`; `reason` explains a drop.
+    pub fn new(id: impl Into<String>, window: Duration, reason: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            window,
+            reason: reason.into(),
+        }
+    }
+
+    /// Its length in whole milliseconds (at least 1).
+    pub fn millis(&self) -> i64 {
+        i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX).max(1)
+    }
+}
+
+/// The error type recorded for an execution dropped by an admission control.
+pub const DROPPED: &str = "docket::Dropped";
 
 /// One concurrency limit an execution must hold while it runs: at most `max` executions hold
 /// the limit called `id` at once, across every worker. Built from a task's
@@ -136,6 +178,10 @@ pub enum Disposition {
     Scheduled,
     /// An execution with this key is already scheduled, queued or running; nothing changed.
     AlreadyScheduled,
+    /// An admission control (a cooldown) dropped the submission: its record is CANCELLED with
+    /// the reason, and waiting for its result returns [`Error::Dropped`](crate::Error::Dropped).
+    /// (When the key was already pending, that execution is kept and no record is written.)
+    Dropped,
 }
 
 /// A claimed execution, already marked RUNNING for the claiming worker.

@@ -64,31 +64,45 @@ pub fn concurrency_slots(
     if limits.is_empty() {
         return Ok(Vec::new());
     }
-    let map = match codec::decode_dynamic(args)? {
-        rmpv::Value::Map(entries) => entries,
-        _ => Vec::new(),
-    };
-    let value_of = |name: &str| {
-        map.iter()
-            .find(|(key, _)| key.as_str() == Some(name))
-            .map(|(_, value)| value)
-    };
+    let map = ArgMap::decode(args)?;
     Ok(limits
         .iter()
-        .map(|limit| {
-            let mut id = match limit.scope {
-                Some(scope) => format!("s:{}", bounded(scope, MAX_PLAIN_SCOPE)),
-                None => format!("t:{}", bounded(task, MAX_PLAIN_SCOPE)),
-            };
-            if let Some(arg) = limit.arg {
-                id.push('/');
-                id.push_str(&bounded(arg, MAX_PLAIN_SCOPE));
-                id.push('=');
-                id.push_str(&value_name(value_of(arg)));
-            }
-            LimitSlot::new(id, limit.max)
-        })
+        .map(|limit| LimitSlot::new(map.name(task, limit.scope, limit.arg), limit.max))
         .collect())
+}
+
+/// An execution's argument map, read to name the limits and windows its arguments key.
+pub(crate) struct ArgMap(Vec<(rmpv::Value, rmpv::Value)>);
+
+impl ArgMap {
+    /// Reads the encoded argument map `args` (anything but a map has no parameters).
+    pub(crate) fn decode(args: &[u8]) -> Result<Self, Error> {
+        Ok(Self(match codec::decode_dynamic(args)? {
+            rmpv::Value::Map(entries) => entries,
+            _ => Vec::new(),
+        }))
+    }
+
+    /// The bounded name of a limit or window of `task` (or of the shared `scope`), counted per
+    /// value of the parameter `arg` if given: `t:<task>` or `s:<scope>`, then `/<arg>=<value>`.
+    pub(crate) fn name(&self, task: &str, scope: Option<&str>, arg: Option<&str>) -> String {
+        let mut id = match scope {
+            Some(scope) => format!("s:{}", bounded(scope, MAX_PLAIN_SCOPE)),
+            None => format!("t:{}", bounded(task, MAX_PLAIN_SCOPE)),
+        };
+        if let Some(arg) = arg {
+            let value = self
+                .0
+                .iter()
+                .find(|(key, _)| key.as_str() == Some(arg))
+                .map(|(_, value)| value);
+            id.push('/');
+            id.push_str(&bounded(arg, MAX_PLAIN_SCOPE));
+            id.push('=');
+            id.push_str(&value_name(value));
+        }
+        id
+    }
 }
 
 /// `text` itself when it is short and printable, else `#` and the SHA-1 of it.

@@ -18,7 +18,7 @@ mod timeout;
 use std::time::{Duration, SystemTime};
 
 pub use self::concurrency::{concurrency_slots, ConcurrencyLimit};
-pub use self::cooldown::Cooldown;
+pub use self::cooldown::{cooldown_windows, Cooldown};
 pub use self::debounce::Debounce;
 pub use self::logging::logged_args;
 pub use self::perpetual::{CronPolicy, PerpetualPolicy};

@@ -146,7 +146,7 @@ impl MemoryBackend {
 #[async_trait]
 impl Backend for MemoryBackend {
     async fn schedule(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>> {
-        Ok(self.with_store(|store, now, fx| store.schedule(tasks, now, fx)))
+        Ok(self.with_store(|store, now, fx| store.schedule(tasks, self.ttl, now, fx)))
     }
 
     async fn cancel(&self, key: &str) -> Result<bool> {

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 
 use crate::backend::{
     from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, LimitSlot, NewTask, Outcome,
-    OutcomeKind, Presence, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES, DEAD_LETTER_CAP, MAX_DELIVERIES,
+    OutcomeKind, Presence, Window, DROPPED, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES, DEAD_LETTER_CAP, MAX_DELIVERIES,
     TOO_MANY_DELIVERIES,
 };
 use crate::error::Error;
@@ -140,6 +140,10 @@ pub(super) struct Store {
     waiting: usize,
     /// Concurrency limits in use, by id.
     limits: HashMap<String, Limit>,
+    /// Cooldown windows by id: until when (ms) they drop submissions.
+    cooldowns: HashMap<String, i64>,
+    /// How many cooldown windows to keep before the lapsed ones are swept.
+    cooldown_sweep_at: usize,
     /// Claimed deliveries by id.
     in_flight: HashMap<u64, InFlight>,
     /// Finished records by expiry time: (expires at, epoch, key).
@@ -235,19 +239,93 @@ impl Store {
     }
 
     /// Schedules a batch, one decision per task in order.
-    pub(super) fn schedule(&mut self, tasks: &[NewTask], now: Now, fx: &mut Effects) -> Vec<Disposition> {
+    pub(super) fn schedule(
+        &mut self,
+        tasks: &[NewTask],
+        ttl: Duration,
+        now: Now,
+        fx: &mut Effects,
+    ) -> Vec<Disposition> {
         tasks
             .iter()
-            .map(|task| self.schedule_one(task, now, fx))
+            .map(|task| self.schedule_one(task, ttl, now, fx))
             .collect()
     }
 
-    fn schedule_one(&mut self, task: &NewTask, now: Now, fx: &mut Effects) -> Disposition {
+    /// The first of `windows` that is still running (it drops a submission), if any.
+    fn closed_window<'w>(&self, windows: &'w [Window], now: Now) -> Option<&'w Window> {
+        windows
+            .iter()
+            .find(|window| self.cooldowns.get(&window.id).is_some_and(|until| *until > now.ms))
+    }
+
+    /// Opens `windows` from now; sweeps lapsed windows when they have doubled.
+    fn open_windows(&mut self, windows: &[Window], now: Now) {
+        for window in windows {
+            self.cooldowns
+                .insert(window.id.clone(), now.ms.saturating_add(window.millis()));
+        }
+        if self.cooldowns.len() > self.cooldown_sweep_at {
+            self.cooldowns.retain(|_, until| *until > now.ms);
+            self.cooldown_sweep_at = (2 * self.cooldowns.len()).max(COMPACT_SLACK);
+        }
+    }
+
+    /// Records a dropped submission: CANCELLED at once, with `reason`.
+    fn drop_submission(&mut self, task: &NewTask, generation: u64, reason: &str, ttl: Duration, now: Now, fx: &mut Effects) {
+        let epoch = self.next_epoch();
+        let error = StoredError {
+            message: reason.to_string(),
+            type_name: DROPPED.to_string(),
+        };
+        self.records.insert(
+            task.key.clone(),
+            Record {
+                task: task.task.clone(),
+                args: task.args.clone(),
+                state: ExecutionState::Cancelled,
+                epoch,
+                generation,
+                when_ms: task.due.resolve(now.ms),
+                attempt: 1,
+                worker: None,
+                started_ms: None,
+                completed_ms: Some(now.ms),
+                result: None,
+                error: Some(error.clone()),
+                deliveries: 0,
+                filed_ms: 0,
+                limits: Vec::new(),
+                waiting: false,
+            },
+        );
+        fx.events.push(Event::State(StateChange {
+            key: task.key.clone(),
+            state: ExecutionState::Cancelled,
+            result: None,
+            error: Some(error),
+        }));
+        self.finish(&task.key, epoch, ttl, now);
+    }
+
+    fn schedule_one(&mut self, task: &NewTask, ttl: Duration, now: Now, fx: &mut Effects) -> Disposition {
         let generation = self.records.get(&task.key).map_or(0, |old| old.generation) + 1;
-        if let Some(old) = self.records.get(&task.key) {
-            if is_live(old.state) && !task.replace {
-                return Disposition::AlreadyScheduled;
+        let pending = self.records.get(&task.key).is_some_and(|old| is_live(old.state));
+        if pending && !task.replace {
+            return Disposition::AlreadyScheduled;
+        }
+        if let Some(window) = self.closed_window(&task.cooldowns, now) {
+            // A replacement that is dropped leaves the pending execution as it was.
+            if !pending {
+                let reason = window.reason.clone();
+                self.drop_submission(task, generation, &reason, ttl, now, fx);
             }
+            return Disposition::Dropped;
+        }
+        if !task.cooldowns.is_empty() {
+            self.open_windows(&task.cooldowns, now);
+        }
+        if let Some(old) = self.records.get(&task.key) {
             let held = old.limits.clone();
             match old.state {
                 ExecutionState::Scheduled => {

@@ -38,6 +38,7 @@ fn task(key: &str, args: &[u8], when_ms: i64) -> NewTask {
         due: Due::At(when_ms),
         replace: false,
         limits: Vec::new(),
+        cooldowns: Vec::new(),
     }
 }
 
@@ -814,7 +815,7 @@ fn renewed_leases_are_not_reclaimed_and_oldest_go_first() {
     let mut store = Store::default();
     let mut fx = Effects::default();
     let tasks: Vec<NewTask> = ["a", "b", "c"].iter().map(|k| task(k, b"", 0)).collect();
-    store.schedule(&tasks, at(base, 0), &mut fx);
+    store.schedule(&tasks, TTL, at(base, 0), &mut fx);
     let a = store.claim("w", 1, at(base, 0), &mut fx).remove(0);
     let b = store.claim("w", 1, at(base, 10), &mut fx).remove(0);
     let c = store.claim("w", 1, at(base, 20), &mut fx).remove(0);
@@ -847,7 +848,7 @@ fn stale_in_flight_deliveries_are_dropped_by_reclaim() {
     let base = Instant::now();
     let mut store = Store::default();
     let mut fx = Effects::default();
-    store.schedule(&[task("k", b"", 0)], at(base, 0), &mut fx);
+    store.schedule(&[task("k", b"", 0)], TTL, at(base, 0), &mut fx);
     store.claim("w", 1, at(base, 0), &mut fx);
     assert!(store.cancel("k", TTL, at(base, 1), &mut fx));
     assert!(store
@@ -863,6 +864,7 @@ fn finished_records_expire_with_the_ttl_of_the_handle_that_finished_them() {
     let mut fx = Effects::default();
     store.schedule(
         &[task("long", b"", 0), task("short", b"", 0)],
+        TTL,
         at(base, 0),
         &mut fx,
     );
@@ -882,9 +884,9 @@ fn an_old_expiry_never_removes_a_rescheduled_record() {
     let base = Instant::now();
     let mut store = Store::default();
     let mut fx = Effects::default();
-    store.schedule(&[task("k", b"", 0)], at(base, 0), &mut fx);
+    store.schedule(&[task("k", b"", 0)], TTL, at(base, 0), &mut fx);
     store.cancel("k", Duration::from_millis(100), at(base, 0), &mut fx);
-    store.schedule(&[task("k", b"", 0)], at(base, 10), &mut fx);
+    store.schedule(&[task("k", b"", 0)], TTL, at(base, 10), &mut fx);
     store.prune(at(base, 200));
     assert_eq!(store.info("k").map(|i| i.state), Some(ExecutionState::Queued));
 }
@@ -896,7 +898,7 @@ fn dead_letters_are_capped() {
     let mut fx = Effects::default();
     for i in 0..=DEAD_LETTER_CAP {
         let key = format!("k{i}");
-        store.schedule(&[task(&key, b"", 0)], at(base, 0), &mut fx);
+        store.schedule(&[task(&key, b"", 0)], TTL, at(base, 0), &mut fx);
         let delivery = store.claim("w", 1, at(base, 0), &mut fx).remove(0);
         let dead = OutcomeKind::DeadLetter {
             message: "bad".into(),

@@ -90,6 +90,11 @@ impl Keys {
         format!("{}:cw:{id}", self.tag)
     }
 
+    /// The key that exists while the cooldown window `id` runs (it expires when it ends).
+    pub fn cooldown(&self, id: &str) -> String {
+        format!("{}:cd:{id}", self.tag)
+    }
+
     /// The prefix of execution record keys.
     pub fn record_prefix(&self) -> &str {
         &self.record_prefix
@@ -121,6 +126,7 @@ mod tests {
             keys.waiting(),
             keys.limit_holders("t:x"),
             keys.limit_waiters("t:x"),
+            keys.cooldown("t:x"),
             keys.record("x"),
         ] {
             assert!(key.starts_with("{orders}:"), "{key}");

@@ -32,7 +32,7 @@ use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
     now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, LimitSlot, NewTask,
-    Outcome, OutcomeKind, Presence, WorkerInfo, MAX_DELIVERIES,
+    Outcome, OutcomeKind, Presence, Window, WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -800,6 +800,7 @@ impl Backend for RedisBackend {
         let mut args = Vec::with_capacity(tasks.len() * 6 + 2);
         args.push(Value::from(self.core.keys.record_prefix()));
         args.push(Value::from(now_ms()));
+        args.push(Value::from(self.core.ttl_ms));
         for task in tasks {
             keys.push(self.core.keys.record(&task.key));
             args.push(Value::from(task.key.as_str()));
@@ -811,6 +812,11 @@ impl Backend for RedisBackend {
                 Value::from("")
             } else {
                 Value::Bytes(pack_limits(&self.core.keys, &task.limits).into())
+            });
+            args.push(if task.cooldowns.is_empty() {
+                Value::from("")
+            } else {
+                Value::Bytes(pack_cooldowns(&self.core.keys, &task.cooldowns).into())
             });
         }
         let codes: Vec<i64> = self
@@ -831,6 +837,8 @@ impl Backend for RedisBackend {
             .map(|code| {
                 if code == schema::disposition::ALREADY_SCHEDULED {
                     Disposition::AlreadyScheduled
+                } else if code == schema::disposition::DROPPED {
+                    Disposition::Dropped
                 } else {
                     Disposition::Scheduled
                 }
@@ -1141,6 +1149,25 @@ fn pack_limits(keys: &Keys, limits: &[LimitSlot]) -> Vec<u8> {
                 keys.limit_holders(&limit.id).into(),
                 keys.limit_waiters(&limit.id).into(),
                 limit.max.into(),
+            ])
+        })
+        .collect();
+    let mut packed = Vec::new();
+    // Writing into a vector cannot fail.
+    let _ = rmpv::encode::write_value(&mut packed, &rmpv::Value::Array(triples));
+    packed
+}
+
+/// A submission's cooldown windows as `schedule.lua` reads them: a MessagePack array of
+/// `[key, ms, reason]`.
+fn pack_cooldowns(keys: &Keys, windows: &[Window]) -> Vec<u8> {
+    let triples = windows
+        .iter()
+        .map(|window| {
+            rmpv::Value::Array(vec![
+                keys.cooldown(&window.id).into(),
+                window.millis().into(),
+                window.reason.as_str().into(),
             ])
         })
         .collect();

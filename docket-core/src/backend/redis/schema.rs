@@ -146,6 +146,8 @@ pub mod disposition {
     pub const SCHEDULED: i64 = 1;
     /// Already scheduled, queued or running: nothing changed.
     pub const ALREADY_SCHEDULED: i64 = 2;
+    /// Dropped by a cooldown.
+    pub const DROPPED: i64 = 3;
 }
 
 /// The states, with the Lua name the prelude gives their codes.
@@ -175,9 +177,10 @@ pub fn lua_prelude(limits: &[(&str, usize)], texts: &[(&str, &str)]) -> String {
         lua.push_str(&format!("local {name} = {}\n", state.code()));
     }
     lua.push_str(&format!(
-        "local D_SCHEDULED = {}\nlocal D_ALREADY_SCHEDULED = {}\n",
+        "local D_SCHEDULED = {}\nlocal D_ALREADY_SCHEDULED = {}\nlocal D_DROPPED = {}\n",
         disposition::SCHEDULED,
-        disposition::ALREADY_SCHEDULED
+        disposition::ALREADY_SCHEDULED,
+        disposition::DROPPED
     ));
     for (name, value) in limits {
         lua.push_str(&format!("local {name} = {value}\n"));

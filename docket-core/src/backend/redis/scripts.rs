@@ -67,6 +67,7 @@ fn prelude() -> String {
         &[
             ("TOO_MANY_DELIVERIES", crate::backend::TOO_MANY_DELIVERIES),
             ("MALFORMED_ENTRY", super::MALFORMED_ENTRY),
+            ("DROPPED", crate::backend::DROPPED),
         ],
     )
 }

@@ -7,10 +7,16 @@
 -- <key>` on the cancellation channel): the replacement owns the key.
 -- When the batch puts a task at the head of the schedule, schedulers are told (they may be
 -- sleeping until a later due time).
+-- A task with cooldown windows is admitted only if none of them is running (each is a key
+-- that expires when the window ends); admitting it starts them all. One that is not admitted
+-- is dropped: its record is written CANCELLED with the window's reason (unless the key is
+-- pending: a dropped replacement leaves the pending execution as it was).
 -- ARGV[1] record key prefix, ARGV[2] this process's clock (ms; only shown as the time a slot
--- was taken); then 6 per task: key, task name, argument map, due (a `Due` spec), 'replace' or
--- 'keep', the packed concurrency limits its runs must hold ('' for none).
--- Returns one code per task: D_SCHEDULED or D_ALREADY_SCHEDULED.
+-- was taken or a submission dropped), ARGV[3] execution ttl (ms); then 7 per task: key, task
+-- name, argument map, due (a `Due` spec), 'replace' or 'keep', the packed concurrency limits
+-- its runs must hold ('' for none), its packed cooldown windows ({key, ms, reason} triples;
+-- '' for none).
+-- Returns one code per task: D_SCHEDULED, D_ALREADY_SCHEDULED or D_DROPPED.
 -- Redis's clock is read only when a task is not due at once (a batch of immediate tasks
 -- needs none).
 local now = nil
@@ -21,10 +27,26 @@ end
 local out = {}
 local earliest = nil
 local slots = {KEYS[1], KEYS[6], ARGV[1], tonumber(ARGV[2])}
+-- The first of the packed cooldown windows that is still running; if none, starts them all.
+local function admit(cooldowns)
+  if cooldowns == '' then
+    return nil
+  end
+  local windows = cmsgpack.unpack(cooldowns)
+  for _, window in ipairs(windows) do
+    if redis.call('EXISTS', window[1]) == 1 then
+      return window
+    end
+  end
+  for _, window in ipairs(windows) do
+    redis.call('SET', window[1], 1, 'PX', window[2])
+  end
+  return nil
+end
 for i = 1, #KEYS - 6 do
   local record = KEYS[i + 6]
-  local b = 2 + (i - 1) * 6
-  local key, task, args, spec, replace, limits = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
+  local b = 3 + (i - 1) * 7
+  local key, task, args, spec, replace, limits, cooldowns = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
   local immediate = string.byte(spec, 1) == 61 -- '='
   local when
   if immediate then
@@ -34,8 +56,30 @@ for i = 1, #KEYS - 6 do
   end
   local current = redis.call('HMGET', record, F_STATE, F_GENERATION, F_WATCHED, F_ENTRY, F_LIMITS)
   local state = tonumber(current[1]) or 0
-  if state >= S_SCHEDULED and state <= S_RUNNING and replace ~= 'replace' then
+  local pending = state >= S_SCHEDULED and state <= S_RUNNING
+  local closed = nil
+  if not (pending and replace ~= 'replace') then
+    closed = admit(cooldowns)
+  end
+  if pending and replace ~= 'replace' then
     out[i] = D_ALREADY_SCHEDULED
+  elseif closed then
+    out[i] = D_DROPPED
+    if not pending then
+      if state ~= 0 then
+        redis.call('DEL', record)
+      end
+      local fields = {F_STATE, S_CANCELLED, F_GENERATION, (tonumber(current[2]) or 0) + 1, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1, F_ERROR, closed[3], F_ERROR_TYPE, DROPPED, F_COMPLETED, ARGV[2]}
+      if current[3] then
+        fields[#fields + 1] = F_WATCHED
+        fields[#fields + 1] = 1
+      end
+      redis.call('HSET', record, unpack(fields))
+      if current[3] then
+        redis.call('PUBLISH', KEYS[3], cmsgpack.pack({key, S_CANCELLED, false, closed[3], DROPPED}))
+      end
+      expire_finished(record, ARGV[3])
+    end
   else
     local generation = (tonumber(current[2]) or 0) + 1
     if state == S_SCHEDULED then
