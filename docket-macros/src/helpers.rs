@@ -649,14 +649,16 @@ fn parse_concurrency(attr: &Attribute) -> syn::Result<Concurrency> {
 }
 
 /// The window and `arg` of `#[cooldown]` or `#[debounce]`, which take the same arguments.
-/// `missing` is the error for no window; `zero` that for a window of zero.
+/// `sample` is a window for the examples in errors, `missing` the error for no window and
+/// `zero` that for a window of zero.
 fn parse_window(
     attr: &Attribute,
     name: &str,
+    sample: &str,
     missing: &str,
     zero: &str,
 ) -> syn::Result<(Duration, Option<LitStr>)> {
-    let example = format!("#[{name}(\"30s\", arg = \"customer_id\")]");
+    let example = format!("#[{name}(\"{sample}\", arg = \"customer_id\")]");
     let what = format!("the {name} window");
     let mut duration = Once::default();
     let mut arg = Once::default();
@@ -666,7 +668,7 @@ fn parse_window(
             arg.set(key.span, "arg", arg_value(input, key.span))
         } else if input.peek(LitStr) || !input.peek(Ident::peek_any) {
             let span = input.span();
-            let value = window(input, &what, &format!("#[{name}(\"30s\")]"), zero);
+            let value = window(input, &what, &format!("#[{name}(\"{sample}\")]"), zero);
             duration.set_or(span, value, || {
                 format!("`#[{name}]` has one window; remove this second one")
             })
@@ -689,6 +691,7 @@ fn parse_cooldown(attr: &Attribute) -> syn::Result<Cooldown> {
     let (window, arg) = parse_window(
         attr,
         "cooldown",
+        "30s",
         "`#[cooldown]` needs a window, how long after a submission that runs the duplicates \
          are dropped: `#[cooldown(\"30s\")]`",
         "a cooldown window must be longer than zero; remove `#[cooldown]` to run every \
@@ -706,6 +709,7 @@ fn parse_debounce(attr: &Attribute) -> syn::Result<Debounce> {
     let (window, arg) = parse_window(
         attr,
         "debounce",
+        "5s",
         "`#[debounce]` needs a window, how long the submissions must be quiet before the run: \
          `#[debounce(\"5s\")]`",
         "a debounce window must be longer than zero; remove `#[debounce]` to run every \
@@ -1560,7 +1564,7 @@ mod tests {
                 ),
                 vec![
                     "unknown key `per` in `#[debounce]`; it accepts the window and `arg = \
-                     \"...\"`: `#[debounce(\"30s\", arg = \"customer_id\")]`",
+                     \"...\"`: `#[debounce(\"5s\", arg = \"customer_id\")]`",
                     "`arg` specified more than once",
                 ],
             ),

@@ -158,7 +158,8 @@ fn admission(def: &TaskDef, errors: &mut Vec<syn::Error>) {
                 limit.span,
                 format!(
                     "this `#[rate_limit]` is declared twice: an earlier one also counts the starts \
-                     in each {} {}; only the lower `limit` of the two can apply, so keep that one",
+                     in any window of {} {}; only the lower `limit` of the two can apply, so keep \
+                     that one",
                     docket_time::format_duration(limit.per),
                     keyed_by(&limit.arg, &limit.scope)
                 ),
@@ -680,8 +681,8 @@ mod tests {
                 "this `#[cooldown]` is declared twice: an earlier one also keeps a window for the \
                  task; keep one of them, with the window you mean",
                 "this `#[rate_limit]` is declared twice: an earlier one also counts the starts in \
-                 each 1m per value of `a`; only the lower `limit` of the two can apply, so keep \
-                 that one",
+                 any window of 1m per value of `a`; only the lower `limit` of the two can apply, \
+                 so keep that one",
             ]
         );
     }

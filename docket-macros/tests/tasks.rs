@@ -271,3 +271,58 @@ fn cron_tasks_carry_their_schedule() {
         Some(std::time::UNIX_EPOCH + Duration::from_secs(11 * day))
     );
 }
+
+/// One charge per customer at a time, within the payment API's shared limits.
+#[docket::task]
+#[concurrency(arg = "customer_id", max = 1)]
+#[concurrency(max = 20, scope = "payments")]
+#[rate_limit(limit = 100, per = "1m", scope = "payments", drop)]
+#[cooldown("10s", arg = "customer_id")]
+pub async fn charge_customer(customer_id: u64, amount: u64, docket: docket::Docket) {
+    let _ = (customer_id, amount, docket);
+}
+
+/// Reindexed once its edits have been quiet for five seconds.
+#[docket::task]
+#[debounce("5s", arg = "doc_id")]
+pub async fn reindex(doc_id: String) {
+    let _ = doc_id;
+}
+
+#[test]
+fn admission_controls_are_descriptor_options() {
+    let options = charge_customer::DESCRIPTOR.options();
+    assert!(options.has_admission());
+    let concurrency: Vec<_> = options
+        .concurrency
+        .iter()
+        .map(|limit| (limit.max, limit.arg, limit.scope))
+        .collect();
+    assert_eq!(
+        concurrency,
+        [(1, Some("customer_id"), None), (20, None, Some("payments"))]
+    );
+    let limit = options.rate_limit[0];
+    assert_eq!(
+        (limit.limit, limit.per, limit.arg, limit.scope, limit.drop),
+        (100, Duration::from_secs(60), None, Some("payments"), true)
+    );
+    let cooldown = options.cooldown[0];
+    assert_eq!(
+        (cooldown.window, cooldown.arg),
+        (Duration::from_secs(10), Some("customer_id"))
+    );
+    assert!(options.debounce.is_none());
+    // `Task::options` is the descriptor's, which scheduling reads.
+    assert_eq!(
+        <charge_customer::Task as docket::Task>::options(),
+        charge_customer::DESCRIPTOR.options()
+    );
+
+    let debounce = reindex::DESCRIPTOR.options().debounce.expect("a debounce");
+    assert_eq!(
+        (debounce.window, debounce.arg),
+        (Duration::from_secs(5), Some("doc_id"))
+    );
+    assert!(!process_order::DESCRIPTOR.options().has_admission());
+}

@@ -1,7 +1,7 @@
 // Attributes that are not docket's helpers stay on the function, where rustc reports them,
 // and the task itself still compiles.
 #[docket::task]
-#[concurrency(max = 1)]
+#[throttle(max = 1)]
 async fn limited(n: u8) -> u8 {
     n
 }

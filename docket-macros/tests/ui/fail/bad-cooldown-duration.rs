@@ -1,0 +1,5 @@
+#[docket::task]
+#[cooldown("30 seconds")]
+async fn welcome() {}
+
+fn main() {}

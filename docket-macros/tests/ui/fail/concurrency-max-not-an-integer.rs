@@ -1,0 +1,5 @@
+#[docket::task]
+#[concurrency(max = "3")]
+async fn limited() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[docket::task]
+#[concurrency(max = 0)]
+async fn never() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[docket::task]
+#[cooldown("0s")]
+async fn welcome() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[docket::task]
+#[debounce]
+async fn reindex() {}
+
+fn main() {}

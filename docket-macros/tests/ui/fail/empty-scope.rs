@@ -1,0 +1,5 @@
+#[docket::task]
+#[concurrency(max = 2, scope = "")]
+async fn limited() {}
+
+fn main() {}

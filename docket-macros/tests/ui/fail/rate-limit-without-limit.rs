@@ -1,0 +1,5 @@
+#[docket::task]
+#[rate_limit(per = "1m")]
+async fn call_api() {}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[docket::task]
+#[concurrency(max = 3, per = "customer_id")]
+async fn charge(customer_id: u64) {
+    let _ = customer_id;
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[docket::task]
+#[cooldown(window = "30s")]
+async fn welcome() {}
+
+fn main() {}
