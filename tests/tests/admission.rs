@@ -65,6 +65,33 @@ async fn retried(customer: String, retry: docket::Retry) -> Result<u32, String> 
     Ok(retry.attempt())
 }
 
+/// Runs at most once per `window` of submissions for one customer; a second window for the
+/// whole task.
+#[docket::task]
+#[cooldown("1h", arg = "customer")]
+#[cooldown("1h")]
+async fn notify(customer: String, note: String) -> String {
+    format!("{customer}: {note}")
+}
+
+/// A short cooldown, to see a window end.
+#[docket::task]
+#[cooldown("200ms")]
+async fn ping(n: u32) -> u32 {
+    n
+}
+
+/// A cooldown must not eat the task's own retry.
+#[docket::task]
+#[cooldown("1h")]
+#[retry(attempts = 2, delay = "10ms")]
+async fn cooled_retry(retry: docket::Retry) -> Result<u32, String> {
+    if retry.attempt() == 1 {
+        return Err("first run fails".into());
+    }
+    Ok(retry.attempt())
+}
+
 /// A unique gate name for one test on one backend.
 fn gate(env: &docket_tests::Env, name: &str) -> String {
     format!("{name}@{}", env.url())
@@ -345,6 +372,83 @@ mod workers {
             until_running(&next).await;
             open_gate(&third);
             next.result_timeout(WAIT).await.unwrap();
+        }
+    }
+}
+
+/// Cooldowns: the first submission runs, later ones within the window are dropped.
+mod cooldowns {
+    use super::*;
+    use docket::Disposition;
+
+    behaviour_tests! {
+        async fn the_first_submission_runs_and_duplicates_within_the_window_are_dropped(env: Env) {
+            let docket = env.docket().await;
+            let first = notify::schedule(&docket, "acme".into(), "first".into()).await.unwrap();
+            let second = notify::schedule(&docket, "acme".into(), "second".into()).await.unwrap();
+            assert_eq!(first.disposition(), Disposition::Scheduled);
+            assert_eq!(second.disposition(), Disposition::Dropped);
+            let info = second.info().await.unwrap().expect("a dropped submission keeps a record");
+            assert_eq!(info.state, ExecutionState::Cancelled);
+            let reason = info.error.expect("a reason").message;
+            assert!(reason.contains("cooldown") && reason.contains("same `customer`") && reason.contains("1h"), "{reason}");
+            match second.result_timeout(WAIT).await {
+                Err(Error::Dropped { key, reason }) => {
+                    assert_eq!(key, second.key());
+                    assert!(reason.contains("cooldown"), "{reason}");
+                }
+                other => panic!("expected Error::Dropped, got {other:?}"),
+            }
+            let _worker = start(test_worker(&docket));
+            assert_eq!(first.result_timeout(WAIT).await.unwrap(), "acme: first");
+        }
+
+        async fn every_window_of_a_task_must_be_clear(env: Env) {
+            let docket = env.docket().await;
+            let acme = notify::schedule(&docket, "acme".into(), "a".into()).await.unwrap();
+            // Another customer passes the per-customer window but not the task's own one.
+            let globex = notify::schedule(&docket, "globex".into(), "b".into()).await.unwrap();
+            assert_eq!(acme.disposition(), Disposition::Scheduled);
+            assert_eq!(globex.disposition(), Disposition::Dropped);
+            let reason = globex.info().await.unwrap().unwrap().error.unwrap().message;
+            assert!(!reason.contains("same `customer`"), "the task-wide window dropped it: {reason}");
+        }
+
+        async fn a_submission_after_the_window_runs_again(env: Env) {
+            let docket = env.docket().await;
+            let first = ping::schedule(&docket, 1).await.unwrap();
+            assert_eq!(first.disposition(), Disposition::Scheduled);
+            let mut tries = 0;
+            let later = loop {
+                tries += 1;
+                let attempt = ping::schedule(&docket, 2).await.unwrap();
+                if attempt.disposition() == Disposition::Scheduled {
+                    break attempt;
+                }
+                assert_eq!(attempt.state().await.unwrap(), Some(ExecutionState::Cancelled));
+                assert!(tries < 1000, "the 200 ms window never ended");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            assert!(tries > 1, "a submission right after the first was admitted");
+            let _worker = start(test_worker(&docket));
+            assert_eq!(first.result_timeout(WAIT).await.unwrap(), 1);
+            assert_eq!(later.result_timeout(WAIT).await.unwrap(), 2);
+        }
+
+        async fn a_dropped_replacement_keeps_the_pending_execution(env: Env) {
+            let docket = env.docket().await;
+            let kept = notify::schedule(&docket, "acme".into(), "kept".into()).key("digest").await.unwrap();
+            let replacement = notify::schedule(&docket, "acme".into(), "new".into()).key("digest").replace().await.unwrap();
+            assert_eq!(replacement.disposition(), Disposition::Dropped);
+            let _worker = start(test_worker(&docket));
+            assert_eq!(kept.result_timeout(WAIT).await.unwrap(), "acme: kept");
+        }
+
+        async fn a_retry_is_not_eaten_by_its_own_cooldown(env: Env) {
+            let docket = env.docket().await;
+            let _worker = start(test_worker(&docket));
+            let run = cooled_retry::schedule(&docket).await.unwrap();
+            assert_eq!(run.result_timeout(WAIT).await.unwrap(), 2);
         }
     }
 }

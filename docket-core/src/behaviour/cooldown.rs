@@ -71,14 +71,25 @@ mod tests {
 
     #[test]
     fn windows_are_named_per_task_or_per_value_and_say_why_they_drop() {
-        let cooldowns = [Cooldown::new(Duration::from_secs(30)), Cooldown::new(Duration::from_secs(5)).arg("customer")];
+        let cooldowns = [
+            Cooldown::new(Duration::from_secs(30)),
+            Cooldown::new(Duration::from_secs(5)).arg("customer"),
+        ];
         let args = codec::encode_args(&Args { customer: 7 }).unwrap();
         let windows = cooldown_windows("notify", &cooldowns, &args).unwrap();
         assert_eq!(windows[0].id, "t:notify");
         assert_eq!(windows[0].window, Duration::from_secs(30));
-        assert!(windows[0].reason.contains("less than 30s before"), "{}", windows[0].reason);
+        assert!(
+            windows[0].reason.contains("less than 30s before"),
+            "{}",
+            windows[0].reason
+        );
         assert_eq!(windows[1].id, "t:notify/customer=i:7");
-        assert!(windows[1].reason.contains("same `customer`"), "{}", windows[1].reason);
+        assert!(
+            windows[1].reason.contains("same `customer`"),
+            "{}",
+            windows[1].reason
+        );
         assert!(cooldown_windows("notify", &[], b"junk").unwrap().is_empty());
     }
 }

@@ -31,8 +31,8 @@ use tokio::time::Instant;
 
 use crate::backend::{
     from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, LimitSlot, NewTask, Outcome,
-    OutcomeKind, Presence, Window, DROPPED, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES, DEAD_LETTER_CAP, MAX_DELIVERIES,
-    TOO_MANY_DELIVERIES,
+    OutcomeKind, Presence, Window, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES, DEAD_LETTER_CAP, DROPPED,
+    MAX_DELIVERIES, TOO_MANY_DELIVERIES,
 };
 use crate::error::Error;
 use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
@@ -254,9 +254,11 @@ impl Store {
 
     /// The first of `windows` that is still running (it drops a submission), if any.
     fn closed_window<'w>(&self, windows: &'w [Window], now: Now) -> Option<&'w Window> {
-        windows
-            .iter()
-            .find(|window| self.cooldowns.get(&window.id).is_some_and(|until| *until > now.ms))
+        windows.iter().find(|window| {
+            self.cooldowns
+                .get(&window.id)
+                .is_some_and(|until| *until > now.ms)
+        })
     }
 
     /// Opens `windows` from now; sweeps lapsed windows when they have doubled.
@@ -272,7 +274,15 @@ impl Store {
     }
 
     /// Records a dropped submission: CANCELLED at once, with `reason`.
-    fn drop_submission(&mut self, task: &NewTask, generation: u64, reason: &str, ttl: Duration, now: Now, fx: &mut Effects) {
+    fn drop_submission(
+        &mut self,
+        task: &NewTask,
+        generation: u64,
+        reason: &str,
+        ttl: Duration,
+        now: Now,
+        fx: &mut Effects,
+    ) {
         let epoch = self.next_epoch();
         let error = StoredError {
             message: reason.to_string(),
