@@ -80,6 +80,7 @@ impl<'d, T: Task> Schedule<'d, T> {
         let options = T::options();
         let limits = crate::behaviour::concurrency_slots(self.task, options.concurrency, &args)?;
         let cooldowns = crate::behaviour::cooldown_windows(self.task, options.cooldown, &args)?;
+        let rates = crate::behaviour::rate_slots(self.task, options.rate_limit, &args)?;
         let key = match self.key {
             Some(key) => {
                 validate_key(&key)?;
@@ -110,6 +111,7 @@ impl<'d, T: Task> Schedule<'d, T> {
                 replace: self.replace,
                 limits,
                 cooldowns,
+                rates,
             },
             when,
         ))

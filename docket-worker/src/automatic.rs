@@ -71,7 +71,18 @@ fn first_run(task: &'static TaskDescriptor) -> Option<NewTask> {
             return None;
         }
     };
-    Some(NewTask::new(task.name(), task.name(), NO_ARGUMENTS.to_vec(), due).with_limits(limits))
+    let rates = match docket::behaviour::rate_slots(task.name(), options.rate_limit, &NO_ARGUMENTS) {
+        Ok(rates) => rates,
+        Err(error) => {
+            tracing::error!(task = task.name(), %error, "this task's rate limits cannot be read; not seeded");
+            return None;
+        }
+    };
+    Some(
+        NewTask::new(task.name(), task.name(), NO_ARGUMENTS.to_vec(), due)
+            .with_limits(limits)
+            .with_rates(rates),
+    )
 }
 
 /// `interval` give or take 10%, so that workers started together do not seed together.

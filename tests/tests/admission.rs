@@ -92,6 +92,31 @@ async fn cooled_retry(retry: docket::Retry) -> Result<u32, String> {
     Ok(retry.attempt())
 }
 
+/// At most two starts in any 300 ms; the others wait.
+#[docket::task]
+#[rate_limit(limit = 2, per = "300ms")]
+async fn metered(n: u32) -> u32 {
+    n
+}
+
+/// At most one start per customer an hour; the others are dropped.
+#[docket::task]
+#[rate_limit(limit = 1, per = "1h", arg = "customer", drop)]
+async fn once_an_hour(customer: String) -> String {
+    customer
+}
+
+/// A dropping rate limit must not drop the task's own retry (it only delays it).
+#[docket::task]
+#[rate_limit(limit = 1, per = "300ms", drop)]
+#[retry(attempts = 2, delay = "10ms")]
+async fn metered_retry(retry: docket::Retry) -> Result<u32, String> {
+    if retry.attempt() == 1 {
+        return Err("first run fails".into());
+    }
+    Ok(retry.attempt())
+}
+
 /// A unique gate name for one test on one backend.
 fn gate(env: &docket_tests::Env, name: &str) -> String {
     format!("{name}@{}", env.url())
@@ -448,6 +473,63 @@ mod cooldowns {
             let docket = env.docket().await;
             let _worker = start(test_worker(&docket));
             let run = cooled_retry::schedule(&docket).await.unwrap();
+            assert_eq!(run.result_timeout(WAIT).await.unwrap(), 2);
+        }
+    }
+}
+
+/// Rate limits: at most so many starts per window; the rest wait or are dropped.
+mod rate_limits {
+    use super::*;
+
+    behaviour_tests! {
+        async fn starts_over_the_limit_wait_for_the_instant_they_may_start(env: Env) {
+            let docket = env.docket().await;
+            let runs = docket.schedule_all((0..5).map(|n| metered::schedule(&docket, n))).await.unwrap();
+            let _worker = start(test_worker(&docket).concurrency(8));
+            let mut starts = Vec::new();
+            for (n, run) in runs.iter().enumerate() {
+                assert_eq!(run.result_timeout(WAIT).await.unwrap(), n as u32, "none is dropped");
+                starts.push(run.info().await.unwrap().unwrap().started_at.unwrap());
+            }
+            starts.sort();
+            for window in starts.windows(3) {
+                let apart = window[2].duration_since(window[0]).unwrap();
+                // The limit is kept by the backend's clock; the start times shown are the
+                // worker's, read just before: allow for the difference.
+                assert!(apart >= Duration::from_millis(250), "three starts within {apart:?}: {starts:?}");
+            }
+        }
+
+        async fn with_drop_starts_over_the_limit_are_dropped_per_value(env: Env) {
+            let docket = env.docket().await;
+            let runs = docket
+                .schedule_all(["acme", "globex", "acme", "acme"].map(|c| once_an_hour::schedule(&docket, c.into())))
+                .await
+                .unwrap();
+            let _worker = start(test_worker(&docket));
+            let mut ran = Vec::new();
+            let mut dropped = 0;
+            for run in &runs {
+                match run.result_timeout(WAIT).await {
+                    Ok(customer) => ran.push(customer),
+                    Err(Error::Dropped { reason, .. }) => {
+                        assert!(reason.contains("rate limit") && reason.contains("same `customer`") && reason.contains("1h"), "{reason}");
+                        assert_eq!(run.state().await.unwrap(), Some(ExecutionState::Cancelled));
+                        dropped += 1;
+                    }
+                    Err(other) => panic!("unexpected {other}"),
+                }
+            }
+            ran.sort();
+            assert_eq!(ran, ["acme", "globex"], "one start per customer");
+            assert_eq!(dropped, 2);
+        }
+
+        async fn a_retry_is_delayed_but_never_dropped_by_its_own_rate_limit(env: Env) {
+            let docket = env.docket().await;
+            let _worker = start(test_worker(&docket));
+            let run = metered_retry::schedule(&docket).await.unwrap();
             assert_eq!(run.result_timeout(WAIT).await.unwrap(), 2);
         }
     }

@@ -51,6 +51,9 @@ pub struct NewTask {
     /// The cooldown windows a submission must find clear (from the task's `#[cooldown(..)]`
     /// and these arguments); one that is not is dropped.
     pub cooldowns: Vec<Window>,
+    /// The rate limits a run must pass to start (from the task's `#[rate_limit(..)]` and
+    /// these arguments).
+    pub rates: Vec<RateSlot>,
 }
 
 impl NewTask {
@@ -65,7 +68,14 @@ impl NewTask {
             replace: false,
             limits: Vec::new(),
             cooldowns: Vec::new(),
+            rates: Vec::new(),
         }
+    }
+
+    /// The same task, whose runs must pass `rates` to start.
+    pub fn with_rates(mut self, rates: Vec<RateSlot>) -> Self {
+        self.rates = rates;
+        self
     }
 
     /// The same task, admitted only if every window in `cooldowns` is clear.
@@ -107,6 +117,48 @@ impl Window {
     /// Its length in whole milliseconds (at least 1).
     pub fn millis(&self) -> i64 {
         i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX).max(1)
+    }
+}
+
+/// A rate limit an execution must pass to start: at most `limit` starts of the executions
+/// naming `id` in any window of `per`. Over it, a start waits for the instant it may happen,
+/// or the execution is dropped when `drop` is set (never a retry or a perpetual's next run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateSlot {
+    /// The limit's identity (bounded in length).
+    pub id: String,
+    /// How many starts a window allows.
+    pub limit: u32,
+    /// The window.
+    pub per: Duration,
+    /// Whether an execution over the limit is dropped instead of delayed.
+    pub drop: bool,
+    /// Why a dropped execution was dropped, as its record shows.
+    pub reason: String,
+}
+
+impl RateSlot {
+    /// At most `limit` starts per `per` of the executions naming `id`.
+    pub fn new(
+        id: impl Into<String>,
+        limit: u32,
+        per: Duration,
+        drop: bool,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            limit,
+            per,
+            drop,
+            reason: reason.into(),
+        }
+    }
+
+    /// The window in whole milliseconds (at least 1).
+    pub fn per_millis(&self) -> i64 {
+        i64::try_from(self.per.as_millis()).unwrap_or(i64::MAX).max(1)
     }
 }
 

@@ -22,7 +22,7 @@ pub use self::cooldown::{cooldown_windows, Cooldown};
 pub use self::debounce::Debounce;
 pub use self::logging::logged_args;
 pub use self::perpetual::{CronPolicy, PerpetualPolicy};
-pub use self::rate_limit::RateLimit;
+pub use self::rate_limit::{rate_slots, RateLimit};
 pub use self::retry::{Attempts, RetryDelay, RetryPolicy};
 pub use self::timeout::timeout_failure;
 pub use crate::context::{Requests, RunControl};

@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use super::concurrency::ArgMap;
+use crate::backend::RateSlot;
+use crate::error::Error;
+
 /// `#[rate_limit(limit = 10, per = "1m")]`, optionally with `arg = "customer_id"` (counted
 /// per value), `scope = ".."` (shared by several tasks) and `drop`: at most `limit` runs start
 /// in any window of `per`. An execution over the limit waits for the instant it may start, or
@@ -49,5 +53,75 @@ impl RateLimit {
     pub const fn dropping(mut self) -> Self {
         self.drop = true;
         self
+    }
+}
+
+/// The rate limits one execution of `task` with the encoded argument map `args` must pass to
+/// start, one per `#[rate_limit(..)]` in `limits`, named like concurrency limits.
+pub fn rate_slots(task: &str, limits: &[RateLimit], args: &[u8]) -> Result<Vec<RateSlot>, Error> {
+    if limits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let map = ArgMap::decode(args)?;
+    Ok(limits
+        .iter()
+        .map(|limit| {
+            let per = docket_time::format_duration(limit.per);
+            let reason = match limit.arg {
+                Some(arg) => format!(
+                    "dropped by its rate limit: {} starts with the same `{arg}` in the last {per} already",
+                    limit.limit
+                ),
+                None => format!(
+                    "dropped by its rate limit: {} starts in the last {per} already",
+                    limit.limit
+                ),
+            };
+            RateSlot::new(
+                map.name(task, limit.scope, limit.arg),
+                limit.limit,
+                limit.per,
+                limit.drop,
+                reason,
+            )
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec;
+
+    #[derive(serde::Serialize)]
+    struct Args<'a> {
+        customer: &'a str,
+    }
+
+    #[test]
+    fn rate_limits_are_named_like_limits_and_say_why_they_drop() {
+        let limits = [
+            RateLimit::new(10, Duration::from_secs(60)),
+            RateLimit::new(2, Duration::from_secs(1))
+                .arg("customer")
+                .scope("api")
+                .dropping(),
+        ];
+        let args = codec::encode_args(&Args { customer: "acme" }).unwrap();
+        let slots = rate_slots("sync", &limits, &args).unwrap();
+        assert_eq!(slots[0].id, "t:sync");
+        assert_eq!(
+            (slots[0].limit, slots[0].per, slots[0].drop),
+            (10, Duration::from_secs(60), false)
+        );
+        assert_eq!(slots[1].id, "s:api/customer=s:acme");
+        assert!(slots[1].drop);
+        assert!(
+            slots[1]
+                .reason
+                .contains("2 starts with the same `customer` in the last 1s"),
+            "{}",
+            slots[1].reason
+        );
     }
 }

@@ -173,7 +173,7 @@ impl Backend for MemoryBackend {
             let notified = self.shared.claimable.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let claimed = self.with_store(|store, now, fx| store.claim(worker, max, now, fx));
+            let claimed = self.with_store(|store, now, fx| store.claim(worker, max, self.ttl, now, fx));
             if !claimed.is_empty() {
                 return Ok(claimed);
             }

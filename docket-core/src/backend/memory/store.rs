@@ -31,8 +31,8 @@ use tokio::time::Instant;
 
 use crate::backend::{
     from_ms, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, LimitSlot, NewTask, Outcome,
-    OutcomeKind, Presence, Window, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES, DEAD_LETTER_CAP, DROPPED,
-    MAX_DELIVERIES, TOO_MANY_DELIVERIES,
+    OutcomeKind, Presence, RateSlot, Window, WorkerInfo, DEAD_LETTER_ARGS, DEAD_LETTER_BYTES,
+    DEAD_LETTER_CAP, DROPPED, MAX_DELIVERIES, TOO_MANY_DELIVERIES,
 };
 use crate::error::Error;
 use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
@@ -98,6 +98,10 @@ struct Record {
     limits: Vec<LimitSlot>,
     /// Whether it is QUEUED waiting for a concurrency slot (in a limit's waiters, not ready).
     waiting: bool,
+    /// The rate limits its runs must pass to start.
+    rates: Vec<RateSlot>,
+    /// Whether this filing is a retry or a perpetual's next run (never dropped by a rate limit).
+    successor: bool,
 }
 
 /// The holders and waiters of one concurrency limit.
@@ -144,6 +148,10 @@ pub(super) struct Store {
     cooldowns: HashMap<String, i64>,
     /// How many cooldown windows to keep before the lapsed ones are swept.
     cooldown_sweep_at: usize,
+    /// Rate limits by id: the window (ms) and the start times (ms) within it, oldest first.
+    rates: HashMap<String, (i64, VecDeque<i64>)>,
+    /// How many rate limits to keep before the idle ones are swept.
+    rate_sweep_at: usize,
     /// Claimed deliveries by id.
     in_flight: HashMap<u64, InFlight>,
     /// Finished records by expiry time: (expires at, epoch, key).
@@ -307,6 +315,8 @@ impl Store {
                 filed_ms: 0,
                 limits: Vec::new(),
                 waiting: false,
+                rates: Vec::new(),
+                successor: false,
             },
         );
         fx.events.push(Event::State(StateChange {
@@ -389,6 +399,8 @@ impl Store {
                 filed_ms: when_ms,
                 limits: task.limits.clone(),
                 waiting: false,
+                rates: task.rates.clone(),
+                successor: false,
             },
         );
         if state == ExecutionState::Queued {
@@ -430,7 +442,14 @@ impl Store {
 
     /// Pops up to `max` live ready entries and marks them RUNNING for `worker`; stale entries
     /// are dropped on the way.
-    pub(super) fn claim(&mut self, worker: &str, max: usize, now: Now, fx: &mut Effects) -> Vec<Delivery> {
+    pub(super) fn claim(
+        &mut self,
+        worker: &str,
+        max: usize,
+        ttl: Duration,
+        now: Now,
+        fx: &mut Effects,
+    ) -> Vec<Delivery> {
         let mut claimed = Vec::new();
         while claimed.len() < max {
             let Some(entry) = self.ready.pop_front() else {
@@ -442,6 +461,17 @@ impl Store {
             if record.epoch != entry.epoch || record.state != ExecutionState::Queued {
                 continue;
             }
+            let rates = record.rates.clone();
+            if !rates.is_empty() {
+                if let Some((rate, free_at)) = self.rate_blocked(&rates, now) {
+                    self.queued = self.queued.saturating_sub(1);
+                    self.hold_back(&entry.key, &rate, free_at, ttl, now, fx);
+                    continue;
+                }
+            }
+            let Some(record) = self.records.get_mut(&entry.key) else {
+                continue;
+            };
             if !record.limits.is_empty() {
                 let limits = record.limits.clone();
                 if let Some(full) = self.acquire(&entry.key, &limits) {
@@ -458,6 +488,9 @@ impl Store {
                         .push_back((entry.key, entry.epoch));
                     continue;
                 }
+            }
+            if !rates.is_empty() {
+                self.rate_started(&rates, now);
             }
             let Some(record) = self.records.get_mut(&entry.key) else {
                 continue;
@@ -593,6 +626,7 @@ impl Store {
             } => {
                 let at_ms = due.resolve(now.ms);
                 record.attempt = *attempt;
+                record.successor = true;
                 if let Some(args) = args {
                     record.args = args.clone();
                 }
@@ -602,6 +636,85 @@ impl Store {
             OutcomeKind::Postpone { due } => self.put_back(&outcome.key, due.resolve(now.ms), now, fx),
         }
         self.release(&outcome.key, &held, fx);
+    }
+
+    /// The first of `rates` that allows no start now, and the instant it allows one.
+    fn rate_blocked(&mut self, rates: &[RateSlot], now: Now) -> Option<(RateSlot, i64)> {
+        for rate in rates {
+            let Some((_, starts)) = self.rates.get_mut(&rate.id) else {
+                continue;
+            };
+            let per = rate.per_millis();
+            while starts.front().is_some_and(|at| *at <= now.ms.saturating_sub(per)) {
+                starts.pop_front();
+            }
+            if starts.len() >= usize::try_from(rate.limit).unwrap_or(usize::MAX) {
+                let oldest = starts.front().copied().unwrap_or(now.ms);
+                return Some((rate.clone(), oldest.saturating_add(per)));
+            }
+        }
+        None
+    }
+
+    /// Counts a start now against every limit of `rates`; sweeps idle limits when they have
+    /// doubled.
+    fn rate_started(&mut self, rates: &[RateSlot], now: Now) {
+        for rate in rates {
+            let (per, starts) = self
+                .rates
+                .entry(rate.id.clone())
+                .or_insert_with(|| (rate.per_millis(), VecDeque::new()));
+            *per = rate.per_millis();
+            starts.push_back(now.ms);
+        }
+        if self.rates.len() > self.rate_sweep_at {
+            self.rates
+                .retain(|_, (per, starts)| starts.back().is_some_and(|at| *at > now.ms.saturating_sub(*per)));
+            self.rate_sweep_at = (2 * self.rates.len()).max(COMPACT_SLACK);
+        }
+    }
+
+    /// Holds back a QUEUED execution that `rate` allows no start now (its ready entry is
+    /// consumed): it is dropped when the limit says so and it is neither a retry nor a
+    /// perpetual's next run, else filed SCHEDULED at `free_at`, the instant it may start.
+    /// Slots handed to it are freed either way.
+    fn hold_back(
+        &mut self,
+        key: &str,
+        rate: &RateSlot,
+        free_at: i64,
+        ttl: Duration,
+        now: Now,
+        fx: &mut Effects,
+    ) {
+        let Some(record) = self.records.get_mut(key) else {
+            return;
+        };
+        let held = record.limits.clone();
+        if rate.drop && !record.successor {
+            let error = StoredError {
+                message: rate.reason.clone(),
+                type_name: DROPPED.to_string(),
+            };
+            record.state = ExecutionState::Cancelled;
+            record.error = Some(error.clone());
+            record.completed_ms = Some(now.ms);
+            let epoch = record.epoch;
+            fx.events.push(Event::State(StateChange {
+                key: key.to_string(),
+                state: ExecutionState::Cancelled,
+                result: None,
+                error: Some(error),
+            }));
+            self.finish(key, epoch, ttl, now);
+        } else {
+            record.state = ExecutionState::Scheduled;
+            record.filed_ms = free_at;
+            self.scheduled.insert((free_at, key.to_string()));
+            fx.scheduled = true;
+            fx.state(key, ExecutionState::Scheduled);
+        }
+        self.release(key, &held, fx);
     }
 
     /// Takes a slot of every limit in `limits` for `key`, all or none: `None` when it holds

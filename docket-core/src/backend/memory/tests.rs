@@ -39,6 +39,7 @@ fn task(key: &str, args: &[u8], when_ms: i64) -> NewTask {
         replace: false,
         limits: Vec::new(),
         cooldowns: Vec::new(),
+        rates: Vec::new(),
     }
 }
 
@@ -816,9 +817,9 @@ fn renewed_leases_are_not_reclaimed_and_oldest_go_first() {
     let mut fx = Effects::default();
     let tasks: Vec<NewTask> = ["a", "b", "c"].iter().map(|k| task(k, b"", 0)).collect();
     store.schedule(&tasks, TTL, at(base, 0), &mut fx);
-    let a = store.claim("w", 1, at(base, 0), &mut fx).remove(0);
-    let b = store.claim("w", 1, at(base, 10), &mut fx).remove(0);
-    let c = store.claim("w", 1, at(base, 20), &mut fx).remove(0);
+    let a = store.claim("w", 1, TTL, at(base, 0), &mut fx).remove(0);
+    let b = store.claim("w", 1, TTL, at(base, 10), &mut fx).remove(0);
+    let c = store.claim("w", 1, TTL, at(base, 20), &mut fx).remove(0);
     store.renew(
         "w",
         &[Lease {
@@ -849,7 +850,7 @@ fn stale_in_flight_deliveries_are_dropped_by_reclaim() {
     let mut store = Store::default();
     let mut fx = Effects::default();
     store.schedule(&[task("k", b"", 0)], TTL, at(base, 0), &mut fx);
-    store.claim("w", 1, at(base, 0), &mut fx);
+    store.claim("w", 1, TTL, at(base, 0), &mut fx);
     assert!(store.cancel("k", TTL, at(base, 1), &mut fx));
     assert!(store
         .reclaim("r", Duration::ZERO, 10, TTL, at(base, 2), &mut fx)
@@ -899,7 +900,7 @@ fn dead_letters_are_capped() {
     for i in 0..=DEAD_LETTER_CAP {
         let key = format!("k{i}");
         store.schedule(&[task(&key, b"", 0)], TTL, at(base, 0), &mut fx);
-        let delivery = store.claim("w", 1, at(base, 0), &mut fx).remove(0);
+        let delivery = store.claim("w", 1, TTL, at(base, 0), &mut fx).remove(0);
         let dead = OutcomeKind::DeadLetter {
             message: "bad".into(),
             type_name: "T".into(),

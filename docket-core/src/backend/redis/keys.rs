@@ -95,6 +95,12 @@ impl Keys {
         format!("{}:cd:{id}", self.tag)
     }
 
+    /// The sorted set of the starts (ms, by Redis's clock) within the window of the rate
+    /// limit `id`; it expires a window after the last start.
+    pub fn rate(&self, id: &str) -> String {
+        format!("{}:rl:{id}", self.tag)
+    }
+
     /// The prefix of execution record keys.
     pub fn record_prefix(&self) -> &str {
         &self.record_prefix
@@ -127,6 +133,7 @@ mod tests {
             keys.limit_holders("t:x"),
             keys.limit_waiters("t:x"),
             keys.cooldown("t:x"),
+            keys.rate("t:x"),
             keys.record("x"),
         ] {
             assert!(key.starts_with("{orders}:"), "{key}");

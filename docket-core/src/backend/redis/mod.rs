@@ -32,7 +32,7 @@ use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
     now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, LimitSlot, NewTask,
-    Outcome, OutcomeKind, Presence, Window, WorkerInfo, MAX_DELIVERIES,
+    Outcome, OutcomeKind, Presence, RateSlot, Window, WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
@@ -239,6 +239,8 @@ impl Core {
             self.keys.workers(),
             self.keys.dead_bytes(),
             self.keys.waiting(),
+            self.keys.schedule(),
+            self.keys.wake(),
         ];
         let mut args = vec![
             Value::from(GROUP),
@@ -818,6 +820,11 @@ impl Backend for RedisBackend {
             } else {
                 Value::Bytes(pack_cooldowns(&self.core.keys, &task.cooldowns).into())
             });
+            args.push(if task.rates.is_empty() {
+                Value::from("")
+            } else {
+                Value::Bytes(pack_rates(&self.core.keys, &task.rates).into())
+            });
         }
         let codes: Vec<i64> = self
             .core
@@ -1174,5 +1181,26 @@ fn pack_cooldowns(keys: &Keys, windows: &[Window]) -> Vec<u8> {
     let mut packed = Vec::new();
     // Writing into a vector cannot fail.
     let _ = rmpv::encode::write_value(&mut packed, &rmpv::Value::Array(triples));
+    packed
+}
+
+/// A record's rate limits as `start.lua` reads them (`F_RATES`): a MessagePack array of
+/// `[key, limit, per (ms), drop (0 or 1), reason]`.
+fn pack_rates(keys: &Keys, rates: &[RateSlot]) -> Vec<u8> {
+    let entries = rates
+        .iter()
+        .map(|rate| {
+            rmpv::Value::Array(vec![
+                keys.rate(&rate.id).into(),
+                rate.limit.into(),
+                rate.per_millis().into(),
+                u8::from(rate.drop).into(),
+                rate.reason.as_str().into(),
+            ])
+        })
+        .collect();
+    let mut packed = Vec::new();
+    // Writing into a vector cannot fail.
+    let _ = rmpv::encode::write_value(&mut packed, &rmpv::Value::Array(entries));
     packed
 }

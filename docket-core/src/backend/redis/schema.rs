@@ -43,9 +43,15 @@ pub mod record {
     /// The concurrency limits its runs must hold: a MessagePack array of
     /// `[holders key, waiters key, max]` (absent: none).
     pub const LIMITS: &str = "l";
+    /// The rate limits its runs must pass to start: a MessagePack array of
+    /// `[key, limit, per (ms), drop (0 or 1), reason]` (absent: none).
+    pub const RATES: &str = "q";
+    /// Present when this filing is a retry or a perpetual's next run, which a rate limit never
+    /// drops.
+    pub const SUCCESSOR: &str = "u";
 
     /// Every field, with the Lua name the prelude gives it.
-    pub(super) const ALL: [(&str, &str); 16] = [
+    pub(super) const ALL: [(&str, &str); 18] = [
         ("F_STATE", STATE),
         ("F_GENERATION", GENERATION),
         ("F_ENTRY", ENTRY),
@@ -62,6 +68,8 @@ pub mod record {
         ("F_ERROR_TYPE", ERROR_TYPE),
         ("F_DELIVERIES", DELIVERIES),
         ("F_LIMITS", LIMITS),
+        ("F_RATES", RATES),
+        ("F_SUCCESSOR", SUCCESSOR),
     ];
 }
 

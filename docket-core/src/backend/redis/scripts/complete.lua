@@ -64,6 +64,8 @@ for i = 1, #KEYS - 7 do
       -- (for a perpetual chain's next run) its new arguments.
       local fields = {F_GENERATION, next_generation, F_DELIVERIES, 0}
       if kind == O_REQUEUE then
+        fields[#fields + 1] = F_SUCCESSOR
+        fields[#fields + 1] = 1
         fields[#fields + 1] = F_DUE
         fields[#fields + 1] = due
         fields[#fields + 1] = F_ATTEMPT

@@ -15,7 +15,7 @@
 -- was taken or a submission dropped), ARGV[3] execution ttl (ms); then 7 per task: key, task
 -- name, argument map, due (a `Due` spec), 'replace' or 'keep', the packed concurrency limits
 -- its runs must hold ('' for none), its packed cooldown windows ({key, ms, reason} triples;
--- '' for none).
+-- '' for none), its packed rate limits (see F_RATES; '' for none).
 -- Returns one code per task: D_SCHEDULED, D_ALREADY_SCHEDULED or D_DROPPED.
 -- Redis's clock is read only when a task is not due at once (a batch of immediate tasks
 -- needs none).
@@ -45,8 +45,8 @@ local function admit(cooldowns)
 end
 for i = 1, #KEYS - 6 do
   local record = KEYS[i + 6]
-  local b = 3 + (i - 1) * 7
-  local key, task, args, spec, replace, limits, cooldowns = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
+  local b = 3 + (i - 1) * 8
+  local key, task, args, spec, replace, limits, cooldowns, rates = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
   local immediate = string.byte(spec, 1) == 61 -- '='
   local when
   if immediate then
@@ -112,6 +112,10 @@ for i = 1, #KEYS - 6 do
     if limits ~= '' then
       fields[#fields + 1] = F_LIMITS
       fields[#fields + 1] = limits
+    end
+    if rates ~= '' then
+      fields[#fields + 1] = F_RATES
+      fields[#fields + 1] = rates
     end
     if current[3] then
       fields[#fields + 1] = F_WATCHED

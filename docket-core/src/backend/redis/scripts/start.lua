@@ -13,7 +13,13 @@
 -- freed slot is handed to it (see `hand_off`). A RUNNING one (taken over, or this worker's
 -- retry) keeps the slots it holds.
 -- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters, KEYS[4] workers,
--- KEYS[5] dead-letter byte count, KEYS[6] the set of executions waiting for a slot.
+-- KEYS[5] dead-letter byte count, KEYS[6] the set of executions waiting for a slot,
+-- KEYS[7] schedule, KEYS[8] scheduler wake-up channel.
+-- A QUEUED execution with rate limits starts only if each allows a start now (by Redis's
+-- clock); else its delivery ends here and it is filed SCHEDULED at the instant the limit
+-- allows one, or dropped (CANCELLED with the reason) when the limit drops and it is neither a
+-- retry nor a perpetual's next run. Rate limits are checked before concurrency limits, and a
+-- start is counted only when the execution starts.
 -- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] record key prefix, ARGV[4] execution ttl
 -- (ms), ARGV[5] max deliveries, ARGV[6] the worker's clock (ms): only for the times a record
 -- shows (started, failed); liveness is judged by Redis's clock, read only when sweeping.
@@ -21,6 +27,23 @@
 -- never reused, so an old delivery never runs a replaced or rescheduled execution.
 -- Returns {next sweep cursor or false, {id, key, task, args, attempt, due, generation}...}.
 local stamp = tonumber(ARGV[6])
+local redis_now = nil
+local function redis_clock()
+  if not redis_now then redis_now = now_ms() end
+  return redis_now
+end
+-- The first packed rate limit that allows no start now, and the instant it allows one.
+local function rate_blocked(rates)
+  local now = redis_clock()
+  for _, rate in ipairs(rates) do
+    redis.call('ZREMRANGEBYSCORE', rate[1], '-inf', now - rate[3])
+    if redis.call('ZCARD', rate[1]) >= rate[2] then
+      local oldest = redis.call('ZRANGE', rate[1], 0, 0, 'WITHSCORES')
+      return rate, tonumber(oldest[2]) + rate[3]
+    end
+  end
+  return nil
+end
 local mode = ARGV[7]
 local cursor = false
 local entries = {}
@@ -73,7 +96,7 @@ for _, entry in ipairs(entries) do
   local record = ARGV[3] .. (key or '')
   local current = {}
   if key then
-    current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_TASK, F_ARGS, F_ATTEMPT, F_DUE, F_WATCHED, F_GENERATION, F_DELIVERIES, F_WORKER, F_LIMITS)
+    current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_TASK, F_ARGS, F_ATTEMPT, F_DUE, F_WATCHED, F_GENERATION, F_DELIVERIES, F_WORKER, F_LIMITS, F_RATES, F_SUCCESSOR)
   end
   local state = tonumber(current[1])
   local live = state and (state == S_QUEUED or state == S_RUNNING) and current[2] == id
@@ -93,16 +116,46 @@ for _, entry in ipairs(entries) do
       release_slots(current[11], key, {KEYS[1], KEYS[6], ARGV[3], stamp})
       done[#done + 1] = id
     else
+      local rates = nil
+      local rate, free_at = nil, nil
+      if state == S_QUEUED and current[12] then
+        rates = cmsgpack.unpack(current[12])
+        rate, free_at = rate_blocked(rates)
+      end
       local full = nil
-      if state == S_QUEUED and current[11] then
+      if not rate and state == S_QUEUED and current[11] then
         full = acquire_slots(cmsgpack.unpack(current[11]), key, stamp)
       end
-      if full then
+      if rate then
+        if rate[4] == 1 and not current[13] then
+          redis.call('HSET', record, F_STATE, S_CANCELLED, F_GENERATION, (tonumber(current[8]) or 0) + 1, F_ERROR, rate[5], F_ERROR_TYPE, DROPPED, F_COMPLETED, stamp)
+          if current[7] then
+            redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_CANCELLED, false, rate[5], DROPPED}))
+          end
+          expire_finished(record, ARGV[4])
+        else
+          redis.call('HSET', record, F_STATE, S_SCHEDULED, F_ENTRY, '')
+          redis.call('ZADD', KEYS[7], free_at, key)
+          if current[7] then
+            redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_SCHEDULED}))
+          end
+          wake_if_first(KEYS[7], KEYS[8], free_at)
+        end
+        -- A slot handed to it while it waited goes on to the next waiter.
+        release_slots(current[11], key, {KEYS[1], KEYS[6], ARGV[3], stamp})
+        done[#done + 1] = id
+      elseif full then
         -- Blocked: it waits behind the first full limit, without a delivery.
         redis.call('RPUSH', full[2], current[8] .. ':' .. key)
         redis.call('SADD', KEYS[6], key)
         done[#done + 1] = id
       else
+        if rates then
+          for _, counted in ipairs(rates) do
+            redis.call('ZADD', counted[1], redis_clock(), id)
+            redis.call('PEXPIRE', counted[1], counted[3])
+          end
+        end
         redis.call('HSET', record, F_STATE, S_RUNNING, F_WORKER, ARGV[2], F_STARTED, stamp, F_DELIVERIES, deliveries)
         if current[7] then
           redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_RUNNING}))
