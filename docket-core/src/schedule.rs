@@ -81,6 +81,7 @@ impl<'d, T: Task> Schedule<'d, T> {
         let limits = crate::behaviour::concurrency_slots(self.task, options.concurrency, &args)?;
         let cooldowns = crate::behaviour::cooldown_windows(self.task, options.cooldown, &args)?;
         let rates = crate::behaviour::rate_slots(self.task, options.rate_limit, &args)?;
+        let debounce = crate::behaviour::debounce_window(self.task, options.debounce, &args)?;
         let key = match self.key {
             Some(key) => {
                 validate_key(&key)?;
@@ -112,6 +113,7 @@ impl<'d, T: Task> Schedule<'d, T> {
                 limits,
                 cooldowns,
                 rates,
+                debounce,
             },
             when,
         ))

@@ -117,6 +117,14 @@ async fn metered_retry(retry: docket::Retry) -> Result<u32, String> {
     Ok(retry.attempt())
 }
 
+/// Runs once per customer after its submissions have been quiet for 300 ms.
+#[docket::task]
+#[debounce("300ms", arg = "customer")]
+async fn reindex(customer: String, version: u32) -> u32 {
+    let _ = customer;
+    version
+}
+
 /// A unique gate name for one test on one backend.
 fn gate(env: &docket_tests::Env, name: &str) -> String {
     format!("{name}@{}", env.url())
@@ -531,6 +539,42 @@ mod rate_limits {
             let _worker = start(test_worker(&docket));
             let run = metered_retry::schedule(&docket).await.unwrap();
             assert_eq!(run.result_timeout(WAIT).await.unwrap(), 2);
+        }
+    }
+}
+
+/// Debounce: one run after the submissions go quiet, with the last one's arguments.
+mod debounce {
+    use super::*;
+
+    behaviour_tests! {
+        async fn one_run_after_the_submissions_go_quiet_with_the_last_arguments(env: Env) {
+            let docket = env.docket().await;
+            let mut submissions = Vec::new();
+            for version in 1..=3 {
+                submissions.push(reindex::schedule(&docket, "acme".into(), version).await.unwrap());
+            }
+            let last_submitted = std::time::SystemTime::now();
+            let other = reindex::schedule(&docket, "globex".into(), 7).await.unwrap();
+            // Started only now, so no submission can have run before the next one came.
+            let _worker = start(test_worker(&docket));
+            let last = submissions.pop().unwrap();
+            assert_eq!(last.result_timeout(WAIT).await.unwrap(), 3, "the last submission runs");
+            let started = last.info().await.unwrap().unwrap().started_at.unwrap();
+            assert!(
+                started >= last_submitted + Duration::from_millis(250),
+                "it ran {:?} after the last submission",
+                started.duration_since(last_submitted)
+            );
+            for superseded in &submissions {
+                match superseded.result_timeout(WAIT).await {
+                    Err(Error::Dropped { reason, .. }) => {
+                        assert!(reason.contains("debounce") && reason.contains("same `customer`"), "{reason}");
+                    }
+                    other => panic!("a superseded submission ended {other:?}"),
+                }
+            }
+            assert_eq!(other.result_timeout(WAIT).await.unwrap(), 7, "another customer has its own group");
         }
     }
 }

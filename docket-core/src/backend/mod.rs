@@ -54,6 +54,9 @@ pub struct NewTask {
     /// The rate limits a run must pass to start (from the task's `#[rate_limit(..)]` and
     /// these arguments).
     pub rates: Vec<RateSlot>,
+    /// The debounce group a submission belongs to (from the task's `#[debounce(..)]` and these
+    /// arguments): it replaces the group's pending execution and runs `window` after it.
+    pub debounce: Option<Window>,
 }
 
 impl NewTask {
@@ -69,7 +72,14 @@ impl NewTask {
             limits: Vec::new(),
             cooldowns: Vec::new(),
             rates: Vec::new(),
+            debounce: None,
         }
+    }
+
+    /// The same task, in the debounce group `debounce`.
+    pub fn with_debounce(mut self, debounce: Option<Window>) -> Self {
+        self.debounce = debounce;
+        self
     }
 
     /// The same task, whose runs must pass `rates` to start.
@@ -91,7 +101,8 @@ impl NewTask {
     }
 }
 
-/// A window during which further submissions are dropped once one is admitted (a cooldown),
+/// A window of a cooldown (further submissions are dropped once one is admitted) or of a
+/// debounce (a submission supersedes the pending one and runs once the window passes quietly),
 /// named like a [`LimitSlot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 pub use self::concurrency::{concurrency_slots, ConcurrencyLimit};
 pub use self::cooldown::{cooldown_windows, Cooldown};
-pub use self::debounce::Debounce;
+pub use self::debounce::{debounce_window, Debounce};
 pub use self::logging::logged_args;
 pub use self::perpetual::{CronPolicy, PerpetualPolicy};
 pub use self::rate_limit::{rate_slots, RateLimit};

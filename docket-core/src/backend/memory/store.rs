@@ -152,6 +152,10 @@ pub(super) struct Store {
     rates: HashMap<String, (i64, VecDeque<i64>)>,
     /// How many rate limits to keep before the idle ones are swept.
     rate_sweep_at: usize,
+    /// Debounce groups by id: the key of the latest submission and until when (ms) it counts.
+    debounces: HashMap<String, (String, i64)>,
+    /// How many debounce groups to keep before the lapsed ones are swept.
+    debounce_sweep_at: usize,
     /// Claimed deliveries by id.
     in_flight: HashMap<u64, InFlight>,
     /// Finished records by expiry time: (expires at, epoch, key).
@@ -269,6 +273,48 @@ impl Store {
         })
     }
 
+    /// Makes `key` the latest submission of the debounce group `group`: the group's pending
+    /// execution, if still SCHEDULED, is dropped (it is superseded). Sweeps lapsed groups when
+    /// they have doubled.
+    fn supersede(&mut self, group: &Window, key: &str, ttl: Duration, now: Now, fx: &mut Effects) {
+        let previous = self
+            .debounces
+            .insert(
+                group.id.clone(),
+                (key.to_string(), now.ms.saturating_add(2 * group.millis())),
+            )
+            .filter(|(previous, until)| previous != key && *until > now.ms);
+        if let Some((previous, _)) = previous {
+            if let Some(record) = self
+                .records
+                .get_mut(&previous)
+                .filter(|record| record.state == ExecutionState::Scheduled)
+            {
+                self.scheduled.remove(&(record.filed_ms, previous.clone()));
+                let error = StoredError {
+                    message: group.reason.clone(),
+                    type_name: DROPPED.to_string(),
+                };
+                record.state = ExecutionState::Cancelled;
+                record.error = Some(error.clone());
+                record.completed_ms = Some(now.ms);
+                record.generation += 1;
+                let epoch = record.epoch;
+                fx.events.push(Event::State(StateChange {
+                    key: previous.clone(),
+                    state: ExecutionState::Cancelled,
+                    result: None,
+                    error: Some(error),
+                }));
+                self.finish(&previous, epoch, ttl, now);
+            }
+        }
+        if self.debounces.len() > self.debounce_sweep_at {
+            self.debounces.retain(|_, (_, until)| *until > now.ms);
+            self.debounce_sweep_at = (2 * self.debounces.len()).max(COMPACT_SLACK);
+        }
+    }
+
     /// Opens `windows` from now; sweeps lapsed windows when they have doubled.
     fn open_windows(&mut self, windows: &[Window], now: Now) {
         for window in windows {
@@ -345,6 +391,11 @@ impl Store {
         if !task.cooldowns.is_empty() {
             self.open_windows(&task.cooldowns, now);
         }
+        let mut when_ms = task.due.resolve(now.ms);
+        if let Some(group) = &task.debounce {
+            self.supersede(group, &task.key, ttl, now, fx);
+            when_ms = when_ms.max(now.ms.saturating_add(group.millis()));
+        }
         if let Some(old) = self.records.get(&task.key) {
             let held = old.limits.clone();
             match old.state {
@@ -374,7 +425,6 @@ impl Store {
             self.release(&task.key, &held, fx);
         }
         let epoch = self.next_epoch();
-        let when_ms = task.due.resolve(now.ms);
         let state = if when_ms <= now.ms {
             ExecutionState::Queued
         } else {

@@ -40,6 +40,7 @@ fn task(key: &str, args: &[u8], when_ms: i64) -> NewTask {
         limits: Vec::new(),
         cooldowns: Vec::new(),
         rates: Vec::new(),
+        debounce: None,
     }
 }
 

@@ -101,6 +101,12 @@ impl Keys {
         format!("{}:rl:{id}", self.tag)
     }
 
+    /// The key of the latest submission of the debounce group `id` (it expires two windows
+    /// after it).
+    pub fn debounce(&self, id: &str) -> String {
+        format!("{}:db:{id}", self.tag)
+    }
+
     /// The prefix of execution record keys.
     pub fn record_prefix(&self) -> &str {
         &self.record_prefix
@@ -134,6 +140,7 @@ mod tests {
             keys.limit_waiters("t:x"),
             keys.cooldown("t:x"),
             keys.rate("t:x"),
+            keys.debounce("t:x"),
             keys.record("x"),
         ] {
             assert!(key.starts_with("{orders}:"), "{key}");

@@ -818,12 +818,19 @@ impl Backend for RedisBackend {
             args.push(if task.cooldowns.is_empty() {
                 Value::from("")
             } else {
-                Value::Bytes(pack_cooldowns(&self.core.keys, &task.cooldowns).into())
+                Value::Bytes(pack_windows(&task.cooldowns, |id| self.core.keys.cooldown(id)).into())
             });
             args.push(if task.rates.is_empty() {
                 Value::from("")
             } else {
                 Value::Bytes(pack_rates(&self.core.keys, &task.rates).into())
+            });
+            args.push(match &task.debounce {
+                None => Value::from(""),
+                Some(group) => {
+                    let packed = pack_windows(std::slice::from_ref(group), |id| self.core.keys.debounce(id));
+                    Value::Bytes(packed.into())
+                }
             });
         }
         let codes: Vec<i64> = self
@@ -1165,14 +1172,14 @@ fn pack_limits(keys: &Keys, limits: &[LimitSlot]) -> Vec<u8> {
     packed
 }
 
-/// A submission's cooldown windows as `schedule.lua` reads them: a MessagePack array of
-/// `[key, ms, reason]`.
-fn pack_cooldowns(keys: &Keys, windows: &[Window]) -> Vec<u8> {
+/// Cooldown windows or a debounce group as `schedule.lua` reads them: a MessagePack array of
+/// `[key, ms, reason]`, each key named by `key`.
+fn pack_windows(windows: &[Window], key: impl Fn(&str) -> String) -> Vec<u8> {
     let triples = windows
         .iter()
         .map(|window| {
             rmpv::Value::Array(vec![
-                keys.cooldown(&window.id).into(),
+                key(&window.id).into(),
                 window.millis().into(),
                 window.reason.as_str().into(),
             ])

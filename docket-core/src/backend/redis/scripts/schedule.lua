@@ -15,7 +15,11 @@
 -- was taken or a submission dropped), ARGV[3] execution ttl (ms); then 7 per task: key, task
 -- name, argument map, due (a `Due` spec), 'replace' or 'keep', the packed concurrency limits
 -- its runs must hold ('' for none), its packed cooldown windows ({key, ms, reason} triples;
--- '' for none), its packed rate limits (see F_RATES; '' for none).
+-- '' for none), its packed rate limits (see F_RATES; '' for none), its packed debounce group
+-- ({key, ms, reason}; '' for none).
+-- A submission in a debounce group supersedes the group's pending execution (dropped, if it is
+-- still SCHEDULED) and is due no sooner than the window after it: one run once the
+-- submissions have been quiet for the window, with the last one's arguments.
 -- Returns one code per task: D_SCHEDULED, D_ALREADY_SCHEDULED or D_DROPPED.
 -- Redis's clock is read only when a task is not due at once (a batch of immediate tasks
 -- needs none).
@@ -45,8 +49,8 @@ local function admit(cooldowns)
 end
 for i = 1, #KEYS - 6 do
   local record = KEYS[i + 6]
-  local b = 3 + (i - 1) * 8
-  local key, task, args, spec, replace, limits, cooldowns, rates = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
+  local b = 3 + (i - 1) * 9
+  local key, task, args, spec, replace, limits, cooldowns, rates, debounce = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7], ARGV[b + 8], ARGV[b + 9]
   local immediate = string.byte(spec, 1) == 61 -- '='
   local when
   if immediate then
@@ -81,6 +85,25 @@ for i = 1, #KEYS - 6 do
       expire_finished(record, ARGV[3])
     end
   else
+    if debounce ~= '' then
+      local group = cmsgpack.unpack(debounce)[1]
+      local previous = redis.call('GET', group[1])
+      if previous and previous ~= key then
+        local pending = ARGV[1] .. previous
+        local old = redis.call('HMGET', pending, F_STATE, F_GENERATION, F_WATCHED)
+        if tonumber(old[1]) == S_SCHEDULED then
+          redis.call('ZREM', KEYS[2], previous)
+          redis.call('HSET', pending, F_STATE, S_CANCELLED, F_GENERATION, (tonumber(old[2]) or 0) + 1, F_ERROR, group[3], F_ERROR_TYPE, DROPPED, F_COMPLETED, ARGV[2])
+          if old[3] then
+            redis.call('PUBLISH', KEYS[3], cmsgpack.pack({previous, S_CANCELLED, false, group[3], DROPPED}))
+          end
+          expire_finished(pending, ARGV[3])
+        end
+      end
+      redis.call('SET', group[1], key, 'PX', 2 * group[2])
+      when = math.max(when, clock() + group[2])
+      immediate = false
+    end
     local generation = (tonumber(current[2]) or 0) + 1
     if state == S_SCHEDULED then
       redis.call('ZREM', KEYS[2], key)
