@@ -443,7 +443,7 @@ impl Core {
                 } => (
                     {
                         if let Some(limits) = limits {
-                            d = Value::Bytes(pack_limits(&self.keys, limits).into());
+                            d = Value::Bytes(pack(&limit_values(&self.keys, limits)).into());
                         }
                         schema::outcome::REQUEUE
                     },
@@ -810,27 +810,9 @@ impl Backend for RedisBackend {
             args.push(Value::Bytes(task.args.clone().into()));
             args.push(Value::from(task.due.spec()));
             args.push(Value::from(if task.replace { "replace" } else { "keep" }));
-            args.push(if task.limits.is_empty() {
-                Value::from("")
-            } else {
-                Value::Bytes(pack_limits(&self.core.keys, &task.limits).into())
-            });
-            args.push(if task.cooldowns.is_empty() {
-                Value::from("")
-            } else {
-                Value::Bytes(pack_windows(&task.cooldowns, |id| self.core.keys.cooldown(id)).into())
-            });
-            args.push(if task.rates.is_empty() {
-                Value::from("")
-            } else {
-                Value::Bytes(pack_rates(&self.core.keys, &task.rates).into())
-            });
-            args.push(match &task.debounce {
+            args.push(match pack_admission(&self.core.keys, task) {
+                Some(packed) => Value::Bytes(packed.into()),
                 None => Value::from(""),
-                Some(group) => {
-                    let packed = pack_windows(std::slice::from_ref(group), |id| self.core.keys.debounce(id));
-                    Value::Bytes(packed.into())
-                }
             });
         }
         let codes: Vec<i64> = self
@@ -1154,60 +1136,74 @@ impl Backend for RedisBackend {
 }
 
 /// A record's concurrency limits as `start.lua` and the scripts that free slots read them
-/// (`F_LIMITS`): a MessagePack array of `[holders key, waiters key, max]`.
-fn pack_limits(keys: &Keys, limits: &[LimitSlot]) -> Vec<u8> {
-    let triples = limits
-        .iter()
-        .map(|limit| {
-            rmpv::Value::Array(vec![
-                keys.limit_holders(&limit.id).into(),
-                keys.limit_waiters(&limit.id).into(),
-                limit.max.into(),
-            ])
-        })
-        .collect();
-    let mut packed = Vec::new();
-    // Writing into a vector cannot fail.
-    let _ = rmpv::encode::write_value(&mut packed, &rmpv::Value::Array(triples));
-    packed
+/// (`F_LIMITS`): an array of `[holders key, waiters key, max]`.
+fn limit_values(keys: &Keys, limits: &[LimitSlot]) -> rmpv::Value {
+    rmpv::Value::Array(
+        limits
+            .iter()
+            .map(|limit| {
+                rmpv::Value::Array(vec![
+                    keys.limit_holders(&limit.id).into(),
+                    keys.limit_waiters(&limit.id).into(),
+                    limit.max.into(),
+                ])
+            })
+            .collect(),
+    )
 }
 
-/// Cooldown windows or a debounce group as `schedule.lua` reads them: a MessagePack array of
-/// `[key, ms, reason]`, each key named by `key`.
-fn pack_windows(windows: &[Window], key: impl Fn(&str) -> String) -> Vec<u8> {
-    let triples = windows
-        .iter()
-        .map(|window| {
-            rmpv::Value::Array(vec![
-                key(&window.id).into(),
-                window.millis().into(),
-                window.reason.as_str().into(),
-            ])
-        })
-        .collect();
-    let mut packed = Vec::new();
-    // Writing into a vector cannot fail.
-    let _ = rmpv::encode::write_value(&mut packed, &rmpv::Value::Array(triples));
-    packed
-}
-
-/// A record's rate limits as `start.lua` reads them (`F_RATES`): a MessagePack array of
+/// A record's rate limits as `start.lua` reads them (`F_RATES`): an array of
 /// `[key, limit, per (ms), drop (0 or 1), reason]`.
-fn pack_rates(keys: &Keys, rates: &[RateSlot]) -> Vec<u8> {
-    let entries = rates
+fn rate_values(keys: &Keys, rates: &[RateSlot]) -> rmpv::Value {
+    rmpv::Value::Array(
+        rates
+            .iter()
+            .map(|rate| {
+                rmpv::Value::Array(vec![
+                    keys.rate(&rate.id).into(),
+                    rate.limit.into(),
+                    rate.per_millis().into(),
+                    u8::from(rate.drop).into(),
+                    rate.reason.as_str().into(),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// A task's admission controls as `schedule.lua` reads them, or `None` when it has none (a
+/// task without pays nothing for them): a MessagePack array of its concurrency limits and
+/// rate limits as stored (`F_LIMITS`, `F_RATES`; empty for none), its cooldown windows
+/// (`[key, ms, reason]` each) and its debounce group (`[key, ms, reason]`, or empty).
+fn pack_admission(keys: &Keys, task: &NewTask) -> Option<Vec<u8>> {
+    if task.limits.is_empty() && task.cooldowns.is_empty() && task.rates.is_empty() && task.debounce.is_none()
+    {
+        return None;
+    }
+    let window = |window: &Window, key: String| -> Vec<rmpv::Value> {
+        vec![key.into(), window.millis().into(), window.reason.as_str().into()]
+    };
+    let cooldowns = task
+        .cooldowns
         .iter()
-        .map(|rate| {
-            rmpv::Value::Array(vec![
-                keys.rate(&rate.id).into(),
-                rate.limit.into(),
-                rate.per_millis().into(),
-                u8::from(rate.drop).into(),
-                rate.reason.as_str().into(),
-            ])
-        })
+        .map(|cooldown| rmpv::Value::Array(window(cooldown, keys.cooldown(&cooldown.id))))
         .collect();
+    let debounce = task
+        .debounce
+        .as_ref()
+        .map_or_else(Vec::new, |group| window(group, keys.debounce(&group.id)));
+    Some(pack(&rmpv::Value::Array(vec![
+        limit_values(keys, &task.limits),
+        rmpv::Value::Array(cooldowns),
+        rate_values(keys, &task.rates),
+        rmpv::Value::Array(debounce),
+    ])))
+}
+
+/// `value` in MessagePack.
+fn pack(value: &rmpv::Value) -> Vec<u8> {
     let mut packed = Vec::new();
     // Writing into a vector cannot fail.
-    let _ = rmpv::encode::write_value(&mut packed, &rmpv::Value::Array(entries));
+    let _ = rmpv::encode::write_value(&mut packed, value);
     packed
 }

@@ -12,11 +12,12 @@
 -- is dropped: its record is written CANCELLED with the window's reason (unless the key is
 -- pending: a dropped replacement leaves the pending execution as it was).
 -- ARGV[1] record key prefix, ARGV[2] this process's clock (ms; only shown as the time a slot
--- was taken or a submission dropped), ARGV[3] execution ttl (ms); then 7 per task: key, task
--- name, argument map, due (a `Due` spec), 'replace' or 'keep', the packed concurrency limits
--- its runs must hold ('' for none), its packed cooldown windows ({key, ms, reason} triples;
--- '' for none), its packed rate limits (see F_RATES; '' for none), its packed debounce group
--- ({key, ms, reason}; '' for none).
+-- was taken or a submission dropped), ARGV[3] execution ttl (ms); then 6 per task: key, task
+-- name, argument map, due (a `Due` spec), 'replace' or 'keep', and its admission controls:
+-- '' for none (a task without pays nothing for them), else a MessagePack array of the
+-- concurrency limits its runs must hold (as F_LIMITS stores them, packed), its cooldown
+-- windows ({key, ms, reason} triples), its rate limits (as F_RATES stores them) and its
+-- debounce group ({key, ms, reason}, or empty).
 -- A submission in a debounce group supersedes the group's pending execution (dropped, if it is
 -- still SCHEDULED) and is due no sooner than the window after it: one run once the
 -- submissions have been quiet for the window, with the last one's arguments.
@@ -31,12 +32,11 @@ end
 local out = {}
 local earliest = nil
 local slots = {KEYS[1], KEYS[6], ARGV[1], tonumber(ARGV[2])}
--- The first of the packed cooldown windows that is still running; if none, starts them all.
-local function admit(cooldowns)
-  if cooldowns == '' then
+-- The first of the cooldown windows that is still running; if none, starts them all.
+local function admit(windows)
+  if not windows then
     return nil
   end
-  local windows = cmsgpack.unpack(cooldowns)
   for _, window in ipairs(windows) do
     if redis.call('EXISTS', window[1]) == 1 then
       return window
@@ -49,8 +49,16 @@ local function admit(cooldowns)
 end
 for i = 1, #KEYS - 6 do
   local record = KEYS[i + 6]
-  local b = 3 + (i - 1) * 9
-  local key, task, args, spec, replace, limits, cooldowns, rates, debounce = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7], ARGV[b + 8], ARGV[b + 9]
+  local b = 3 + (i - 1) * 6
+  local key, task, args, spec, replace, admission = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
+  local limits, cooldowns, rates, debounce = '', nil, '', nil
+  if admission ~= '' then
+    local controls = cmsgpack.unpack(admission)
+    if #controls[1] > 0 then limits = cmsgpack.pack(controls[1]) end
+    if #controls[3] > 0 then rates = cmsgpack.pack(controls[3]) end
+    if #controls[2] > 0 then cooldowns = controls[2] end
+    if #controls[4] > 0 then debounce = controls[4] end
+  end
   local immediate = string.byte(spec, 1) == 61 -- '='
   local when
   if immediate then
@@ -85,8 +93,8 @@ for i = 1, #KEYS - 6 do
       expire_finished(record, ARGV[3])
     end
   else
-    if debounce ~= '' then
-      local group = cmsgpack.unpack(debounce)[1]
+    if debounce then
+      local group = debounce
       local previous = redis.call('GET', group[1])
       if previous and previous ~= key then
         local pending = ARGV[1] .. previous
@@ -131,20 +139,24 @@ for i = 1, #KEYS - 6 do
         earliest = when
       end
     end
-    local fields = {F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1}
-    if limits ~= '' then
-      fields[#fields + 1] = F_LIMITS
-      fields[#fields + 1] = limits
+    if admission == '' and not current[3] then
+      redis.call('HSET', record, F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1)
+    else
+      local fields = {F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1}
+      if limits ~= '' then
+        fields[#fields + 1] = F_LIMITS
+        fields[#fields + 1] = limits
+      end
+      if rates ~= '' then
+        fields[#fields + 1] = F_RATES
+        fields[#fields + 1] = rates
+      end
+      if current[3] then
+        fields[#fields + 1] = F_WATCHED
+        fields[#fields + 1] = 1
+      end
+      redis.call('HSET', record, unpack(fields))
     end
-    if rates ~= '' then
-      fields[#fields + 1] = F_RATES
-      fields[#fields + 1] = rates
-    end
-    if current[3] then
-      fields[#fields + 1] = F_WATCHED
-      fields[#fields + 1] = 1
-    end
-    redis.call('HSET', record, unpack(fields))
     if current[3] then
       redis.call('PUBLISH', KEYS[3], cmsgpack.pack({key, new_state}))
     end
