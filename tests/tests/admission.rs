@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{gate_notify, open_gate, start, test_worker, until_running, WAIT};
-use docket::backend::{Backend, Delivery, Due, LimitSlot, NewTask, OutcomeKind};
+use docket::backend::{Backend, Delivery, Due, LimitSlot, NewTask, OutcomeKind, RateSlot};
 use docket::{Error, ExecutionState};
 use docket_tests::{behaviour_tests, eventually};
 
@@ -285,6 +285,26 @@ behaviour_tests! {
         assert!(claim(backend, "alive").await.is_empty(), "the slot went with the run");
         backend.complete("alive", &[taken[0].outcome(done())]).await.unwrap();
         assert_eq!(keys(&claim(backend, "alive").await), ["next"]);
+    }
+
+    async fn a_run_put_back_unrun_does_not_count_against_its_rate_limit(env: Env) {
+        let docket = env.docket().await;
+        let backend = docket.backend().as_ref();
+        let rate = RateSlot::new("r", 1, Duration::from_secs(3600), true, "dropped by its rate limit");
+        schedule(backend, vec![NewTask::new("p", "limited", vec![0x80], Due::Now).with_rates(vec![rate])]).await;
+        let first = claim(backend, "w").await;
+        assert_eq!(keys(&first), ["p"]);
+        // Released unrun (a stopping worker, a task it does not know): not a start.
+        finish(backend, &first[0], OutcomeKind::Postpone { due: Due::Now }).await;
+        let again = claim(backend, "w").await;
+        assert_eq!(keys(&again), ["p"], "its own uncounted start does not drop it");
+        finish(backend, &again[0], done()).await;
+        schedule(backend, vec![NewTask::new("q", "limited", vec![0x80], Due::Now).with_rates(vec![
+            RateSlot::new("r", 1, Duration::from_secs(3600), true, "dropped by its rate limit"),
+        ])])
+        .await;
+        assert!(claim(backend, "w").await.is_empty(), "the run that did run is counted");
+        assert_eq!(state(backend, "q").await, Some(ExecutionState::Cancelled));
     }
 
     async fn clear_removes_waiting_executions_and_frees_their_slots(env: Env) {

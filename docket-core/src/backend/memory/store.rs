@@ -148,8 +148,9 @@ pub(super) struct Store {
     cooldowns: HashMap<String, i64>,
     /// How many cooldown windows to keep before the lapsed ones are swept.
     cooldown_sweep_at: usize,
-    /// Rate limits by id: the window (ms) and the start times (ms) within it, oldest first.
-    rates: HashMap<String, (i64, VecDeque<i64>)>,
+    /// Rate limits by id: the window (ms) and the starts within it, oldest first (when, ms,
+    /// and by which delivery).
+    rates: HashMap<String, (i64, VecDeque<(i64, u64)>)>,
     /// How many rate limits to keep before the idle ones are swept.
     rate_sweep_at: usize,
     /// Debounce groups by id: the key of the latest submission and until when (ms) it counts.
@@ -285,10 +286,11 @@ impl Store {
             )
             .filter(|(previous, until)| previous != key && *until > now.ms);
         if let Some((previous, _)) = previous {
+            // A retry or a perpetual's next run is never superseded (it is not a submission).
             if let Some(record) = self
                 .records
                 .get_mut(&previous)
-                .filter(|record| record.state == ExecutionState::Scheduled)
+                .filter(|record| record.state == ExecutionState::Scheduled && !record.successor)
             {
                 self.scheduled.remove(&(record.filed_ms, previous.clone()));
                 let error = StoredError {
@@ -540,7 +542,7 @@ impl Store {
                 }
             }
             if !rates.is_empty() {
-                self.rate_started(&rates, now);
+                self.rate_started(&rates, entry.id, now);
             }
             let Some(record) = self.records.get_mut(&entry.key) else {
                 continue;
@@ -683,7 +685,16 @@ impl Store {
                 record.when_ms = at_ms;
                 self.put_back(&outcome.key, at_ms, now, fx);
             }
-            OutcomeKind::Postpone { due } => self.put_back(&outcome.key, due.resolve(now.ms), now, fx),
+            OutcomeKind::Postpone { due } => {
+                // Put back unrun: its start is not counted against its rate limits.
+                let rates = record.rates.clone();
+                for rate in &rates {
+                    if let Some((_, starts)) = self.rates.get_mut(&rate.id) {
+                        starts.retain(|(_, delivery)| *delivery != id);
+                    }
+                }
+                self.put_back(&outcome.key, due.resolve(now.ms), now, fx);
+            }
         }
         self.release(&outcome.key, &held, fx);
     }
@@ -695,11 +706,14 @@ impl Store {
                 continue;
             };
             let per = rate.per_millis();
-            while starts.front().is_some_and(|at| *at <= now.ms.saturating_sub(per)) {
+            while starts
+                .front()
+                .is_some_and(|(at, _)| *at <= now.ms.saturating_sub(per))
+            {
                 starts.pop_front();
             }
             if starts.len() >= usize::try_from(rate.limit).unwrap_or(usize::MAX) {
-                let oldest = starts.front().copied().unwrap_or(now.ms);
+                let oldest = starts.front().map_or(now.ms, |(at, _)| *at);
                 return Some((rate.clone(), oldest.saturating_add(per)));
             }
         }
@@ -708,18 +722,21 @@ impl Store {
 
     /// Counts a start now against every limit of `rates`; sweeps idle limits when they have
     /// doubled.
-    fn rate_started(&mut self, rates: &[RateSlot], now: Now) {
+    fn rate_started(&mut self, rates: &[RateSlot], delivery: u64, now: Now) {
         for rate in rates {
             let (per, starts) = self
                 .rates
                 .entry(rate.id.clone())
                 .or_insert_with(|| (rate.per_millis(), VecDeque::new()));
             *per = rate.per_millis();
-            starts.push_back(now.ms);
+            starts.push_back((now.ms, delivery));
         }
         if self.rates.len() > self.rate_sweep_at {
-            self.rates
-                .retain(|_, (per, starts)| starts.back().is_some_and(|at| *at > now.ms.saturating_sub(*per)));
+            self.rates.retain(|_, (per, starts)| {
+                starts
+                    .back()
+                    .is_some_and(|(at, _)| *at > now.ms.saturating_sub(*per))
+            });
             self.rate_sweep_at = (2 * self.rates.len()).max(COMPACT_SLACK);
         }
     }
@@ -749,6 +766,7 @@ impl Store {
             record.state = ExecutionState::Cancelled;
             record.error = Some(error.clone());
             record.completed_ms = Some(now.ms);
+            record.generation += 1;
             let epoch = record.epoch;
             fx.events.push(Event::State(StateChange {
                 key: key.to_string(),

@@ -924,3 +924,34 @@ fn dead_letters_are_capped() {
         "the oldest is dropped first"
     );
 }
+
+#[test]
+fn a_debounce_never_supersedes_a_retry() {
+    let base = Instant::now();
+    let mut store = Store::default();
+    let mut fx = Effects::default();
+    let group = crate::backend::Window::new("g", Duration::from_millis(100), "superseded");
+    let submit =
+        |key: &str| NewTask::new(key, "work", vec![0x80], Due::Now).with_debounce(Some(group.clone()));
+    store.schedule(&[submit("a")], TTL, at(base, 0), &mut fx);
+    store.move_due(10, at(base, 100), &mut fx);
+    let a = store.claim("w", 1, TTL, at(base, 100), &mut fx).remove(0);
+    let retry = OutcomeKind::Requeue {
+        due: Due::After(1000),
+        attempt: 2,
+        args: None,
+        limits: None,
+    };
+    store.complete("w", &[a.outcome(retry)], TTL, at(base, 110), &mut fx);
+    // Within two windows of `a`'s submission: `b` would supersede `a` if it were a submission.
+    store.schedule(&[submit("b")], TTL, at(base, 120), &mut fx);
+    assert_eq!(
+        store.info("a").map(|info| info.state),
+        Some(ExecutionState::Scheduled),
+        "the retry is kept"
+    );
+    assert_eq!(
+        store.info("b").map(|info| info.state),
+        Some(ExecutionState::Scheduled)
+    );
+}

@@ -117,16 +117,20 @@ local function hand_off(limit, at)
     local key = string.sub(item, split + 1)
     local record = at[3] .. key
     local current = redis.call('HMGET', record, F_STATE, F_GENERATION, F_LIMITS)
-    if tonumber(current[1]) == S_QUEUED and current[2] == string.sub(item, 1, split - 1) and current[3] then
+    -- Only a waiter still in the waiting set is served (it leaves it here), so an item
+    -- pushed twice, or left by a deleted record whose key waits again, is served once.
+    if tonumber(current[1]) == S_QUEUED and current[2] == string.sub(item, 1, split - 1) and current[3]
+      and redis.call('SREM', at[2], key) == 1 then
       local full = acquire_slots(cmsgpack.unpack(current[3]), key, at[4])
       if not full then
-        redis.call('SREM', at[2], key)
         redis.call('HSET', record, F_ENTRY, redis.call('XADD', at[1], '*', E_KEY, key))
       elseif full[2] == limit[2] then
         -- No slot left here (its own max is lower): it stays first in line.
+        redis.call('SADD', at[2], key)
         redis.call('LPUSH', limit[2], item)
         return
       else
+        redis.call('SADD', at[2], key)
         redis.call('RPUSH', full[2], item)
       end
     end

@@ -31,7 +31,7 @@ for i = 1, #KEYS - 7 do
   local record = KEYS[i + 7]
   local b = 5 + (i - 1) * 7
   local id, key, kind, a, bb, c, d = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
-  local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER, F_LIMITS)
+  local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER, F_LIMITS, F_RATES)
   local live = tonumber(current[1]) == S_RUNNING and current[2] == id
   if not live then
     ids[#ids + 1] = id
@@ -58,6 +58,13 @@ for i = 1, #KEYS - 7 do
       end
       expire_finished(record, ttl)
     else
+      if kind == O_POSTPONE and current[7] then
+        -- Put back unrun (released at shutdown, handed back, or a task this worker does not
+        -- know): its start is not counted against its rate limits.
+        for _, rate in ipairs(cmsgpack.unpack(current[7])) do
+          redis.call('ZREM', rate[1], id)
+        end
+      end
       local due = due_at(a, clock())
       local next_generation = (tonumber(current[4]) or 0) + 1
       -- One write of the record: its next state, and for a requeue its due time, attempt and

@@ -19,7 +19,7 @@
 -- windows ({key, ms, reason} triples), its rate limits (as F_RATES stores them) and its
 -- debounce group ({key, ms, reason}, or empty).
 -- A submission in a debounce group supersedes the group's pending execution (dropped, if it is
--- still SCHEDULED) and is due no sooner than the window after it: one run once the
+-- still SCHEDULED and not a retry or a perpetual's next run) and is due no sooner than the window after it: one run once the
 -- submissions have been quiet for the window, with the last one's arguments.
 -- Returns one code per task: D_SCHEDULED, D_ALREADY_SCHEDULED or D_DROPPED.
 -- Redis's clock is read only when a task is not due at once (a batch of immediate tasks
@@ -98,8 +98,9 @@ for i = 1, #KEYS - 6 do
       local previous = redis.call('GET', group[1])
       if previous and previous ~= key then
         local pending = ARGV[1] .. previous
-        local old = redis.call('HMGET', pending, F_STATE, F_GENERATION, F_WATCHED)
-        if tonumber(old[1]) == S_SCHEDULED then
+        local old = redis.call('HMGET', pending, F_STATE, F_GENERATION, F_WATCHED, F_SUCCESSOR)
+        -- A retry or a perpetual's next run is never superseded (it is not a submission).
+        if tonumber(old[1]) == S_SCHEDULED and not old[4] then
           redis.call('ZREM', KEYS[2], previous)
           redis.call('HSET', pending, F_STATE, S_CANCELLED, F_GENERATION, (tonumber(old[2]) or 0) + 1, F_ERROR, group[3], F_ERROR_TYPE, DROPPED, F_COMPLETED, ARGV[2])
           if old[3] then
