@@ -237,7 +237,7 @@ behaviour_tests! {
         }
     }
 
-    async fn cancelling_or_replacing_a_holder_frees_its_slot_and_a_cancelled_waiter_is_skipped(env: Env) {
+    async fn a_cancelled_or_replaced_holder_keeps_its_slot_until_its_run_stops(env: Env) {
         let docket = env.docket().await;
         let backend = docket.backend().as_ref();
         schedule(backend, vec![
@@ -247,17 +247,39 @@ behaviour_tests! {
             limited("w3", &[("l", 1)]),
         ])
         .await;
-        assert_eq!(keys(&claim(backend, "w").await), ["h"]);
+        let holder = claim(backend, "w").await;
+        assert_eq!(keys(&holder), ["h"]);
         assert!(backend.cancel("w1").await.unwrap(), "a waiter is cancellable");
         assert_eq!(state(backend, "w1").await, Some(ExecutionState::Cancelled));
         assert!(backend.cancel("h").await.unwrap());
+        assert!(claim(backend, "w").await.is_empty(), "the interrupted run still holds the slot");
+        // Its worker stops it and says so: the slot goes on, past the cancelled waiter.
+        finish(backend, &holder[0], OutcomeKind::Interrupted).await;
         let next = claim(backend, "w").await;
-        assert_eq!(keys(&next), ["w2"], "the cancelled holder's slot skips the cancelled waiter");
-        // Replacing the running holder frees its slot too (the replacement waits its turn).
+        assert_eq!(keys(&next), ["w2"]);
+        // Replacing the running w2: the replacement waits behind w3, and w2's run keeps the
+        // slot until it has stopped.
         let mut replacement = limited("w2", &[("l", 1)]);
         replacement.replace = true;
         schedule(backend, vec![replacement]).await;
-        assert_eq!(keys(&claim(backend, "w").await), ["w3"]);
+        assert!(claim(backend, "w").await.is_empty(), "the replaced run still holds the slot");
+        finish(backend, &next[0], OutcomeKind::Interrupted).await;
+        let third = claim(backend, "w").await;
+        assert_eq!(keys(&third), ["w3"]);
+        finish(backend, &third[0], done()).await;
+        assert_eq!(keys(&claim(backend, "w").await), ["w2"], "then the replacement");
+    }
+
+    async fn a_retired_run_whose_worker_died_frees_its_slot_when_its_delivery_is_swept(env: Env) {
+        let docket = env.docket().await;
+        let backend = docket.backend().as_ref();
+        schedule(backend, vec![limited("h", &[("l", 1)]), limited("next", &[("l", 1)])]).await;
+        assert_eq!(keys(&claim(backend, "dead").await), ["h"]);
+        assert!(backend.cancel("h").await.unwrap());
+        assert!(claim(backend, "alive").await.is_empty(), "the cancelled run may still be running");
+        // Its worker is gone (no heartbeat): the sweep finds the stale delivery.
+        assert!(backend.reclaim("alive", Duration::ZERO, 10).await.unwrap().is_empty());
+        assert_eq!(keys(&claim(backend, "alive").await), ["next"]);
     }
 
     async fn an_execution_with_several_limits_holds_none_while_it_waits(env: Env) {
@@ -405,6 +427,21 @@ mod workers {
             let _worker = start(test_worker(&docket));
             let run = retried::schedule(&docket, "acme".into()).await.unwrap();
             assert_eq!(run.result_timeout(WAIT).await.unwrap(), 2);
+        }
+
+        async fn cancelling_a_running_holder_lets_the_next_run_start_once_it_has_stopped(env: Env) {
+            let docket = env.docket().await;
+            let _worker = start(test_worker(&docket));
+            let (held, next_gate) = (gate(&env, "held"), gate(&env, "after-cancel"));
+            let holder = per_customer::schedule(&docket, "acme".into(), held).await.unwrap();
+            until_running(&holder).await;
+            let next = per_customer::schedule(&docket, "acme".into(), next_gate.clone()).await.unwrap();
+            assert!(docket.cancel(holder.key()).await.unwrap());
+            // The worker interrupts the holder's run; its slot then goes to the waiter.
+            until_running(&next).await;
+            assert!(matches!(holder.result_timeout(WAIT).await, Err(Error::Cancelled { .. })));
+            open_gate(&next_gate);
+            assert_eq!(next.result_timeout(WAIT).await.unwrap(), "acme");
         }
 
         async fn a_waiting_execution_can_be_cancelled(env: Env) {

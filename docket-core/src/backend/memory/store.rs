@@ -144,6 +144,9 @@ pub(super) struct Store {
     waiting: usize,
     /// Concurrency limits in use, by id.
     limits: HashMap<String, Limit>,
+    /// Runs cancelled or replaced while they ran, by delivery id: the limits whose slots they
+    /// keep (as [`retired_holder`]) until they stop.
+    retired: HashMap<u64, Vec<LimitSlot>>,
     /// Cooldown windows by id: until when (ms) they drop submissions.
     cooldowns: HashMap<String, i64>,
     /// How many cooldown windows to keep before the lapsed ones are swept.
@@ -187,6 +190,11 @@ struct Announced {
     seen_ms: i64,
     deadline_ms: i64,
     tasks: Vec<String>,
+}
+
+/// The holder name of a retired run's slots: no execution key can pass for it by accident.
+fn retired_holder(delivery: u64) -> String {
+    format!("\0retired:{delivery}")
 }
 
 fn is_live(state: ExecutionState) -> bool {
@@ -412,18 +420,24 @@ impl Store {
                 // owns the key now.
                 ExecutionState::Running => {
                     let epoch = old.epoch;
-                    let running = self
+                    let running: Vec<u64> = self
                         .in_flight
                         .iter()
-                        .filter(|(_, delivery)| delivery.key == task.key && delivery.epoch == epoch);
-                    fx.cancelled.extend(running.map(|(id, _)| Cancellation {
+                        .filter(|(_, delivery)| delivery.key == task.key && delivery.epoch == epoch)
+                        .map(|(id, _)| *id)
+                        .collect();
+                    fx.cancelled.extend(running.iter().map(|id| Cancellation {
                         key: task.key.clone(),
                         delivery_id: id.to_string(),
                     }));
+                    // Its run keeps its slots until it has stopped.
+                    if let Some(delivery) = running.first() {
+                        self.retire(&task.key, &held, *delivery);
+                    }
                 }
                 _ => {}
             }
-            // The replaced execution's slots (a run's, or one handed to it) are free now.
+            // The replaced execution's slots (one handed to it) are free now.
             self.release(&task.key, &held, fx);
         }
         let epoch = self.next_epoch();
@@ -613,6 +627,7 @@ impl Store {
                 return;
             }
             self.in_flight.remove(&id);
+            self.free_retired(id, fx);
         }
         if matches!(outcome.kind, OutcomeKind::Interrupted) {
             return;
@@ -807,6 +822,33 @@ impl Store {
         None
     }
 
+    /// Moves the slots `key` holds of `limits` to its running delivery `delivery`, when the
+    /// execution is cancelled or replaced while it runs: the key is free for a new execution at
+    /// once, but the interrupted run keeps its slots until it has stopped (its outcome arrives,
+    /// or its delivery is found stale), so a limit is never exceeded.
+    fn retire(&mut self, key: &str, limits: &[LimitSlot], delivery: u64) {
+        let holder = retired_holder(delivery);
+        let mut moved = false;
+        for slot in limits {
+            if let Some(limit) = self.limits.get_mut(&slot.id) {
+                if limit.holders.remove(key) {
+                    limit.holders.insert(holder.clone());
+                    moved = true;
+                }
+            }
+        }
+        if moved {
+            self.retired.insert(delivery, limits.to_vec());
+        }
+    }
+
+    /// Frees the slots the retired run of `delivery` keeps, if it is one, handing them on.
+    fn free_retired(&mut self, delivery: u64, fx: &mut Effects) {
+        if let Some(limits) = self.retired.remove(&delivery) {
+            self.release(&retired_holder(delivery), &limits, fx);
+        }
+    }
+
     /// Frees the slots `key` holds of `limits`, handing each one to the next waiter.
     fn release(&mut self, key: &str, limits: &[LimitSlot], fx: &mut Effects) {
         for slot in limits {
@@ -923,14 +965,20 @@ impl Store {
         record.completed_ms = Some(now.ms);
         fx.state(key, ExecutionState::Cancelled);
         if previous == ExecutionState::Running {
-            let running = self
+            let running: Vec<u64> = self
                 .in_flight
                 .iter()
-                .filter(|(_, delivery)| delivery.key == key && delivery.epoch == running_epoch);
-            fx.cancelled.extend(running.map(|(id, _)| Cancellation {
+                .filter(|(_, delivery)| delivery.key == key && delivery.epoch == running_epoch)
+                .map(|(id, _)| *id)
+                .collect();
+            fx.cancelled.extend(running.iter().map(|id| Cancellation {
                 key: key.to_string(),
                 delivery_id: id.to_string(),
             }));
+            // Its run keeps its slots until it has stopped.
+            if let Some(delivery) = running.first() {
+                self.retire(key, &held, *delivery);
+            }
         }
         self.finish(key, epoch, ttl, now);
         self.release(key, &held, fx);
@@ -1048,6 +1096,7 @@ impl Store {
                 .filter(|r| r.epoch == delivery.epoch && r.state == ExecutionState::Running);
             let Some(record) = record else {
                 self.in_flight.remove(&id);
+                self.free_retired(id, fx);
                 continue;
             };
             record.deliveries += 1;

@@ -107,6 +107,12 @@ impl Keys {
         format!("{}:db:{id}", self.tag)
     }
 
+    /// The hash of runs cancelled or replaced while they ran that still hold concurrency
+    /// slots until they stop: stream entry id -> their packed limits.
+    pub fn retired(&self) -> String {
+        format!("{}:retired", self.tag)
+    }
+
     /// The prefix of execution record keys.
     pub fn record_prefix(&self) -> &str {
         &self.record_prefix
@@ -136,6 +142,7 @@ mod tests {
             keys.cancellations(),
             keys.wake(),
             keys.waiting(),
+            keys.retired(),
             keys.limit_holders("t:x"),
             keys.limit_waiters("t:x"),
             keys.cooldown("t:x"),

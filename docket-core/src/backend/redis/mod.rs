@@ -241,6 +241,7 @@ impl Core {
             self.keys.waiting(),
             self.keys.schedule(),
             self.keys.wake(),
+            self.keys.retired(),
         ];
         let mut args = vec![
             Value::from(GROUP),
@@ -397,7 +398,7 @@ impl Core {
         if outcomes.is_empty() {
             return Ok(());
         }
-        let mut keys = Vec::with_capacity(outcomes.len() + 6);
+        let mut keys = Vec::with_capacity(outcomes.len() + 8);
         keys.push(self.keys.stream());
         keys.push(self.keys.schedule());
         keys.push(self.keys.dead());
@@ -405,6 +406,7 @@ impl Core {
         keys.push(self.keys.wake());
         keys.push(self.keys.dead_bytes());
         keys.push(self.keys.waiting());
+        keys.push(self.keys.retired());
         let mut args = Vec::with_capacity(outcomes.len() * 7 + 5);
         args.push(Value::from(GROUP));
         args.push(Value::from(self.ttl_ms));
@@ -792,13 +794,14 @@ impl Backend for RedisBackend {
         if tasks.is_empty() {
             return Ok(Vec::new());
         }
-        let mut keys = Vec::with_capacity(tasks.len() + 5);
+        let mut keys = Vec::with_capacity(tasks.len() + 7);
         keys.push(self.core.keys.stream());
         keys.push(self.core.keys.schedule());
         keys.push(self.core.keys.events());
         keys.push(self.core.keys.wake());
         keys.push(self.core.keys.cancellations());
         keys.push(self.core.keys.waiting());
+        keys.push(self.core.keys.retired());
         let mut args = Vec::with_capacity(tasks.len() * 6 + 2);
         args.push(Value::from(self.core.keys.record_prefix()));
         args.push(Value::from(now_ms()));
@@ -850,6 +853,7 @@ impl Backend for RedisBackend {
             self.core.keys.record(key),
             self.core.keys.stream(),
             self.core.keys.waiting(),
+            self.core.keys.retired(),
         ];
         let args = vec![
             Value::from(key),

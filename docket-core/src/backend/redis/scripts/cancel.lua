@@ -4,7 +4,9 @@
 -- Its concurrency slots (a run's, or one handed to it) are freed and handed on; one waiting
 -- for a slot leaves the waiting set (its waiter entry is stale and dropped when reached).
 -- KEYS[1] schedule, KEYS[2] events channel, KEYS[3] cancellation channel, KEYS[4] record,
--- KEYS[5] ready stream, KEYS[6] the set of executions waiting for a concurrency slot.
+-- KEYS[5] ready stream, KEYS[6] the set of executions waiting for a concurrency slot,
+-- KEYS[7] the hash of retired runs (see `retire_slots`): a running execution's slots stay
+-- with its run until it has stopped.
 -- ARGV[1] key, ARGV[2] execution ttl (ms), ARGV[3] record key prefix.
 -- Publishes `<entry id> <key>` on the cancellation channel for a running execution.
 -- Returns the state the execution was in, or 0 when it was not live.
@@ -27,6 +29,10 @@ end
 expire_finished(KEYS[4], ARGV[2])
 if current[5] then
   redis.call('SREM', KEYS[6], ARGV[1])
-  release_slots(current[5], ARGV[1], {KEYS[5], KEYS[6], ARGV[3], now})
+  if state == S_RUNNING then
+    retire_slots(current[5], ARGV[1], current[4], KEYS[7])
+  else
+    release_slots(current[5], ARGV[1], {KEYS[5], KEYS[6], ARGV[3], now})
+  end
 end
 return state

@@ -149,3 +149,37 @@ local function release_slots(packed, key, at)
     end
   end
 end
+
+-- Moves the slots `key` holds of the packed limits to its running delivery `entry` (as the
+-- holder `\0retired:<entry>`, which no execution key passes for by accident) when the
+-- execution is cancelled or replaced while it runs: the key is free for a new execution at
+-- once, but the interrupted run keeps its slots until it has stopped (its outcome arrives, or
+-- its delivery is found stale), so a limit is never exceeded.
+-- `retired` is the hash of such runs: entry id -> packed limits.
+local function retire_slots(packed, key, entry, retired)
+  if not packed or packed == '' or not entry or entry == '' then
+    return
+  end
+  local moved = false
+  for _, limit in ipairs(cmsgpack.unpack(packed)) do
+    local since = redis.call('ZSCORE', limit[1], key)
+    if since then
+      redis.call('ZREM', limit[1], key)
+      redis.call('ZADD', limit[1], since, '\0retired:' .. entry)
+      moved = true
+    end
+  end
+  if moved then
+    redis.call('HSET', retired, entry, packed)
+  end
+end
+
+-- Frees the slots of the retired run of delivery `entry`, if it is one (see `retire_slots`),
+-- and hands them on (see `hand_off` for `at`).
+local function free_retired(entry, retired, at)
+  local packed = redis.call('HGET', retired, entry)
+  if packed then
+    redis.call('HDEL', retired, entry)
+    release_slots(packed, '\0retired:' .. entry, at)
+  end
+end

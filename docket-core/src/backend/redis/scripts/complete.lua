@@ -2,7 +2,9 @@
 -- acknowledges and deletes the deliveries that no live run owns any more.
 -- KEYS[1] ready stream, KEYS[2] schedule, KEYS[3] dead letters, KEYS[4] events channel,
 -- KEYS[5] scheduler wake-up channel, KEYS[6] dead-letter byte count, KEYS[7] the set of
--- executions waiting for a concurrency slot, KEYS[8..] one execution record per outcome.
+-- executions waiting for a concurrency slot, KEYS[8] the hash of retired runs, KEYS[9..] one
+-- execution record per outcome. The outcome of a run that was cancelled or replaced while it
+-- ran frees the slots it kept (see `retire_slots`).
 -- ARGV[1] consumer group, ARGV[2] execution ttl (ms), ARGV[3] worker, ARGV[4] the worker's
 -- clock (ms), only for the end time a record shows (due times are decided by Redis's clock,
 -- read only when an outcome puts an execution back), ARGV[5] record key prefix; then 7 per
@@ -27,14 +29,15 @@ local ttl = tonumber(ARGV[2])
 local ids = {}
 local earliest = nil
 local slots = {KEYS[1], KEYS[7], ARGV[5], stamp}
-for i = 1, #KEYS - 7 do
-  local record = KEYS[i + 7]
+for i = 1, #KEYS - 8 do
+  local record = KEYS[i + 8]
   local b = 5 + (i - 1) * 7
   local id, key, kind, a, bb, c, d = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
   local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER, F_LIMITS, F_RATES)
   local live = tonumber(current[1]) == S_RUNNING and current[2] == id
   if not live then
     ids[#ids + 1] = id
+    free_retired(id, KEYS[8], slots)
   elseif current[5] == ARGV[3] and kind ~= O_INTERRUPTED then
     ids[#ids + 1] = id
     local watched = current[3]

@@ -1,8 +1,10 @@
 -- Schedules a batch of executions, one atomic decision per task.
 -- KEYS[1] ready stream, KEYS[2] schedule (zset of due times), KEYS[3] events channel,
 -- KEYS[4] scheduler wake-up channel, KEYS[5] cancellation channel, KEYS[6] the set of
--- executions waiting for a concurrency slot, KEYS[7..] one execution record per task.
--- A replaced execution's concurrency slots are freed and handed on.
+-- executions waiting for a concurrency slot, KEYS[7] the hash of retired runs, KEYS[8..] one
+-- execution record per task.
+-- A replaced execution's concurrency slots are freed and handed on; a running one's stay with
+-- its run until it has stopped (see `retire_slots`).
 -- Replacing a running execution interrupts that run, as a cancellation would (`<entry id>
 -- <key>` on the cancellation channel): the replacement owns the key.
 -- When the batch puts a task at the head of the schedule, schedulers are told (they may be
@@ -47,8 +49,8 @@ local function admit(windows)
   end
   return nil
 end
-for i = 1, #KEYS - 6 do
-  local record = KEYS[i + 6]
+for i = 1, #KEYS - 7 do
+  local record = KEYS[i + 7]
   local b = 3 + (i - 1) * 6
   local key, task, args, spec, replace, admission = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
   local limits, cooldowns, rates, debounce = '', nil, '', nil
@@ -124,7 +126,11 @@ for i = 1, #KEYS - 6 do
     end
     if current[5] then
       redis.call('SREM', KEYS[6], key)
-      release_slots(current[5], key, slots)
+      if state == S_RUNNING then
+        retire_slots(current[5], key, current[4], KEYS[7])
+      else
+        release_slots(current[5], key, slots)
+      end
     end
     local new_state = S_QUEUED
     if not immediate and when > clock() then

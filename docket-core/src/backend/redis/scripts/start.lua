@@ -14,7 +14,9 @@
 -- retry) keeps the slots it holds.
 -- KEYS[1] ready stream, KEYS[2] events channel, KEYS[3] dead letters, KEYS[4] workers,
 -- KEYS[5] dead-letter byte count, KEYS[6] the set of executions waiting for a slot,
--- KEYS[7] schedule, KEYS[8] scheduler wake-up channel.
+-- KEYS[7] schedule, KEYS[8] scheduler wake-up channel, KEYS[9] the hash of retired runs: a
+-- stale delivery (of a run cancelled or replaced while it ran, whose worker stopped) frees the
+-- slots its run kept.
 -- A QUEUED execution with rate limits starts only if each allows a start now (by Redis's
 -- clock); else its delivery ends here and it is filed SCHEDULED at the instant the limit
 -- allows one, or dropped (CANCELLED with the reason) when the limit drops and it is neither a
@@ -168,6 +170,7 @@ for _, entry in ipairs(entries) do
       -- Not written by docket: keep it for inspection rather than drop it silently.
       dead_letter(KEYS[3], KEYS[5], stamp, '', '', '', 'stream entry ' .. id .. ' names no execution key', MALFORMED_ENTRY)
     end
+    free_retired(id, KEYS[9], {KEYS[1], KEYS[6], ARGV[3], stamp})
     done[#done + 1] = id
   end
 end
