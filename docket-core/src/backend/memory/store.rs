@@ -301,28 +301,37 @@ impl Store {
                 .filter(|record| record.state == ExecutionState::Scheduled && !record.successor)
             {
                 self.scheduled.remove(&(record.filed_ms, previous.clone()));
-                let error = StoredError {
-                    message: group.reason.clone(),
-                    type_name: DROPPED.to_string(),
-                };
-                record.state = ExecutionState::Cancelled;
-                record.error = Some(error.clone());
-                record.completed_ms = Some(now.ms);
-                record.generation += 1;
-                let epoch = record.epoch;
-                fx.events.push(Event::State(StateChange {
-                    key: previous.clone(),
-                    state: ExecutionState::Cancelled,
-                    result: None,
-                    error: Some(error),
-                }));
-                self.finish(&previous, epoch, ttl, now);
+                self.drop_record(&previous, &group.reason, ttl, now, fx);
             }
         }
         if self.debounces.len() > self.debounce_sweep_at {
             self.debounces.retain(|_, (_, until)| *until > now.ms);
             self.debounce_sweep_at = (2 * self.debounces.len()).max(COMPACT_SLACK);
         }
+    }
+
+    /// Ends the pending record of `key` as dropped by an admission control: CANCELLED, with
+    /// `reason` as its error (the caller has taken it out of the schedule or the ready queue).
+    fn drop_record(&mut self, key: &str, reason: &str, ttl: Duration, now: Now, fx: &mut Effects) {
+        let Some(record) = self.records.get_mut(key) else {
+            return;
+        };
+        let error = StoredError {
+            message: reason.to_string(),
+            type_name: DROPPED.to_string(),
+        };
+        record.state = ExecutionState::Cancelled;
+        record.error = Some(error.clone());
+        record.completed_ms = Some(now.ms);
+        record.generation += 1;
+        let epoch = record.epoch;
+        fx.events.push(Event::State(StateChange {
+            key: key.to_string(),
+            state: ExecutionState::Cancelled,
+            result: None,
+            error: Some(error),
+        }));
+        self.finish(key, epoch, ttl, now);
     }
 
     /// Opens `windows` from now; sweeps lapsed windows when they have doubled.
@@ -774,22 +783,7 @@ impl Store {
         };
         let held = record.limits.clone();
         if rate.drop && !record.successor {
-            let error = StoredError {
-                message: rate.reason.clone(),
-                type_name: DROPPED.to_string(),
-            };
-            record.state = ExecutionState::Cancelled;
-            record.error = Some(error.clone());
-            record.completed_ms = Some(now.ms);
-            record.generation += 1;
-            let epoch = record.epoch;
-            fx.events.push(Event::State(StateChange {
-                key: key.to_string(),
-                state: ExecutionState::Cancelled,
-                result: None,
-                error: Some(error),
-            }));
-            self.finish(key, epoch, ttl, now);
+            self.drop_record(key, &rate.reason, ttl, now, fx);
         } else {
             record.state = ExecutionState::Scheduled;
             record.filed_ms = free_at;
