@@ -5,22 +5,19 @@
 -- Returns how many executions were removed.
 local removed = 0
 local freed = {}
-for _, key in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local record = ARGV[1] .. key
-  if tonumber(redis.call('HGET', record, F_STATE)) == S_SCHEDULED then
-    redis.call('DEL', record)
-    removed = removed + 1
+-- Deletes the records of `keys` that are in `state`, then the collection `index` listing them.
+local function remove_listed(keys, state, index)
+  for _, key in ipairs(keys) do
+    local record = ARGV[1] .. key
+    if tonumber(redis.call('HGET', record, F_STATE)) == state then
+      redis.call('DEL', record)
+      removed = removed + 1
+    end
   end
+  redis.call('DEL', index)
 end
-redis.call('DEL', KEYS[1])
-for _, key in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  local record = ARGV[1] .. key
-  if tonumber(redis.call('HGET', record, F_STATE)) == S_QUEUED then
-    redis.call('DEL', record)
-    removed = removed + 1
-  end
-end
-redis.call('DEL', KEYS[3])
+remove_listed(redis.call('ZRANGE', KEYS[1], 0, -1), S_SCHEDULED, KEYS[1])
+remove_listed(redis.call('SMEMBERS', KEYS[3]), S_QUEUED, KEYS[3])
 local pending = {}
 local ok, summary = pcall(redis.call, 'XPENDING', KEYS[2], ARGV[2], '-', '+', 1000000)
 if ok then
