@@ -134,6 +134,9 @@ struct W1Run {
     enqueue_commands_per_task: f64,
     bulk_commands_per_task: f64,
     drain_commands_per_task: f64,
+    /// CPU time the bulk enqueue cost, per task: in this process and in Redis (µs).
+    bulk_client_cpu_us: f64,
+    bulk_redis_cpu_us: f64,
 }
 
 #[tokio::main]
@@ -327,6 +330,33 @@ async fn used_memory(client: &fred::clients::Client) -> anyhow::Result<i64> {
         .ok_or_else(|| anyhow::anyhow!("no used_memory in INFO"))
 }
 
+/// The CPU time the Redis server has used (user and system).
+async fn redis_cpu(client: &fred::clients::Client) -> anyhow::Result<Duration> {
+    let info: String = client.info(Some(fred::types::InfoKind::Cpu)).await?;
+    let field = |name: &str| -> anyhow::Result<f64> {
+        info.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|value| value.trim().parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no {name} in INFO"))
+    };
+    Ok(Duration::from_secs_f64(
+        field("used_cpu_user")? + field("used_cpu_sys")?,
+    ))
+}
+
+/// The CPU time this process has used, all threads (nanosecond precision, from
+/// `/proc/self/task/*/schedstat`; zero where that is not available).
+fn process_cpu() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
 /// Total commands the server has run (Lua-internal ones included).
 async fn commands(client: &fred::clients::Client) -> anyhow::Result<u64> {
     Ok(command_counts(client).await?.values().sum())
@@ -375,11 +405,15 @@ async fn w1(n: u64, concurrency: usize, ttl: Duration) -> anyhow::Result<W1Run> 
 
     // In bulk.
     let before = commands(&stats).await?;
+    let redis_cpu_before = redis_cpu(&stats).await?;
+    let client_cpu_before = process_cpu();
     let started = Instant::now();
     docket
         .schedule_all((0..n).map(|i| noop::schedule(&docket, i)))
         .await?;
     let bulk_enqueue_per_s = n as f64 / started.elapsed().as_secs_f64();
+    let bulk_client_cpu = process_cpu() - client_cpu_before;
+    let bulk_redis_cpu = redis_cpu(&stats).await? - redis_cpu_before;
     let bulk_commands = commands(&stats).await? - before - 1;
 
     // Drain.
@@ -407,6 +441,8 @@ async fn w1(n: u64, concurrency: usize, ttl: Duration) -> anyhow::Result<W1Run> 
         enqueue_commands_per_task: enqueue_commands as f64 / n as f64,
         bulk_commands_per_task: bulk_commands as f64 / n as f64,
         drain_commands_per_task: drain_commands as f64 / n as f64,
+        bulk_client_cpu_us: bulk_client_cpu.as_secs_f64() * 1e6 / n as f64,
+        bulk_redis_cpu_us: bulk_redis_cpu.as_secs_f64() * 1e6 / n as f64,
     })
 }
 
@@ -423,10 +459,12 @@ async fn report_w1(n: u64, concurrency: usize, ttl: Duration, runs: &[W1Run]) ->
     let enqueue_cmds = pick(|r| r.enqueue_commands_per_task);
     let bulk_cmds = pick(|r| r.bulk_commands_per_task);
     let drain_cmds = pick(|r| r.drain_commands_per_task);
+    let bulk_client_cpu = pick(|r| r.bulk_client_cpu_us);
+    let bulk_redis_cpu = pick(|r| r.bulk_redis_cpu_us);
     let commit = git_commit();
     let redis_version = redis_version();
     println!(
-        "{{\"system\":\"docket\",\"workload\":\"W1\",\"n\":{n},\"concurrency\":{concurrency},\"execution_ttl_s\":{},\"runs\":{},\"enqueue_per_s\":{:.0},\"bulk_enqueue_per_s\":{:.0},\"drain_per_s\":{:.0},\"enqueue_commands_per_task\":{:.2},\"bulk_enqueue_commands_per_task\":{:.2},\"drain_commands_per_task\":{:.2},\"commit\":\"{commit}\",\"redis\":\"{redis_version}\"}}",
+        "{{\"system\":\"docket\",\"workload\":\"W1\",\"n\":{n},\"concurrency\":{concurrency},\"execution_ttl_s\":{},\"runs\":{},\"enqueue_per_s\":{:.0},\"bulk_enqueue_per_s\":{:.0},\"drain_per_s\":{:.0},\"enqueue_commands_per_task\":{:.2},\"bulk_enqueue_commands_per_task\":{:.2},\"drain_commands_per_task\":{:.2},\"bulk_enqueue_client_cpu_us\":{:.2},\"bulk_enqueue_redis_cpu_us\":{:.2},\"commit\":\"{commit}\",\"redis\":\"{redis_version}\"}}",
         ttl.as_secs(),
         runs.len(),
         enqueue.0,
@@ -435,6 +473,8 @@ async fn report_w1(n: u64, concurrency: usize, ttl: Duration, runs: &[W1Run]) ->
         enqueue_cmds.0,
         bulk_cmds.0,
         drain_cmds.0,
+        bulk_client_cpu.0,
+        bulk_redis_cpu.0,
     );
     eprintln!(
         "W1 n={n} concurrency={concurrency} execution_ttl={ttl:?} ({} runs; median [min–max])",
@@ -447,6 +487,15 @@ async fn report_w1(n: u64, concurrency: usize, ttl: Duration, runs: &[W1Run]) ->
     eprintln!(
         "  enqueue in bulk        {:>9.0} tasks/s  [{:.0}–{:.0}]  {:.2} commands/task",
         bulk.0, bulk.1, bulk.2, bulk_cmds.0
+    );
+    eprintln!(
+        "    CPU per task: {:.2} µs here [{:.2}–{:.2}], {:.2} µs in Redis [{:.2}–{:.2}]",
+        bulk_client_cpu.0,
+        bulk_client_cpu.1,
+        bulk_client_cpu.2,
+        bulk_redis_cpu.0,
+        bulk_redis_cpu.1,
+        bulk_redis_cpu.2
     );
     eprintln!(
         "  drain                  {:>9.0} tasks/s  [{:.0}–{:.0}]  {:.2} commands/task",

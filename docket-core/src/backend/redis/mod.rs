@@ -802,7 +802,7 @@ impl Backend for RedisBackend {
         keys.push(self.core.keys.cancellations());
         keys.push(self.core.keys.waiting());
         keys.push(self.core.keys.retired());
-        let mut args = Vec::with_capacity(tasks.len() * 6 + 2);
+        let mut args = Vec::with_capacity(tasks.len() * 5 + 3);
         args.push(Value::from(self.core.keys.record_prefix()));
         args.push(Value::from(now_ms()));
         args.push(Value::from(self.core.ttl_ms));
@@ -812,10 +812,12 @@ impl Backend for RedisBackend {
             args.push(Value::from(task.task.as_str()));
             args.push(Value::Bytes(task.args.clone().into()));
             args.push(Value::from(task.due.spec()));
-            args.push(Value::from(if task.replace { "replace" } else { "keep" }));
+            // One argument for both, so that a task without admission controls costs no more
+            // to send than before they existed.
+            let replace: &'static [u8] = if task.replace { b"r" } else { b"k" };
             args.push(match pack_admission(&self.core.keys, task) {
-                Some(packed) => Value::Bytes(packed.into()),
-                None => Value::from(""),
+                Some(packed) => Value::Bytes([replace, &packed].concat().into()),
+                None => Value::from_static(replace),
             });
         }
         let codes: Vec<i64> = self

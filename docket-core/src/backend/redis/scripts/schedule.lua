@@ -14,9 +14,10 @@
 -- is dropped: its record is written CANCELLED with the window's reason (unless the key is
 -- pending: a dropped replacement leaves the pending execution as it was).
 -- ARGV[1] record key prefix, ARGV[2] this process's clock (ms; only shown as the time a slot
--- was taken or a submission dropped), ARGV[3] execution ttl (ms); then 6 per task: key, task
--- name, argument map, due (a `Due` spec), 'replace' or 'keep', and its admission controls:
--- '' for none (a task without pays nothing for them), else a MessagePack array of the
+-- was taken or a submission dropped), ARGV[3] execution ttl (ms); then 5 per task: key, task
+-- name, argument map, due (a `Due` spec), and 'r' (replace a pending execution) or 'k' (keep
+-- it) followed by its admission controls: nothing for none (a task without pays nothing for
+-- them), else a MessagePack array of the
 -- concurrency limits its runs must hold (as F_LIMITS stores them, packed), its cooldown
 -- windows ({key, ms, reason} triples), its rate limits (as F_RATES stores them) and its
 -- debounce group ({key, ms, reason}, or empty).
@@ -51,11 +52,13 @@ local function admit(windows)
 end
 for i = 1, #KEYS - 7 do
   local record = KEYS[i + 7]
-  local b = 3 + (i - 1) * 6
-  local key, task, args, spec, replace, admission = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
+  local b = 3 + (i - 1) * 5
+  local key, task, args, spec, flags = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]
+  local replace = string.byte(flags, 1) == 114 -- 'r'
+  local admission = #flags > 1
   local limits, cooldowns, rates, debounce = '', nil, '', nil
-  if admission ~= '' then
-    local controls = cmsgpack.unpack(admission)
+  if admission then
+    local controls = cmsgpack.unpack(string.sub(flags, 2))
     if #controls[1] > 0 then limits = cmsgpack.pack(controls[1]) end
     if #controls[3] > 0 then rates = cmsgpack.pack(controls[3]) end
     if #controls[2] > 0 then cooldowns = controls[2] end
@@ -72,10 +75,10 @@ for i = 1, #KEYS - 7 do
   local state = tonumber(current[1]) or 0
   local pending = state >= S_SCHEDULED and state <= S_RUNNING
   local closed = nil
-  if not (pending and replace ~= 'replace') then
+  if not (pending and not replace) then
     closed = admit(cooldowns)
   end
-  if pending and replace ~= 'replace' then
+  if pending and not replace then
     out[i] = D_ALREADY_SCHEDULED
   elseif closed then
     out[i] = D_DROPPED
@@ -146,7 +149,7 @@ for i = 1, #KEYS - 7 do
         earliest = when
       end
     end
-    if admission == '' and not current[3] then
+    if not admission and not current[3] then
       redis.call('HSET', record, F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1)
     else
       local fields = {F_STATE, new_state, F_GENERATION, generation, F_ENTRY, entry, F_TASK, task, F_ARGS, args, F_DUE, when, F_ATTEMPT, 1}
