@@ -1,6 +1,7 @@
 //! What a running task knows about its own execution, and what its body asked the worker to
 //! do next (through the injected [`Perpetual`](crate::Perpetual), [`Retry`](crate::Retry) and
-//! [`Timeout`](crate::Timeout) handles).
+//! [`Timeout`](crate::Timeout) handles), and the progress it reports
+//! ([`Progress`](crate::Progress)).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -8,9 +9,10 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::backend::{from_ms, now_ms, Delivery, Due};
+use crate::backend::{from_ms, now_ms, Delivery, Due, Lease};
 use crate::docket::Docket;
 use crate::inject::States;
+use crate::progress::Tracker;
 use crate::task::TaskDescriptor;
 
 /// The context of one run: the docket it came from, the execution's identity, and the
@@ -34,6 +36,7 @@ struct Inner {
     redelivered: bool,
     states: States,
     control: RunControl,
+    progress: Arc<Tracker>,
 }
 
 impl TaskContext {
@@ -60,6 +63,11 @@ impl TaskContext {
                 redelivered: delivery.redelivered,
                 states: states.clone(),
                 control: RunControl::new(timeout),
+                progress: Arc::new(Tracker::new(
+                    docket.clone(),
+                    worker.to_string(),
+                    Lease::new(delivery.id.clone(), delivery.key.clone()),
+                )),
             }),
         }
     }
@@ -118,6 +126,24 @@ impl TaskContext {
     /// What the body asked the worker to do next, and the run's deadline.
     pub fn control(&self) -> &RunControl {
         &self.inner.control
+    }
+
+    pub(crate) fn progress_tracker(&self) -> &Arc<Tracker> {
+        &self.inner.progress
+    }
+
+    /// Writes the progress the body reported last, if it has not been written yet, and
+    /// stops writing progress for this run. A worker runtime awaits it when the body has
+    /// ended, before it records the outcome, so subscribers see every progress event before
+    /// the end. Returns at once for a run that reported no progress.
+    pub async fn finish_progress(&self) {
+        self.inner.progress.finish().await;
+    }
+
+    /// Stops writing progress for this run without a last write: for a run that was
+    /// interrupted (cancelled, replaced, its lease lost), whose record is no longer its own.
+    pub fn abandon_progress(&self) {
+        self.inner.progress.abandon();
     }
 }
 

@@ -13,6 +13,7 @@ use crate::backend::Disposition;
 use crate::codec;
 use crate::docket::Docket;
 use crate::error::{Error, Result};
+use crate::progress::ProgressInfo;
 
 /// Where an execution is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -114,6 +115,9 @@ pub struct ExecutionInfo {
     pub result: Option<Vec<u8>>,
     /// The MessagePack argument map (parameter name → value).
     pub args: Vec<u8>,
+    /// How far the running execution has come, once its body reported progress
+    /// ([`Progress`](crate::Progress)); `None` before that and once the run has ended.
+    pub progress: Option<ProgressInfo>,
 }
 
 impl ExecutionInfo {
@@ -154,13 +158,15 @@ impl fmt::Display for ExecutionInfo {
 /// Something that happened to an execution, published to its subscribers
 /// ([`Execution::subscribe`]) in the order it happened.
 ///
-/// Today every event is a change of state; progress events will join them, so match with a
-/// wildcard arm.
+/// More kinds of events may join these, so match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {
     /// The execution moved to a new state.
     State(StateChange),
+    /// The running execution reported progress. Every progress event of a run comes after
+    /// the event of its start and before the event of its end.
+    Progress(ProgressChange),
 }
 
 impl Event {
@@ -168,6 +174,7 @@ impl Event {
     pub fn key(&self) -> &str {
         match self {
             Event::State(change) => &change.key,
+            Event::Progress(change) => &change.key,
         }
     }
 
@@ -175,8 +182,25 @@ impl Event {
     pub fn state(&self) -> Option<ExecutionState> {
         match self {
             Event::State(change) => Some(change.state),
+            Event::Progress(_) => None,
         }
     }
+}
+
+/// Progress of a running execution, as one write of it published it: the whole state at that
+/// moment (writes are coalesced, at most one per [`PROGRESS_INTERVAL`](crate::PROGRESS_INTERVAL)
+/// per run, so not every increment has an event, but `current` never goes back within a run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProgressChange {
+    /// The execution key.
+    pub key: String,
+    /// How many units of work are done.
+    pub current: u64,
+    /// How many there are in all, once the body has said.
+    pub total: Option<u64>,
+    /// What the body is doing now, if it said.
+    pub message: Option<String>,
 }
 
 /// A change of state, published by the transition that made it.
@@ -263,12 +287,22 @@ impl<T> Execution<T> {
         self.docket.backend().info(&self.key).await
     }
 
+    /// How far the execution has come while it runs (the progress its body last reported,
+    /// written at most every [`PROGRESS_INTERVAL`](crate::PROGRESS_INTERVAL)), or `None`
+    /// when it reported none, is not running, or its record is gone.
+    pub async fn progress(&self) -> Result<Option<ProgressInfo>> {
+        Ok(self.info().await?.and_then(|info| info.progress))
+    }
+
     /// Cancels the execution (see [`Docket::cancel`]).
     pub async fn cancel(&self) -> Result<bool> {
         self.docket.cancel(&self.key).await
     }
 
-    /// A stream of this execution's state changes from now on.
+    /// A stream of this execution's events from now on: its changes of state and, while it
+    /// runs, its progress, in the order they happened. A subscriber that subscribes before a
+    /// run starts sees every progress event of that run. To know the state (and progress) at
+    /// the moment of subscribing, read [`info`](Self::info) after subscribing.
     ///
     /// A subscriber that falls far behind skips events rather than holding the docket back.
     pub async fn subscribe(&self) -> Result<BoxStream<'static, Event>> {

@@ -2,8 +2,9 @@
 //!
 //! Every injected parameter is resolved through one trait, [`FromContext`], once per run
 //! before the body starts. docket implements it for [`Docket`], [`TaskContext`],
-//! [`Perpetual`], [`Retry`], [`Timeout`] and [`State<T>`]; implement it for your own types
-//! (a database handle built from shared state, say) and mark those parameters `#[inject]`.
+//! [`Perpetual`], [`Progress`](crate::Progress), [`Retry`], [`Timeout`] and [`State<T>`];
+//! implement it for your own types (a database handle built from shared state, say) and mark
+//! those parameters `#[inject]`.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -54,7 +55,7 @@ pub type InjectError = Box<dyn std::error::Error + Send + Sync + 'static>;
     message = "`{Self}` can't be injected into a task: it does not implement `docket::FromContext`",
     label = "injected, so resolved by the worker through `FromContext`",
     note = "a parameter is injected when it is marked `#[inject]` or its type is named `Docket`, \
-            `TaskContext`, `Perpetual`, `Retry`, `Timeout` or `State`; implement `docket::FromContext` \
+            `TaskContext`, `Perpetual`, `Progress`, `Retry`, `Timeout` or `State`; implement `docket::FromContext` \
             for `{Self}`, or, to pass the value to `schedule(..)` instead, remove `#[inject]` (or name \
             the type through an alias: `use my::Retry as RetryConfig;`)"
 )]

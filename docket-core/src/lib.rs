@@ -32,6 +32,7 @@ mod docket;
 mod error;
 mod execution;
 mod inject;
+mod progress;
 mod schedule;
 mod task;
 pub mod tasks;
@@ -47,10 +48,13 @@ pub use crate::docket::{
     ConnectPolicy, Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,
 };
 pub use crate::error::{Error, Result};
-pub use crate::execution::{Event, Execution, ExecutionInfo, ExecutionState, StateChange, StoredError};
+pub use crate::execution::{
+    Event, Execution, ExecutionInfo, ExecutionState, ProgressChange, StateChange, StoredError,
+};
 pub use crate::inject::{
     Args, ForcedRetry, FromContext, InjectError, Perpetual, Retry, Serialized, State, States, Timeout,
 };
+pub use crate::progress::{Progress, ProgressInfo, MAX_PROGRESS_MESSAGE, PROGRESS_INTERVAL};
 pub use crate::schedule::{Schedule, MAX_KEY_LEN};
 pub use crate::task::{Failure, FailureKind, Registry, RunFn, RunFuture, Task, TaskDescriptor, TaskRef};
 pub use docket_macros::task;

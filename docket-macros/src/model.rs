@@ -254,6 +254,7 @@ pub(crate) enum Injected {
     Docket,
     TaskContext,
     Perpetual,
+    Progress,
     Retry,
     Timeout,
     State,
@@ -263,10 +264,11 @@ pub(crate) enum Injected {
 
 impl Injected {
     /// The names docket's own injectable types are recognised by, as the crate docs list them.
-    const NAMES: [(&'static str, Self); 6] = [
+    const NAMES: [(&'static str, Self); 7] = [
         ("Docket", Self::Docket),
         ("TaskContext", Self::TaskContext),
         ("Perpetual", Self::Perpetual),
+        ("Progress", Self::Progress),
         ("Retry", Self::Retry),
         ("Timeout", Self::Timeout),
         ("State", Self::State),
@@ -514,6 +516,7 @@ mod tests {
             Some(Injected::TaskContext)
         );
         assert_eq!(classify(parse_quote!(Perpetual)), Some(Injected::Perpetual));
+        assert_eq!(classify(parse_quote!(docket::Progress)), Some(Injected::Progress));
         assert_eq!(classify(parse_quote!(docket::Retry)), Some(Injected::Retry));
         assert_eq!(classify(parse_quote!(Timeout)), Some(Injected::Timeout));
         assert_eq!(classify(parse_quote!(State<AppState>)), Some(Injected::State));

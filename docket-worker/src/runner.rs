@@ -226,6 +226,12 @@ impl Runner {
                     running.finished = true;
                 }
                 drop(permit);
+                // The run's last progress is written before its outcome, so subscribers see
+                // every progress event before the end.
+                match kind {
+                    OutcomeKind::Interrupted => context.abandon_progress(),
+                    _ => context.finish_progress().await,
+                }
                 let _ = outcomes.send(delivery.outcome(kind));
             }
             .instrument(span),

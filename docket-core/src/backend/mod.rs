@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 
 use crate::error::Result;
 use crate::execution::{Event, ExecutionInfo, StoredError};
+use crate::progress::ProgressInfo;
 
 /// How many times one execution is delivered without finishing before it is failed and
 /// dead-lettered: a task that kills its worker (an abort, the OOM killer) must not crash-loop
@@ -541,6 +542,12 @@ pub trait Backend: Send + Sync + 'static {
     /// The records of live executions (scheduled, queued, running), at most `limit` of each
     /// kind (scheduled; queued and running), in no particular order.
     async fn live(&self, limit: usize) -> Result<Vec<ExecutionInfo>>;
+
+    /// Writes the progress of `worker`'s run of `delivery` into its record and publishes it to
+    /// the execution's subscribers, in one atomic step. Writes nothing and returns `false` when
+    /// that run is no longer the record's live run held by `worker` (it ended, was cancelled,
+    /// replaced, or taken over by another worker).
+    async fn progress(&self, worker: &str, delivery: &Lease, progress: &ProgressInfo) -> Result<bool>;
 }
 
 /// The time from `now_ms` until `due_ms` (zero when it has passed).

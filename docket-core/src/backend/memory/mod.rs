@@ -45,6 +45,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::execution::{Event, ExecutionInfo};
+use crate::progress::ProgressInfo;
 
 /// How many events (and cancellations) a slow subscriber may fall behind before it lags.
 const CHANNEL_CAPACITY: usize = 4096;
@@ -244,5 +245,9 @@ impl Backend for MemoryBackend {
 
     async fn clear(&self) -> Result<u64> {
         Ok(self.with_store(|store, _, fx| store.clear(fx)))
+    }
+
+    async fn progress(&self, worker: &str, delivery: &Lease, progress: &ProgressInfo) -> Result<bool> {
+        Ok(self.with_store(|store, _, fx| store.progress(worker, delivery, progress, fx)))
     }
 }

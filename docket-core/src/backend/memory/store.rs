@@ -35,7 +35,8 @@ use crate::backend::{
     DEAD_LETTER_CAP, DROPPED, MAX_DELIVERIES, TOO_MANY_DELIVERIES,
 };
 use crate::error::Error;
-use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
+use crate::execution::{Event, ExecutionInfo, ExecutionState, ProgressChange, StateChange, StoredError};
+use crate::progress::ProgressInfo;
 
 /// How many stale ready entries may pile up beyond the live ones before they are compacted.
 const COMPACT_SLACK: usize = 1024;
@@ -102,6 +103,8 @@ struct Record {
     rates: Vec<RateSlot>,
     /// Whether this filing is a retry or a perpetual's next run (never dropped by a rate limit).
     successor: bool,
+    /// The progress its running run reported last (none once the run ends).
+    progress: Option<ProgressInfo>,
 }
 
 /// The holders and waiters of one concurrency limit.
@@ -382,6 +385,7 @@ impl Store {
                 waiting: false,
                 rates: Vec::new(),
                 successor: false,
+                progress: None,
             },
         );
         fx.events.push(Event::State(StateChange {
@@ -476,6 +480,7 @@ impl Store {
                 waiting: false,
                 rates: task.rates.clone(),
                 successor: false,
+                progress: None,
             },
         );
         if state == ExecutionState::Queued {
@@ -648,6 +653,8 @@ impl Store {
             return;
         }
         let epoch = record.epoch;
+        // The run's progress ends with it, whatever comes next (a retry starts from nothing).
+        record.progress = None;
         // Whatever follows, the run's slots are free at its end (a next run holds its own).
         let held = record.limits.clone();
         if let OutcomeKind::Requeue {
@@ -957,6 +964,7 @@ impl Store {
         record.generation += 1;
         record.state = ExecutionState::Cancelled;
         record.completed_ms = Some(now.ms);
+        record.progress = None;
         fx.state(key, ExecutionState::Cancelled);
         if previous == ExecutionState::Running {
             let running: Vec<u64> = self
@@ -994,7 +1002,41 @@ impl Store {
             error: record.error.clone(),
             result: record.result.clone(),
             args: record.args.clone(),
+            progress: record.progress.clone(),
         })
+    }
+
+    /// Writes the progress of `worker`'s run of `delivery`, if it is still the live run and
+    /// `worker` holds it; returns whether it was written.
+    pub(super) fn progress(
+        &mut self,
+        worker: &str,
+        delivery: &Lease,
+        progress: &ProgressInfo,
+        fx: &mut Effects,
+    ) -> bool {
+        let Some(id) = delivery.id.parse::<u64>().ok() else {
+            return false;
+        };
+        let held = self
+            .in_flight
+            .get(&id)
+            .is_some_and(|run| run.worker == worker && run.key == delivery.key);
+        if !held || !self.owns(id) {
+            return false;
+        }
+        let Some(record) = self.records.get_mut(&delivery.key) else {
+            return false;
+        };
+        let progress = ProgressInfo::new(progress.current, progress.total, progress.message.clone());
+        fx.events.push(Event::Progress(ProgressChange {
+            key: delivery.key.clone(),
+            current: progress.current,
+            total: progress.total,
+            message: progress.message.clone(),
+        }));
+        record.progress = Some(progress);
+        true
     }
 
     /// The records of live executions, at most `limit` scheduled and `limit` queued or running.
@@ -1094,6 +1136,11 @@ impl Store {
                 continue;
             };
             record.deliveries += 1;
+            // Taken over from another worker (or failed below): the old run's progress goes.
+            // This worker's own delivery may still be running here, and keeps its own.
+            if delivery.worker != worker || record.deliveries > MAX_DELIVERIES {
+                record.progress = None;
+            }
             if record.deliveries > MAX_DELIVERIES {
                 // It keeps stopping its workers: fail it instead of crash-looping them all.
                 let error = StoredError {

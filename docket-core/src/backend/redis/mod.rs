@@ -37,6 +37,7 @@ use super::{
 use crate::docket::redact;
 use crate::error::{Error, Result};
 use crate::execution::{Event, ExecutionInfo};
+use crate::progress::ProgressInfo;
 
 /// How long a connection attempt may take before it counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -1138,6 +1139,25 @@ impl Backend for RedisBackend {
         ];
         let removed: i64 = self.core.scripts.clear.run(&self.core.client, keys, args).await?;
         Ok(removed.max(0) as u64)
+    }
+
+    async fn progress(&self, worker: &str, delivery: &Lease, progress: &ProgressInfo) -> Result<bool> {
+        let keys = vec![self.core.keys.record(&delivery.key), self.core.keys.events()];
+        let args = vec![
+            Value::from(delivery.id.as_str()),
+            Value::from(worker),
+            Value::from(delivery.key.as_str()),
+            Value::from(progress.current.to_string()),
+            Value::from(progress.total.map(|total| total.to_string()).unwrap_or_default()),
+            Value::from(progress.message.as_deref().unwrap_or_default()),
+        ];
+        let written: i64 = self
+            .core
+            .scripts
+            .progress
+            .run(&self.core.client, keys, args)
+            .await?;
+        Ok(written == 1)
     }
 }
 

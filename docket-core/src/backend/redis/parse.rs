@@ -7,7 +7,8 @@ use super::super::{from_ms, DeadLetter, Delivery};
 use super::schema::{self, dead, record};
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::execution::{Event, ExecutionInfo, ExecutionState, StateChange, StoredError};
+use crate::execution::{Event, ExecutionInfo, ExecutionState, ProgressChange, StateChange, StoredError};
+use crate::progress::ProgressInfo;
 
 /// A raw ready-stream entry.
 #[derive(Debug)]
@@ -240,9 +241,11 @@ pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
         error: None,
         result: None,
         args: Vec::new(),
+        progress: None,
     };
     let mut message = None;
     let mut type_name = None;
+    let (mut done, mut total, mut note) = (None, None, None);
     for (name, value) in pairs {
         match text(&name).as_deref() {
             Some(record::STATE) => {
@@ -262,9 +265,13 @@ pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
             Some(record::ARGS) => info.args = bytes(value).unwrap_or_default(),
             Some(record::ERROR) => message = text(&value),
             Some(record::ERROR_TYPE) => type_name = text(&value),
+            Some(record::PROGRESS_CURRENT) => done = count(&value),
+            Some(record::PROGRESS_TOTAL) => total = count(&value),
+            Some(record::PROGRESS_MESSAGE) => note = text(&value),
             _ => {}
         }
     }
+    info.progress = done.map(|current| ProgressInfo::new(current, total, note));
     let Some(state) = state else {
         // A record without a state is a leftover of a watch on an expired key.
         return Ok(None);
@@ -279,7 +286,16 @@ pub fn record(key: &str, reply: Value) -> Result<Option<ExecutionInfo>> {
     Ok(Some(info))
 }
 
-/// An event published by a script: `[key, state, result?, message?, type?]` in MessagePack.
+/// A count of units of progress, stored as text (a Lua number would lose precision).
+fn count(value: &Value) -> Option<u64> {
+    match value {
+        Value::Integer(i) => u64::try_from(*i).ok(),
+        other => text(other)?.parse().ok(),
+    }
+}
+
+/// An event published by a script in MessagePack: `[key, state, result?, message?, type?]`
+/// for a change of state, `[key, PROGRESS_EVENT, current, total?, message?]` for progress.
 pub fn event(payload: &[u8]) -> Result<Event> {
     let value = codec::decode_dynamic(payload)?;
     let items = value
@@ -293,11 +309,10 @@ pub fn event(payload: &[u8]) -> Result<Event> {
                 .or_else(|| k.as_slice().map(|b| String::from_utf8_lossy(b).into_owned()))
         })
         .ok_or_else(|| malformed("an event has no key"))?;
-    let state = items
+    let code = items
         .get(1)
         .and_then(|s| s.as_u64())
         .and_then(|s| u8::try_from(s).ok())
-        .and_then(ExecutionState::from_code)
         .ok_or_else(|| malformed("an event has no state"))?;
     let blob = |index: usize| -> Option<Vec<u8>> {
         match items.get(index)? {
@@ -306,11 +321,25 @@ pub fn event(payload: &[u8]) -> Result<Event> {
             _ => None,
         }
     };
-    let error = blob(3).map(|message| StoredError {
-        message: String::from_utf8_lossy(&message).into_owned(),
-        type_name: blob(4)
-            .map(|t| String::from_utf8_lossy(&t).into_owned())
-            .unwrap_or_default(),
+    let string = |index: usize| blob(index).map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    if code == schema::PROGRESS_EVENT {
+        let units = |index: usize| match items.get(index)? {
+            rmpv::Value::Integer(n) => n.as_u64(),
+            _ => string(index)?.parse().ok(),
+        };
+        let current = units(2).ok_or_else(|| malformed("a progress event has no count"))?;
+        let progress = ProgressInfo::new(current, units(3), string(4));
+        return Ok(Event::Progress(ProgressChange {
+            key,
+            current: progress.current,
+            total: progress.total,
+            message: progress.message,
+        }));
+    }
+    let state = ExecutionState::from_code(code).ok_or_else(|| malformed("an event has no state"))?;
+    let error = string(3).map(|message| StoredError {
+        message,
+        type_name: string(4).unwrap_or_default(),
     });
     Ok(Event::State(StateChange {
         key,
@@ -354,7 +383,9 @@ mod tests {
             "boom".into(),
             "app::Error".into(),
         ]));
-        let Event::State(change) = event(&payload).unwrap();
+        let Event::State(change) = event(&payload).unwrap() else {
+            panic!("a change of state");
+        };
         assert_eq!(change.key, "k-1");
         assert_eq!(change.state, ExecutionState::Failed);
         assert_eq!(change.result, Some(vec![0xc0]));
@@ -363,6 +394,43 @@ mod tests {
             (error.message.as_str(), error.type_name.as_str()),
             ("boom", "app::Error")
         );
+    }
+
+    #[test]
+    fn a_published_progress_event_is_parsed() {
+        let payload = encoded(&Msgpack::Array(vec![
+            "k-1".into(),
+            u64::from(schema::PROGRESS_EVENT).into(),
+            u64::MAX.to_string().into(),
+            "10".into(),
+            false.into(),
+        ]));
+        let Event::Progress(change) = event(&payload).unwrap() else {
+            panic!("a progress event");
+        };
+        assert_eq!(change.key, "k-1");
+        assert_eq!(change.current, u64::MAX, "counts keep their precision");
+        assert_eq!(change.total, Some(10));
+        assert_eq!(change.message, None);
+        let no_count = encoded(&Msgpack::Array(vec!["k-1".into(), 0.into(), false.into()]));
+        assert!(matches!(event(&no_count), Err(Error::Backend(_))));
+    }
+
+    #[test]
+    fn a_record_with_progress_carries_it() {
+        let field = |name: &str, value: &str| [Value::from(name), Value::from(value)];
+        let flat: Vec<Value> = [
+            field(record::STATE, "3"),
+            field(record::PROGRESS_CURRENT, "7"),
+            field(record::PROGRESS_MESSAGE, "copying"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let info = record("k", Value::Array(flat)).unwrap().unwrap();
+        assert_eq!(info.progress, Some(ProgressInfo::new(7, None, Some("copying".into()))));
+        let without = record("k", Value::Array(field(record::STATE, "3").to_vec())).unwrap().unwrap();
+        assert_eq!(without.progress, None);
     }
 
     #[test]

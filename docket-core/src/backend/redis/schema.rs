@@ -49,9 +49,16 @@ pub mod record {
     /// Present when this filing is a retry or a perpetual's next run, which a rate limit never
     /// drops.
     pub const SUCCESSOR: &str = "u";
+    /// The running execution's progress: units done (present once its run reported any, and
+    /// removed with the other progress fields when the run ends).
+    pub const PROGRESS_CURRENT: &str = "pc";
+    /// The running execution's progress: units in all (absent until the run says).
+    pub const PROGRESS_TOTAL: &str = "pt";
+    /// The running execution's progress: its message (absent when it has none).
+    pub const PROGRESS_MESSAGE: &str = "pm";
 
     /// Every field, with the Lua name the prelude gives it.
-    pub(super) const ALL: [(&str, &str); 18] = [
+    pub(super) const ALL: [(&str, &str); 21] = [
         ("F_STATE", STATE),
         ("F_GENERATION", GENERATION),
         ("F_ENTRY", ENTRY),
@@ -70,6 +77,9 @@ pub mod record {
         ("F_LIMITS", LIMITS),
         ("F_RATES", RATES),
         ("F_SUCCESSOR", SUCCESSOR),
+        ("F_PROGRESS_CURRENT", PROGRESS_CURRENT),
+        ("F_PROGRESS_TOTAL", PROGRESS_TOTAL),
+        ("F_PROGRESS_MESSAGE", PROGRESS_MESSAGE),
     ];
 }
 
@@ -158,6 +168,10 @@ pub mod disposition {
     pub const DROPPED: i64 = 3;
 }
 
+/// What an event carries in place of a state code when it reports progress
+/// (`[key, PROGRESS_EVENT, current, total or false, message or false]`); no state has it.
+pub const PROGRESS_EVENT: u8 = 0;
+
 /// The states, with the Lua name the prelude gives their codes.
 const STATES: [(&str, ExecutionState); 6] = [
     ("S_SCHEDULED", ExecutionState::Scheduled),
@@ -190,6 +204,7 @@ pub fn lua_prelude(limits: &[(&str, usize)], texts: &[(&str, &str)]) -> String {
         disposition::ALREADY_SCHEDULED,
         disposition::DROPPED
     ));
+    lua.push_str(&format!("local V_PROGRESS = {PROGRESS_EVENT}\n"));
     for (name, value) in limits {
         lua.push_str(&format!("local {name} = {value}\n"));
     }

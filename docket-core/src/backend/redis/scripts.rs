@@ -36,6 +36,7 @@ sources!(
     "release",
     "heartbeat",
     "workers",
+    "progress",
 );
 
 /// A script's source with the generated prelude and the shared helpers of `common.lua`
@@ -131,6 +132,8 @@ pub struct Scripts {
     pub prune_consumers: LuaScript,
     /// Queues read but unstarted deliveries again.
     pub release: LuaScript,
+    /// Writes a running delivery's progress.
+    pub progress: LuaScript,
 }
 
 impl Scripts {
@@ -150,6 +153,7 @@ impl Scripts {
             workers: script!("workers"),
             prune_consumers: script!("prune_consumers"),
             release: script!("release"),
+            progress: script!("progress"),
         }
     }
 }

@@ -183,3 +183,12 @@ local function free_retired(entry, retired, at)
     release_slots(packed, '\0retired:' .. entry, at)
   end
 end
+
+-- Removes a record's progress (a run's, kept only while it runs) when `present` (the record's
+-- F_PROGRESS_CURRENT, read by the caller) says it has any: a run that reported none costs
+-- nothing here.
+local function clear_progress(record, present)
+  if present then
+    redis.call('HDEL', record, F_PROGRESS_CURRENT, F_PROGRESS_TOTAL, F_PROGRESS_MESSAGE)
+  end
+end

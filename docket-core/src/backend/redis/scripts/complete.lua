@@ -15,6 +15,7 @@
 -- O_REQUEUE (a = due spec, b = attempt, c = the next run's arguments or '' to keep them: a
 -- retry or a perpetual chain's next run), O_POSTPONE (a = due spec; due time and attempt
 -- kept), O_INTERRUPTED (nothing written).
+-- Every recorded outcome removes the run's progress.
 -- A delivery is the live run of its record while the record is RUNNING and points at it.
 -- Its outcome is written only by the worker that holds it; an outcome of a delivery another
 -- worker took over is ignored entirely (that worker will finish it), and an interrupted live
@@ -33,13 +34,15 @@ for i = 1, #KEYS - 8 do
   local record = KEYS[i + 8]
   local b = 5 + (i - 1) * 7
   local id, key, kind, a, bb, c, d = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6], ARGV[b + 7]
-  local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER, F_LIMITS, F_RATES)
+  local current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_WATCHED, F_GENERATION, F_WORKER, F_LIMITS, F_RATES, F_PROGRESS_CURRENT)
   local live = tonumber(current[1]) == S_RUNNING and current[2] == id
   if not live then
     ids[#ids + 1] = id
     free_retired(id, KEYS[8], slots)
   elseif current[5] == ARGV[3] and kind ~= O_INTERRUPTED then
     ids[#ids + 1] = id
+    -- The run's progress ends with it, whatever comes next (a retry starts from nothing).
+    clear_progress(record, current[8])
     local watched = current[3]
     if kind == O_COMPLETED then
       redis.call('HSET', record, F_STATE, S_COMPLETED, F_RESULT, a, F_COMPLETED, stamp)

@@ -25,6 +25,8 @@
 -- ARGV[1] consumer group, ARGV[2] worker, ARGV[3] record key prefix, ARGV[4] execution ttl
 -- (ms), ARGV[5] max deliveries, ARGV[6] the worker's clock (ms): only for the times a record
 -- shows (started, failed); liveness is judged by Redis's clock, read only when sweeping.
+-- A RUNNING execution taken over from another worker starts with no progress: its old run's
+-- is removed (as it is when the execution is failed for too many deliveries).
 -- A delivery is live only if its entry is the one the record points at: stream entry ids are
 -- never reused, so an old delivery never runs a replaced or rescheduled execution.
 -- Returns {next sweep cursor or false, {id, key, task, args, attempt, due, generation}...}.
@@ -98,7 +100,7 @@ for _, entry in ipairs(entries) do
   local record = ARGV[3] .. (key or '')
   local current = {}
   if key then
-    current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_TASK, F_ARGS, F_ATTEMPT, F_DUE, F_WATCHED, F_GENERATION, F_DELIVERIES, F_WORKER, F_LIMITS, F_RATES, F_SUCCESSOR)
+    current = redis.call('HMGET', record, F_STATE, F_ENTRY, F_TASK, F_ARGS, F_ATTEMPT, F_DUE, F_WATCHED, F_GENERATION, F_DELIVERIES, F_WORKER, F_LIMITS, F_RATES, F_SUCCESSOR, F_PROGRESS_CURRENT)
   end
   local state = tonumber(current[1])
   local live = state and (state == S_QUEUED or state == S_RUNNING) and current[2] == id
@@ -110,6 +112,7 @@ for _, entry in ipairs(entries) do
     if deliveries > tonumber(ARGV[5]) then
       local message = 'delivered ' .. (deliveries - 1) .. ' times without finishing: the task keeps stopping its workers'
       redis.call('HSET', record, F_STATE, S_FAILED, F_ERROR, message, F_ERROR_TYPE, TOO_MANY_DELIVERIES, F_COMPLETED, stamp)
+      clear_progress(record, current[14])
       dead_letter(KEYS[3], KEYS[5], stamp, key, current[3] or '', current[4] or '', message, TOO_MANY_DELIVERIES)
       if current[7] then
         redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_FAILED, false, message, TOO_MANY_DELIVERIES}))
@@ -158,6 +161,9 @@ for _, entry in ipairs(entries) do
             redis.call('PEXPIRE', counted[1], counted[3])
           end
         end
+        -- A RUNNING one taken over from another worker drops the progress of its old run
+        -- (this worker's own delivery may still be running here, and keeps its own).
+        if current[10] ~= ARGV[2] then clear_progress(record, current[14]) end
         redis.call('HSET', record, F_STATE, S_RUNNING, F_WORKER, ARGV[2], F_STARTED, stamp, F_DELIVERIES, deliveries)
         if current[7] then
           redis.call('PUBLISH', KEYS[2], cmsgpack.pack({key, S_RUNNING}))
