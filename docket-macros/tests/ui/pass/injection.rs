@@ -52,7 +52,13 @@ async fn everything(
 }
 
 #[docket::task]
-async fn through_paths(ctx: ::docket::TaskContext, docket: docket::Docket, state: docket::State<AppState>) {
+async fn through_paths(
+    ctx: ::docket::TaskContext,
+    docket: docket::Docket,
+    state: docket::State<AppState>,
+    progress: docket::Progress,
+) {
+    progress.increment(1);
     let _ = (ctx, docket, state.0.region);
 }
 
