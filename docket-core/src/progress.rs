@@ -311,4 +311,16 @@ mod tests {
         assert_eq!(bounded("short".into()).as_deref(), Some("short"));
         assert_eq!(bounded(String::new()), None, "an empty message clears it");
     }
+
+    #[tokio::test]
+    async fn a_run_that_reports_nothing_starts_no_flusher_and_writes_nothing() {
+        let docket = Docket::connect("memory://progress-untouched").await.unwrap();
+        let tracker = Arc::new(Tracker::new(docket, "w".into(), Lease::new("1", "k")));
+        let _handle = Progress {
+            tracker: tracker.clone(),
+        };
+        tracker.finish().await;
+        assert!(tracker.flusher.get().is_none(), "no flusher was started");
+        assert_eq!(*tracker.written.lock().await, None, "nothing was written");
+    }
 }
