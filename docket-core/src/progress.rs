@@ -306,7 +306,11 @@ mod tests {
         let cut = bounded("é".repeat(MAX_PROGRESS_MESSAGE)).unwrap();
         assert_eq!(cut.len(), MAX_PROGRESS_MESSAGE);
         let cut = bounded(format!("a{}", "é".repeat(MAX_PROGRESS_MESSAGE))).unwrap();
-        assert_eq!(cut.len(), MAX_PROGRESS_MESSAGE - 1, "cut before a split character");
+        assert_eq!(
+            cut.len(),
+            MAX_PROGRESS_MESSAGE - 1,
+            "cut before a split character"
+        );
         assert!(cut.starts_with("aé"));
         assert_eq!(bounded("short".into()).as_deref(), Some("short"));
         assert_eq!(bounded(String::new()), None, "an empty message clears it");

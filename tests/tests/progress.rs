@@ -123,7 +123,10 @@ fn checked_progress(seen: &[Event]) -> Vec<ProgressChange> {
     }
     let progress: Vec<ProgressChange> = seen.iter().filter_map(progress_of).cloned().collect();
     for pair in progress.windows(2) {
-        assert!(pair[0].current <= pair[1].current, "progress went back: {progress:?}");
+        assert!(
+            pair[0].current <= pair[1].current,
+            "progress went back: {progress:?}"
+        );
     }
     progress
 }
@@ -361,7 +364,10 @@ async fn on_redis_a_run_that_never_reports_progress_sends_no_progress_write() {
     let _worker = start(test_worker(&docket));
     // Watched and not, injecting `Progress` and not: none of them reports progress.
     let gate = format!("silent-redis@{}", server.url());
-    let watched = silent::schedule(&docket, gate.clone()).key("silent").await.unwrap();
+    let watched = silent::schedule(&docket, gate.clone())
+        .key("silent")
+        .await
+        .unwrap();
     let mut events = watched.subscribe().await.unwrap();
     let unwatched = common::add::schedule(&docket, 1, 2).key("add").await.unwrap();
     assert_eq!(unwatched.result_timeout(WAIT).await.unwrap(), 3);
@@ -373,11 +379,18 @@ async fn on_redis_a_run_that_never_reports_progress_sends_no_progress_write() {
     // A run that does report progress, so the script's calls are seen in the same log.
     let reporting = half_then_fail::schedule(&docket).key("reporting").await.unwrap();
     eventually(WAIT, "the reporting run's retry to be filed", || async {
-        reporting.info().await.unwrap().is_some_and(|info| info.attempt == 2)
+        reporting
+            .info()
+            .await
+            .unwrap()
+            .is_some_and(|info| info.attempt == 2)
     })
     .await;
     let calls = progress_calls(&server, docket.name()).await;
-    assert!(!calls.is_empty(), "the reporting run wrote its progress (is the log complete?)");
+    assert!(
+        !calls.is_empty(),
+        "the reporting run wrote its progress (is the log complete?)"
+    );
     assert!(
         calls.iter().all(|record| record.ends_with(":t:reporting")),
         "only the reporting run called the progress script: {calls:?}"

@@ -428,8 +428,13 @@ mod tests {
         .flatten()
         .collect();
         let info = record("k", Value::Array(flat)).unwrap().unwrap();
-        assert_eq!(info.progress, Some(ProgressInfo::new(7, None, Some("copying".into()))));
-        let without = record("k", Value::Array(field(record::STATE, "3").to_vec())).unwrap().unwrap();
+        assert_eq!(
+            info.progress,
+            Some(ProgressInfo::new(7, None, Some("copying".into())))
+        );
+        let without = record("k", Value::Array(field(record::STATE, "3").to_vec()))
+            .unwrap()
+            .unwrap();
         assert_eq!(without.progress, None);
     }
 
