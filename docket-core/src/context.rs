@@ -3,7 +3,7 @@
 //! [`Timeout`](crate::Timeout) handles), and the progress it reports
 //! ([`Progress`](crate::Progress)).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
@@ -36,7 +36,10 @@ struct Inner {
     redelivered: bool,
     states: States,
     control: RunControl,
-    progress: Arc<Tracker>,
+    /// The delivery being run (its progress is written under it).
+    delivery: String,
+    /// The run's progress, made when a `Progress` is first injected.
+    progress: OnceLock<Arc<Tracker>>,
 }
 
 impl TaskContext {
@@ -63,11 +66,8 @@ impl TaskContext {
                 redelivered: delivery.redelivered,
                 states: states.clone(),
                 control: RunControl::new(timeout),
-                progress: Arc::new(Tracker::new(
-                    docket.clone(),
-                    worker.to_string(),
-                    Lease::new(delivery.id.clone(), delivery.key.clone()),
-                )),
+                delivery: delivery.id.clone(),
+                progress: OnceLock::new(),
             }),
         }
     }
@@ -129,7 +129,14 @@ impl TaskContext {
     }
 
     pub(crate) fn progress_tracker(&self) -> &Arc<Tracker> {
-        &self.inner.progress
+        self.inner.progress.get_or_init(|| {
+            let delivery = Lease::new(self.inner.delivery.clone(), self.inner.key.clone());
+            Arc::new(Tracker::new(
+                self.inner.docket.clone(),
+                self.inner.worker.clone(),
+                delivery,
+            ))
+        })
     }
 
     /// Writes the progress the body reported last, if it has not been written yet, and
@@ -137,13 +144,17 @@ impl TaskContext {
     /// ended, before it records the outcome, so subscribers see every progress event before
     /// the end. Returns at once for a run that reported no progress.
     pub async fn finish_progress(&self) {
-        self.inner.progress.finish().await;
+        if let Some(tracker) = self.inner.progress.get() {
+            tracker.finish().await;
+        }
     }
 
     /// Stops writing progress for this run without a last write: for a run that was
     /// interrupted (cancelled, replaced, its lease lost), whose record is no longer its own.
     pub fn abandon_progress(&self) {
-        self.inner.progress.abandon();
+        if let Some(tracker) = self.inner.progress.get() {
+            tracker.abandon();
+        }
     }
 }
 

@@ -9,7 +9,8 @@
 //! before it records the run's outcome, so every progress event comes before the end event.
 //! Each write carries the whole state (current, total, message), in order, so coalescing loses
 //! nothing a reader could see but intermediate values. A run that never touches its
-//! `Progress` writes nothing and starts no flusher.
+//! `Progress` writes nothing and starts no flusher; a run that does not inject one does not
+//! even allocate its state.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
