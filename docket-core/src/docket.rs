@@ -10,6 +10,7 @@ use crate::backend::redis::RedisBackend;
 use crate::backend::{Backend, DeadLetter, WorkerInfo};
 use crate::error::{Error, Result};
 use crate::execution::{ExecutionInfo, ExecutionState};
+use crate::strike::{Strike, StrikeList};
 use crate::tls::{tls_config, TlsFiles};
 
 /// The default docket name.
@@ -97,6 +98,45 @@ impl Docket {
     /// Returns whether a live execution was found.
     pub async fn cancel(&self, key: &str) -> Result<bool> {
         self.inner.backend.cancel(key).await
+    }
+
+    /// Adds the strike rule `rule`: from now on no execution it matches runs. A matching
+    /// schedule writes nothing and returns [`Disposition::Struck`](crate::Disposition::Struck);
+    /// a matching execution already scheduled or queued ends CANCELLED (reason: struck) when a
+    /// worker reaches it, and a perpetual or cron task skips its runs (its chain keeps its
+    /// cadence) until the rule is restored. Every process of the docket learns of the rule
+    /// within a second, this one at once.
+    ///
+    /// Returns `false` when the docket had the rule already. Fails with
+    /// [`Error::InvalidStrike`](crate::Error::InvalidStrike) for a rule that cannot be stored
+    /// and [`Error::TooManyStrikes`](crate::Error::TooManyStrikes) when the docket keeps
+    /// [`MAX_STRIKES`](crate::MAX_STRIKES) already.
+    ///
+    /// ```no_run
+    /// # async fn example(docket: docket::Docket) -> docket::Result<()> {
+    /// use docket::Strike;
+    ///
+    /// docket.strike(Strike::any_task().arg("customer_id").eq("12345")).await?;
+    /// // …the incident is over:
+    /// docket.restore(Strike::any_task().arg("customer_id").eq("12345")).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn strike(&self, rule: Strike) -> Result<bool> {
+        self.inner.backend.strike(&rule).await
+    }
+
+    /// Removes exactly the strike rule `rule` (other rules, overlapping or not, stay); returns
+    /// whether the docket had it. Struck perpetual and cron chains run again at their next
+    /// tick, and workers seed struck automatic tasks again at once.
+    pub async fn restore(&self, rule: Strike) -> Result<bool> {
+        self.inner.backend.restore(&rule).await
+    }
+
+    /// The strike rules as this process knows them (kept current by the backend; no round
+    /// trip).
+    pub fn strikes(&self) -> Arc<StrikeList> {
+        self.inner.backend.strikes()
     }
 
     /// The record of the execution with `key`, if one is known.

@@ -55,6 +55,27 @@ pub enum Error {
         /// Which behaviour dropped it, and its window.
         reason: String,
     },
+    /// A strike rule stopped the execution: it was struck when scheduled (nothing was
+    /// written) or when a worker reached it (its record is CANCELLED with the reason).
+    #[error("execution `{key}` was struck: {reason}")]
+    Struck {
+        /// The execution's key.
+        key: String,
+        /// The rule that struck it.
+        reason: String,
+    },
+    /// A strike rule cannot be stored as given.
+    #[error("invalid strike: {reason}")]
+    InvalidStrike {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The docket already keeps as many strike rules as it may.
+    #[error("the docket already has {max} strike rules, the most it keeps: restore some first")]
+    TooManyStrikes {
+        /// The most rules a docket keeps.
+        max: usize,
+    },
     /// No execution with this key is known (never scheduled, or its record expired).
     #[error("no execution with key `{key}` is known (never scheduled, or its record expired)")]
     NotFound {

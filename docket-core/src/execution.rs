@@ -315,7 +315,7 @@ impl<T: DeserializeOwned> Execution<T> {
     /// Waits for the execution to end and returns its typed result.
     ///
     /// A failed run returns [`Error::TaskFailed`], a cancelled one [`Error::Cancelled`], one
-    /// dropped by an admission control [`Error::Dropped`]; with
+    /// dropped by an admission control [`Error::Dropped`], a struck one [`Error::Struck`]; with
     /// `execution_ttl = 0` an outcome that was not seen live returns [`Error::ResultNotKept`].
     pub async fn result(&self) -> Result<T> {
         self.wait(None).await
@@ -332,6 +332,12 @@ impl<T: DeserializeOwned> Execution<T> {
     }
 
     async fn wait(&self, deadline: Option<Instant>) -> Result<T> {
+        if self.disposition == Disposition::Struck {
+            return Err(Error::Struck {
+                key: self.key.clone(),
+                reason: "a strike rule matched it when it was scheduled, so nothing was written".into(),
+            });
+        }
         let started = Instant::now();
         let (mut info, mut events) = self.docket.backend().watch(&self.key).await?;
         loop {
@@ -407,6 +413,10 @@ impl<T: DeserializeOwned> Execution<T> {
             }
             _ => match error {
                 Some(error) if error.type_name == crate::backend::DROPPED => Err(Error::Dropped {
+                    key: self.key.clone(),
+                    reason: error.message,
+                }),
+                Some(error) if error.type_name == crate::backend::STRUCK => Err(Error::Struck {
                     key: self.key.clone(),
                     reason: error.message,
                 }),

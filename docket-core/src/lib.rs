@@ -34,6 +34,7 @@ mod execution;
 mod inject;
 mod progress;
 mod schedule;
+mod strike;
 mod task;
 pub mod tasks;
 pub mod testing;
@@ -56,6 +57,9 @@ pub use crate::inject::{
 };
 pub use crate::progress::{Progress, ProgressInfo, MAX_PROGRESS_MESSAGE, PROGRESS_INTERVAL};
 pub use crate::schedule::{Schedule, MAX_KEY_LEN};
+pub use crate::strike::{
+    Condition, Operator, Strike, StrikeArg, StrikeList, StrikeValue, MAX_STRIKES, MAX_STRIKE_BYTES,
+};
 pub use crate::task::{Failure, FailureKind, Registry, RunFn, RunFuture, Task, TaskDescriptor, TaskRef};
 pub use docket_macros::task;
 pub use docket_time::{format_duration, parse_duration};

@@ -5,7 +5,8 @@
 //! queued or running) it is a no-op, so any number of workers seeding any number of times
 //! leave exactly one chain, and a live chain's next run is never moved. Each worker seeds
 //! before its first claim and again every reseed interval, which restores a chain that was
-//! cut.
+//! cut, and again whenever the strike rules change (a task whose seed was struck is seeded as
+//! soon as it is restored).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,8 +26,12 @@ pub(crate) async fn seed_once(config: &Config, tasks: &[&'static TaskDescriptor]
     match config.backend().schedule(&batch).await {
         Ok(dispositions) => {
             for (task, disposition) in batch.iter().zip(dispositions) {
-                if disposition == Disposition::Scheduled {
-                    tracing::info!(task = %task.task, "seeded an automatic task");
+                match disposition {
+                    Disposition::Scheduled => tracing::info!(task = %task.task, "seeded an automatic task"),
+                    Disposition::Struck => {
+                        tracing::info!(task = %task.task, "not seeding a struck automatic task")
+                    }
+                    _ => {}
                 }
             }
         }
@@ -41,9 +46,15 @@ pub(crate) async fn keep_seeding(
     stop: CancellationToken,
 ) {
     let interval = config.automatic.unwrap_or(Duration::from_secs(60));
+    // A restored task is seeded again at once (its seed was struck while the rule held).
+    let mut strikes = config.backend().watch_strikes();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(jittered(interval)) => {}
+            changed = strikes.changed() => if changed.is_err() {
+                // The backend is gone: so is the worker.
+                return;
+            },
             _ = stop.cancelled() => return,
         }
         seed_once(&config, &tasks).await;

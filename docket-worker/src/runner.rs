@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use docket::backend::{from_ms, now_ms, Delivery, Due, Lease, Outcome, OutcomeKind};
-use docket::behaviour::{logged_args, next_step, timeout_failure, NextStep, RunEnd};
+use docket::behaviour::{logged_args, next_step, next_step_struck, timeout_failure, NextStep, RunEnd};
 use docket::{FailureKind, TaskContext};
 use futures::FutureExt;
 use tokio::sync::{broadcast, mpsc, OwnedSemaphorePermit};
@@ -78,6 +78,20 @@ impl Successors {
             }
         }
     }
+
+    /// Whether a perpetual or cron chain of `key` may go on past a run it skipped (struck),
+    /// without counting that run.
+    fn chain_continues(&self, key: &str) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Retries => false,
+            Self::AtMost(limits) => limits
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key)
+                .is_some_and(|left| *left > 0),
+        }
+    }
 }
 
 /// Starts executions and reports their outcomes.
@@ -145,12 +159,49 @@ impl Runner {
         }
     }
 
+    /// What to do with a delivery a strike rule matches: its body never starts. A perpetual or
+    /// cron chain skips the run and goes on at its cadence; anything else ends CANCELLED with
+    /// the rule as its reason.
+    fn struck(&self, context: &TaskContext, rule: &docket::Strike) -> OutcomeKind {
+        let continues = self.successors.chain_continues(context.key());
+        match next_step_struck(context, continues, from_ms(now_ms())) {
+            NextStep::Perpetuate { due, .. } => {
+                tracing::warn!(task = %context.task().name(), key = %context.key(), %rule, next = ?due, "struck: skipped this run of its chain");
+                OutcomeKind::Requeue {
+                    due,
+                    attempt: 1,
+                    args: None,
+                    limits: None,
+                }
+            }
+            _ => {
+                tracing::warn!(task = %context.task().name(), key = %context.key(), %rule, "struck: cancelled without running");
+                OutcomeKind::Cancelled {
+                    message: format!("struck: {rule}"),
+                    type_name: docket::backend::STRUCK.to_string(),
+                }
+            }
+        }
+    }
+
     /// Runs one delivery in its own tokio task, holding `permit` until it ends.
     pub fn dispatch(&self, mut delivery: Delivery, permit: OwnedSemaphorePermit) {
         let Some(descriptor) = self.config.registry.get(&delivery.task) else {
             let _ = self.outcomes.send(delivery.outcome(self.unknown_task(&delivery)));
             return;
         };
+        let context = TaskContext::new(
+            &self.config.docket,
+            descriptor,
+            &delivery,
+            &self.config.name,
+            &self.config.states,
+        );
+        if let Some(rule) = self.config.docket.strikes().find(&delivery.task, &delivery.args) {
+            let kind = self.struck(&context, rule);
+            let _ = self.outcomes.send(delivery.outcome(kind));
+            return;
+        }
         let cancel = CancellationToken::new();
         {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
@@ -167,13 +218,6 @@ impl Runner {
                 },
             );
         }
-        let context = TaskContext::new(
-            &self.config.docket,
-            descriptor,
-            &delivery,
-            &self.config.name,
-            &self.config.states,
-        );
         let span = tracing::info_span!(
             "task",
             task = %delivery.task,

@@ -8,6 +8,7 @@
 pub mod memory;
 pub mod redis;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ use tokio::sync::broadcast;
 use crate::error::Result;
 use crate::execution::{Event, ExecutionInfo, StoredError};
 use crate::progress::ProgressInfo;
+use crate::strike::{Strike, StrikeList};
 
 /// How many times one execution is delivered without finishing before it is failed and
 /// dead-lettered: a task that kills its worker (an abort, the OOM killer) must not crash-loop
@@ -176,6 +178,45 @@ impl RateSlot {
 
 /// The error type recorded for an execution dropped by an admission control.
 pub const DROPPED: &str = "docket::Dropped";
+/// The error type recorded for an execution a strike ended when a worker reached it.
+pub const STRUCK: &str = "docket::Struck";
+
+/// Splits a batch to schedule by the strike rules `strikes`: the dispositions of the struck
+/// tasks (`Some(Struck)`, in place; `None` for the others) and the tasks left to schedule, in
+/// order. Without rules (the usual case) nothing is read and nothing is copied.
+pub fn split_struck<'t>(
+    strikes: &StrikeList,
+    tasks: &'t [NewTask],
+) -> Option<(Vec<Option<Disposition>>, Vec<&'t NewTask>)> {
+    if strikes.is_empty() {
+        return None;
+    }
+    let mut dispositions = Vec::with_capacity(tasks.len());
+    let mut left = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        if strikes.find(&task.task, &task.args).is_some() {
+            dispositions.push(Some(Disposition::Struck));
+        } else {
+            dispositions.push(None);
+            left.push(task);
+        }
+    }
+    Some((dispositions, left))
+}
+
+/// The dispositions of a batch split by [`split_struck`], with those of the tasks that were
+/// scheduled (`scheduled`, in order) filled in.
+pub fn merge_struck(dispositions: Vec<Option<Disposition>>, scheduled: Vec<Disposition>) -> Vec<Disposition> {
+    let mut scheduled = scheduled.into_iter();
+    dispositions
+        .into_iter()
+        .map(|disposition| {
+            disposition
+                .or_else(|| scheduled.next())
+                .unwrap_or(Disposition::Struck)
+        })
+        .collect()
+}
 
 /// One concurrency limit an execution must hold while it runs: at most `max` executions hold
 /// the limit called `id` at once, across every worker. Built from a task's
@@ -246,6 +287,9 @@ pub enum Disposition {
     /// the reason, and waiting for its result returns [`Error::Dropped`](crate::Error::Dropped).
     /// (When the key was already pending, that execution is kept and no record is written.)
     Dropped,
+    /// A strike rule matched the task and its arguments: nothing was written, and waiting for
+    /// its result returns [`Error::Struck`](crate::Error::Struck).
+    Struck,
 }
 
 /// A claimed execution, already marked RUNNING for the claiming worker.
@@ -301,6 +345,14 @@ pub enum OutcomeKind {
         /// Why the message is dead.
         message: String,
         /// The error's type name.
+        type_name: String,
+    },
+    /// Ended unrun and recorded CANCELLED with a reason (a strike matched it when a worker
+    /// reached it). It does not count against its rate limits.
+    Cancelled {
+        /// Why it was cancelled.
+        message: String,
+        /// The error type recorded with it (e.g. [`STRUCK`]).
         type_name: String,
     },
     /// The run was interrupted because it was cancelled or its lease was lost. Nothing is
@@ -464,7 +516,9 @@ impl Presence {
 /// Implemented by the Redis and in-memory backends; you only need it to write a worker runtime.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// Schedules a batch of tasks atomically per task, returning one disposition each.
+    /// Schedules a batch of tasks atomically per task, returning one disposition each. A task
+    /// a strike rule matches (by [`strikes`](Self::strikes)) is not written:
+    /// [`Disposition::Struck`].
     async fn schedule(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>>;
 
     /// Cancels an execution in any pending or running state; returns whether it was live.
@@ -548,6 +602,23 @@ pub trait Backend: Send + Sync + 'static {
     /// that run is no longer the record's live run held by `worker` (it ended, was cancelled,
     /// replaced, or taken over by another worker).
     async fn progress(&self, worker: &str, delivery: &Lease, progress: &ProgressInfo) -> Result<bool>;
+
+    /// Adds a strike rule (see [`Strike`]); returns `false` when the docket has it already.
+    /// Every process of the docket learns of it within a second (this one at once). Fails
+    /// with [`Error::TooManyStrikes`](crate::Error::TooManyStrikes) when the docket keeps
+    /// [`MAX_STRIKES`](crate::MAX_STRIKES) rules already.
+    async fn strike(&self, rule: &Strike) -> Result<bool>;
+
+    /// Removes exactly the rule `rule` (not others that overlap it); returns whether the
+    /// docket had it.
+    async fn restore(&self, rule: &Strike) -> Result<bool>;
+
+    /// The strike rules as this process knows them now: read when the backend connected and
+    /// kept current as rules change (no round trip).
+    fn strikes(&self) -> Arc<StrikeList>;
+
+    /// A receiver that sees every new version of [`strikes`](Self::strikes).
+    fn watch_strikes(&self) -> tokio::sync::watch::Receiver<Arc<StrikeList>>;
 }
 
 /// The time from `now_ms` until `due_ms` (zero when it has passed).

@@ -216,6 +216,16 @@ pub enum NextStep {
     },
 }
 
+/// What follows a run a strike stopped before its body began: a recurring task's chain skips
+/// the run and goes on at its cadence (its next run as after a success; the body changed
+/// nothing), anything else ends (CANCELLED, struck). Never a retry.
+pub fn next_step_struck(ctx: &TaskContext, successors: bool, now: SystemTime) -> NextStep {
+    match next_step(ctx, RunEnd::Succeeded, successors, now) {
+        step @ NextStep::Perpetuate { .. } => step,
+        _ => NextStep::Finish,
+    }
+}
+
 /// Decides what follows a run that ended as `end`, given what the body asked for through its
 /// injected handles (a forced retry, a perpetual's next time, arguments or cancellation).
 ///

@@ -40,12 +40,13 @@ use tokio::time::Instant;
 
 use self::store::{Effects, Now, Store};
 use super::{
-    now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, NewTask, Outcome,
-    Presence, WorkerInfo,
+    merge_struck, now_ms, split_struck, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition,
+    Lease, NewTask, Outcome, Presence, WorkerInfo,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execution::{Event, ExecutionInfo};
 use crate::progress::ProgressInfo;
+use crate::strike::{Strike, StrikeList, MAX_STRIKES};
 
 /// How many events (and cancellations) a slow subscriber may fall behind before it lags.
 const CHANNEL_CAPACITY: usize = 4096;
@@ -69,6 +70,8 @@ struct Shared {
     work_hint: Arc<Notify>,
     events: broadcast::Sender<Event>,
     cancellations: broadcast::Sender<Cancellation>,
+    /// The strike rules, in their canonical order.
+    strikes: tokio::sync::watch::Sender<Arc<StrikeList>>,
 }
 
 impl Shared {
@@ -81,7 +84,35 @@ impl Shared {
             work_hint: Arc::new(Notify::new()),
             events,
             cancellations,
+            strikes: tokio::sync::watch::Sender::new(Arc::default()),
         }
+    }
+
+    /// Adds (`add`) or removes exactly `rule`; returns whether the rules changed.
+    fn change_strikes(&self, rule: &Strike, add: bool) -> Result<bool> {
+        let encoded = rule.encode();
+        let mut outcome = Ok(false);
+        self.strikes.send_if_modified(|list| {
+            let present = list.iter().any(|kept| kept.encode() == encoded);
+            let mut rules: Vec<Strike> = match (add, present) {
+                (true, false) if list.len() >= MAX_STRIKES => {
+                    outcome = Err(Error::TooManyStrikes { max: MAX_STRIKES });
+                    return false;
+                }
+                (true, false) => list.iter().cloned().chain([rule.clone()]).collect(),
+                (false, true) => list
+                    .iter()
+                    .filter(|kept| kept.encode() != encoded)
+                    .cloned()
+                    .collect(),
+                _ => return false,
+            };
+            rules.sort_by_cached_key(Strike::encode);
+            *list = Arc::new(StrikeList::new(rules));
+            outcome = Ok(true);
+            true
+        });
+        outcome
     }
 }
 
@@ -147,7 +178,14 @@ impl MemoryBackend {
 #[async_trait]
 impl Backend for MemoryBackend {
     async fn schedule(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>> {
-        Ok(self.with_store(|store, now, fx| store.schedule(tasks, self.ttl, now, fx)))
+        let strikes = self.shared.strikes.borrow().clone();
+        match split_struck(&strikes, tasks) {
+            None => Ok(self.with_store(|store, now, fx| store.schedule(tasks, self.ttl, now, fx))),
+            Some((dispositions, left)) => {
+                let scheduled = self.with_store(|store, now, fx| store.schedule(left, self.ttl, now, fx));
+                Ok(merge_struck(dispositions, scheduled))
+            }
+        }
     }
 
     async fn cancel(&self, key: &str) -> Result<bool> {
@@ -249,5 +287,22 @@ impl Backend for MemoryBackend {
 
     async fn progress(&self, worker: &str, delivery: &Lease, progress: &ProgressInfo) -> Result<bool> {
         Ok(self.with_store(|store, _, fx| store.progress(worker, delivery, progress, fx)))
+    }
+
+    async fn strike(&self, rule: &Strike) -> Result<bool> {
+        rule.validate()?;
+        self.shared.change_strikes(rule, true)
+    }
+
+    async fn restore(&self, rule: &Strike) -> Result<bool> {
+        self.shared.change_strikes(rule, false)
+    }
+
+    fn strikes(&self) -> Arc<StrikeList> {
+        self.shared.strikes.borrow().clone()
+    }
+
+    fn watch_strikes(&self) -> tokio::sync::watch::Receiver<Arc<StrikeList>> {
+        self.shared.strikes.subscribe()
     }
 }

@@ -263,15 +263,15 @@ impl Store {
     }
 
     /// Schedules a batch, one decision per task in order.
-    pub(super) fn schedule(
+    pub(super) fn schedule<'t>(
         &mut self,
-        tasks: &[NewTask],
+        tasks: impl IntoIterator<Item = &'t NewTask>,
         ttl: Duration,
         now: Now,
         fx: &mut Effects,
     ) -> Vec<Disposition> {
         tasks
-            .iter()
+            .into_iter()
             .map(|task| self.schedule_one(task, ttl, now, fx))
             .collect()
     }
@@ -716,18 +716,42 @@ impl Store {
                 record.when_ms = at_ms;
                 self.put_back(&outcome.key, at_ms, now, fx);
             }
+            OutcomeKind::Cancelled { message, type_name } => {
+                let error = StoredError {
+                    message: message.clone(),
+                    type_name: type_name.clone(),
+                };
+                record.state = ExecutionState::Cancelled;
+                record.error = Some(error.clone());
+                record.completed_ms = Some(now.ms);
+                // Ended unrun: its start is not counted against its rate limits.
+                let rates = record.rates.clone();
+                self.uncount_start(&rates, id);
+                fx.events.push(Event::State(StateChange {
+                    key: outcome.key.clone(),
+                    state: ExecutionState::Cancelled,
+                    result: None,
+                    error: Some(error),
+                }));
+                self.finish(&outcome.key, epoch, ttl, now);
+            }
             OutcomeKind::Postpone { due } => {
                 // Put back unrun: its start is not counted against its rate limits.
                 let rates = record.rates.clone();
-                for rate in &rates {
-                    if let Some((_, starts)) = self.rates.get_mut(&rate.id) {
-                        starts.retain(|(_, delivery)| *delivery != id);
-                    }
-                }
+                self.uncount_start(&rates, id);
                 self.put_back(&outcome.key, due.resolve(now.ms), now, fx);
             }
         }
         self.release(&outcome.key, &held, fx);
+    }
+
+    /// Takes back the start of delivery `id` from the rate limits `rates`.
+    fn uncount_start(&mut self, rates: &[RateSlot], id: u64) {
+        for rate in rates {
+            if let Some((_, starts)) = self.rates.get_mut(&rate.id) {
+                starts.retain(|(_, delivery)| *delivery != id);
+            }
+        }
     }
 
     /// The first of `rates` that allows no start now, and the instant it allows one.

@@ -72,6 +72,16 @@ impl Keys {
         format!("{}:cancel", self.tag)
     }
 
+    /// The hash of the docket's strike rules and their version.
+    pub fn strikes(&self) -> String {
+        format!("{}:strikes", self.tag)
+    }
+
+    /// The channel announcing a new version of the strike rules.
+    pub fn strike_changes(&self) -> String {
+        format!("{}:strikes:changed", self.tag)
+    }
+
     /// The set of executions that are QUEUED waiting for a concurrency slot (they have no
     /// stream entry until a slot is handed to them).
     pub fn waiting(&self) -> String {
@@ -141,6 +151,8 @@ mod tests {
             keys.events(),
             keys.cancellations(),
             keys.wake(),
+            keys.strikes(),
+            keys.strike_changes(),
             keys.waiting(),
             keys.retired(),
             keys.limit_holders("t:x"),

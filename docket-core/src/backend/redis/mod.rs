@@ -31,13 +31,14 @@ use tokio::sync::{broadcast, Notify, OnceCell};
 use self::keys::{Keys, GROUP};
 use self::scripts::Scripts;
 use super::{
-    now_ms, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition, Lease, LimitSlot, NewTask,
-    Outcome, OutcomeKind, Presence, RateSlot, Window, WorkerInfo, MAX_DELIVERIES,
+    merge_struck, now_ms, split_struck, Backend, Backlog, Cancellation, DeadLetter, Delivery, Disposition,
+    Lease, LimitSlot, NewTask, Outcome, OutcomeKind, Presence, RateSlot, Window, WorkerInfo, MAX_DELIVERIES,
 };
 use crate::docket::redact;
 use crate::error::{Error, Result};
 use crate::execution::{Event, ExecutionInfo};
 use crate::progress::ProgressInfo;
+use crate::strike::{Strike, StrikeList, MAX_STRIKES};
 
 /// How long a connection attempt may take before it counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,6 +61,9 @@ const MALFORMED_RECORD: &str = "docket::MalformedRecord";
 const MALFORMED_ENTRY: &str = "docket::MalformedEntry";
 /// The most pending deliveries one redelivery sweep looks at.
 const SWEEP_LIMIT: usize = 1000;
+/// How often a process checks the strike rules' version, in case an announcement of a change
+/// was lost (it re-reads them at once when one arrives, and after a reconnection).
+const STRIKE_RESYNC: Duration = Duration::from_secs(10);
 
 /// A docket stored in Redis.
 pub struct RedisBackend {
@@ -91,6 +95,76 @@ struct Core {
     detached: claim::DetachedClaims,
     /// Whether the connections were closed.
     closed: AtomicBool,
+    /// The strike rules as this process last read them.
+    strikes: Arc<StrikeCache>,
+}
+
+/// A process's copy of the strike rules, with the version it was read at.
+struct StrikeCache {
+    /// The version of the rules in `rules`; held while they are re-read, so that two reads
+    /// never install out of order.
+    version: tokio::sync::Mutex<u64>,
+    rules: tokio::sync::watch::Sender<Arc<StrikeList>>,
+}
+
+impl StrikeCache {
+    /// Reads the rules at connection time.
+    async fn load(client: &Client, keys: &Keys) -> Result<Self> {
+        let (version, rules) = parse::strikes(client.hgetall(keys.strikes()).await?)?;
+        Ok(Self {
+            version: tokio::sync::Mutex::new(version),
+            rules: tokio::sync::watch::Sender::new(Arc::new(rules)),
+        })
+    }
+
+    /// Re-reads the rules if their version changed (`check_first`: asks for the version
+    /// before reading them all).
+    async fn refresh(&self, client: &Client, keys: &Keys, check_first: bool) -> Result<()> {
+        let mut version = self.version.lock().await;
+        if check_first {
+            let stored: Option<u64> = client.hget(keys.strikes(), schema::STRIKES_VERSION).await?;
+            if stored.unwrap_or(0) == *version {
+                return Ok(());
+            }
+        }
+        let (stored, rules) = parse::strikes(client.hgetall(keys.strikes()).await?)?;
+        if stored != *version {
+            if rules.len() != self.rules.borrow().len() {
+                tracing::info!(rules = rules.len(), "strike rules changed");
+            }
+            *version = stored;
+            self.rules.send_replace(Arc::new(rules));
+        }
+        Ok(())
+    }
+}
+
+/// Keeps `cache` current: re-reads the rules when a change is announced (`changed`) or the
+/// subscriber connection comes back (an announcement may have been lost meanwhile), and checks
+/// their version every [`STRIKE_RESYNC`] as a backstop.
+fn spawn_strike_keeper(
+    client: Client,
+    subscriber: &SubscriberClient,
+    keys: Keys,
+    cache: Arc<StrikeCache>,
+    changed: Arc<Notify>,
+) -> tokio::task::JoinHandle<()> {
+    let mut reconnects = subscriber.reconnect_rx();
+    tokio::spawn(async move {
+        loop {
+            let announced = tokio::select! {
+                _ = changed.notified() => true,
+                received = reconnects.recv() => match received {
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = tokio::time::sleep(STRIKE_RESYNC) => false,
+            };
+            if let Err(error) = cache.refresh(&client, &keys, !announced).await {
+                tracing::debug!(%error, "re-reading the strike rules failed; trying again later");
+            }
+        }
+    })
 }
 
 impl RedisBackend {
@@ -148,23 +222,45 @@ impl Core {
         let (events, _) = broadcast::channel(16_384);
         let (cancellations, _) = broadcast::channel(4096);
         let work_hint = Arc::new(Notify::new());
+        let strikes_changed = Arc::new(Notify::new());
         let dispatcher = spawn_dispatcher(
             &subscriber,
             &keys,
             events.clone(),
             cancellations.clone(),
             work_hint.clone(),
+            strikes_changed.clone(),
         );
         let subscribed = subscriber
-            .subscribe(vec![keys.events(), keys.cancellations(), keys.wake()])
+            .subscribe(vec![
+                keys.events(),
+                keys.cancellations(),
+                keys.wake(),
+                keys.strike_changes(),
+            ])
             .await;
-        if let Err(error) = subscribed {
-            // Still loading, say: close both connections before the caller tries again.
-            dispatcher.abort();
-            close(&subscriber).await;
-            close(&client).await;
-            return Err(error.into());
-        }
+        // Subscribed first, so no change made after the read can go unannounced.
+        let strikes = match subscribed {
+            Ok(()) => StrikeCache::load(&client, &keys).await,
+            Err(error) => Err(error.into()),
+        };
+        let strikes = match strikes {
+            Ok(strikes) => Arc::new(strikes),
+            Err(error) => {
+                // Still loading, say: close both connections before the caller tries again.
+                dispatcher.abort();
+                close(&subscriber).await;
+                close(&client).await;
+                return Err(error);
+            }
+        };
+        let keep_strikes = spawn_strike_keeper(
+            client.clone(),
+            &subscriber,
+            keys.clone(),
+            strikes.clone(),
+            strikes_changed,
+        );
         let resubscribe = subscriber.manage_subscriptions();
         let ping = spawn_pinger(subscriber.clone());
         let reconnected = Arc::new(Mutex::new(None));
@@ -175,7 +271,7 @@ impl Core {
             builder,
             blocking: OnceCell::new(),
             subscriber,
-            background: vec![dispatcher, resubscribe, ping, watch_reconnects],
+            background: vec![dispatcher, resubscribe, ping, watch_reconnects, keep_strikes],
             reconnected,
             keys,
             ttl_ms: i64::try_from(execution_ttl.as_millis()).unwrap_or(i64::MAX),
@@ -187,6 +283,7 @@ impl Core {
             sweep_cursor: Mutex::new("0-0".to_string()),
             detached: claim::DetachedClaims::default(),
             closed: AtomicBool::new(false),
+            strikes,
         })
     }
 
@@ -428,6 +525,12 @@ impl Core {
                 ),
                 OutcomeKind::Failed { message, type_name } => (
                     schema::outcome::FAILED,
+                    Value::from(message.as_str()),
+                    Value::from(type_name.as_str()),
+                    Value::from(""),
+                ),
+                OutcomeKind::Cancelled { message, type_name } => (
+                    schema::outcome::CANCELLED,
                     Value::from(message.as_str()),
                     Value::from(type_name.as_str()),
                     Value::from(""),
@@ -749,15 +852,20 @@ fn spawn_dispatcher(
     events: broadcast::Sender<Event>,
     cancellations: broadcast::Sender<Cancellation>,
     work_hint: Arc<Notify>,
+    strikes_changed: Arc<Notify>,
 ) -> tokio::task::JoinHandle<()> {
     let mut messages = subscriber.message_rx();
     let events_channel = keys.events();
     let wake_channel = keys.wake();
+    let strikes_channel = keys.strike_changes();
     tokio::spawn(async move {
         loop {
             match messages.recv().await {
                 Ok(message) => {
-                    if *message.channel == *wake_channel {
+                    if *message.channel == *strikes_channel {
+                        // Leaves a permit: the keeper re-reads the rules even if it is busy.
+                        strikes_changed.notify_one();
+                    } else if *message.channel == *wake_channel {
                         // Wake a sleeping scheduler, and leave a permit for one between waits.
                         work_hint.notify_waiters();
                         work_hint.notify_one();
@@ -782,6 +890,7 @@ fn spawn_dispatcher(
                     // Waiters re-read records on a timer and workers learn of lost leases when
                     // renewing, so nothing hangs; it only takes longer.
                     tracing::warn!(missed, "pub/sub messages were lost: the dispatcher lagged behind");
+                    strikes_changed.notify_one();
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             }
@@ -789,9 +898,37 @@ fn spawn_dispatcher(
     })
 }
 
-#[async_trait]
-impl Backend for RedisBackend {
-    async fn schedule(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>> {
+impl RedisBackend {
+    /// Adds (`mode` "add") or removes ("remove") the strike rule `rule`, then re-reads the
+    /// rules so that this process sees the change at once.
+    async fn change_strikes(&self, mode: &str, rule: &Strike) -> Result<bool> {
+        let changed: i64 = self
+            .core
+            .scripts
+            .strike
+            .run(
+                &self.core.client,
+                vec![self.core.keys.strikes(), self.core.keys.strike_changes()],
+                vec![
+                    Value::from(mode),
+                    Value::Bytes(rule.encode().into()),
+                    Value::from(MAX_STRIKES as i64),
+                    Value::from(now_ms()),
+                ],
+            )
+            .await?;
+        if changed < 0 {
+            return Err(Error::TooManyStrikes { max: MAX_STRIKES });
+        }
+        self.core
+            .strikes
+            .refresh(&self.core.client, &self.core.keys, false)
+            .await?;
+        Ok(changed == 1)
+    }
+
+    /// Schedules `tasks`, which no strike rule matches, in one script call.
+    async fn schedule_unstruck(&self, tasks: &[&NewTask]) -> Result<Vec<Disposition>> {
         if tasks.is_empty() {
             return Ok(Vec::new());
         }
@@ -846,6 +983,19 @@ impl Backend for RedisBackend {
                 }
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl Backend for RedisBackend {
+    async fn schedule(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>> {
+        let strikes = self.strikes();
+        match split_struck(&strikes, tasks) {
+            None => self.schedule_unstruck(&tasks.iter().collect::<Vec<_>>()).await,
+            Some((dispositions, left)) => {
+                Ok(merge_struck(dispositions, self.schedule_unstruck(&left).await?))
+            }
+        }
     }
 
     async fn cancel(&self, key: &str) -> Result<bool> {
@@ -1158,6 +1308,23 @@ impl Backend for RedisBackend {
             .run(&self.core.client, keys, args)
             .await?;
         Ok(written == 1)
+    }
+
+    async fn strike(&self, rule: &Strike) -> Result<bool> {
+        rule.validate()?;
+        self.change_strikes("add", rule).await
+    }
+
+    async fn restore(&self, rule: &Strike) -> Result<bool> {
+        self.change_strikes("remove", rule).await
+    }
+
+    fn strikes(&self) -> Arc<StrikeList> {
+        self.core.strikes.rules.borrow().clone()
+    }
+
+    fn watch_strikes(&self) -> tokio::sync::watch::Receiver<Arc<StrikeList>> {
+        self.core.strikes.rules.subscribe()
     }
 }
 

@@ -9,6 +9,7 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::execution::{Event, ExecutionInfo, ExecutionState, ProgressChange, StateChange, StoredError};
 use crate::progress::ProgressInfo;
+use crate::strike::{Strike, StrikeList};
 
 /// A raw ready-stream entry.
 #[derive(Debug)]
@@ -347,6 +348,44 @@ pub fn event(payload: &[u8]) -> Result<Event> {
         result: blob(2),
         error,
     }))
+}
+
+/// The strike rules and their version from the `HGETALL` reply of the strikes hash. A rule
+/// that cannot be read (written by a newer docket, say) is left out with a warning.
+pub fn strikes(reply: Value) -> Result<(u64, StrikeList)> {
+    let pairs: Vec<(Vec<u8>, Value)> = match reply {
+        Value::Null => Vec::new(),
+        Value::Array(flat) => {
+            let mut flat = flat.into_iter();
+            let mut pairs = Vec::new();
+            while let (Some(name), Some(value)) = (flat.next(), flat.next()) {
+                pairs.push((name.as_bytes().unwrap_or_default().to_vec(), value));
+            }
+            pairs
+        }
+        Value::Map(map) => map
+            .inner()
+            .into_iter()
+            .map(|(name, value)| (name.as_bytes().to_vec(), value))
+            .collect(),
+        other => return Err(malformed(&format!("the strike rules were {:?}", other.kind()))),
+    };
+    let mut pairs = pairs;
+    // A stable order, the canonical one (the hash's is not).
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut version = 0;
+    let mut rules = Vec::new();
+    for (name, value) in pairs {
+        if name == schema::STRIKES_VERSION.as_bytes() {
+            version = value.as_u64().unwrap_or(0);
+            continue;
+        }
+        match Strike::decode(&name) {
+            Ok(rule) => rules.push(rule),
+            Err(error) => tracing::warn!(%error, "ignoring a strike rule this version of docket cannot read"),
+        }
+    }
+    Ok((version, StrikeList::new(rules)))
 }
 
 #[cfg(test)]

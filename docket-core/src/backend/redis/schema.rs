@@ -146,17 +146,25 @@ pub mod outcome {
     pub const POSTPONE: &str = "p";
     /// Interrupted: nothing is written.
     pub const INTERRUPTED: &str = "x";
+    /// Ended unrun: CANCELLED with a reason (struck).
+    pub const CANCELLED: &str = "k";
 
     /// Every kind, with the Lua name the prelude gives it.
-    pub(super) const ALL: [(&str, &str); 6] = [
+    pub(super) const ALL: [(&str, &str); 7] = [
         ("O_COMPLETED", COMPLETED),
         ("O_FAILED", FAILED),
         ("O_DEAD_LETTER", DEAD_LETTER),
         ("O_REQUEUE", REQUEUE),
         ("O_POSTPONE", POSTPONE),
         ("O_INTERRUPTED", INTERRUPTED),
+        ("O_CANCELLED", CANCELLED),
     ];
 }
+
+/// The hash of a docket's strike rules: one field per rule, named by the rule's canonical
+/// encoding (a MessagePack array, so never this name), valued with when it was added (ms);
+/// and this field, the version every change bumps.
+pub const STRIKES_VERSION: &str = "v";
 
 /// What the schedule script answers per task.
 pub mod disposition {
@@ -191,7 +199,7 @@ pub fn lua_prelude(limits: &[(&str, usize)], texts: &[(&str, &str)]) -> String {
         .chain(dead::ALL.iter())
         .chain(worker::ALL.iter())
         .chain(outcome::ALL.iter())
-        .chain(std::iter::once(&("E_KEY", ENTRY_KEY)));
+        .chain([("E_KEY", ENTRY_KEY), ("STRIKES_VERSION", STRIKES_VERSION)].iter());
     for (name, value) in strings {
         lua.push_str(&format!("local {name} = '{value}'\n"));
     }

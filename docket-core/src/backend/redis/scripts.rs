@@ -37,6 +37,7 @@ sources!(
     "heartbeat",
     "workers",
     "progress",
+    "strike",
 );
 
 /// A script's source with the generated prelude and the shared helpers of `common.lua`
@@ -134,6 +135,8 @@ pub struct Scripts {
     pub release: LuaScript,
     /// Writes a running delivery's progress.
     pub progress: LuaScript,
+    /// Adds or removes a strike rule.
+    pub strike: LuaScript,
 }
 
 impl Scripts {
@@ -154,6 +157,7 @@ impl Scripts {
             prune_consumers: script!("prune_consumers"),
             release: script!("release"),
             progress: script!("progress"),
+            strike: script!("strike"),
         }
     }
 }

@@ -12,6 +12,8 @@
 -- concurrency slots and hands them on; d is the next run's packed limits for a requeue whose
 -- new arguments change them ('' keeps them). Kinds:
 -- O_COMPLETED (a = result), O_FAILED (a = message, b = type), O_DEAD_LETTER (same),
+-- O_CANCELLED (same: ended unrun, CANCELLED with that reason, its start not counted against
+-- its rate limits),
 -- O_REQUEUE (a = due spec, b = attempt, c = the next run's arguments or '' to keep them: a
 -- retry or a perpetual chain's next run), O_POSTPONE (a = due spec; due time and attempt
 -- kept), O_INTERRUPTED (nothing written).
@@ -30,6 +32,14 @@ local ttl = tonumber(ARGV[2])
 local ids = {}
 local earliest = nil
 local slots = {KEYS[1], KEYS[7], ARGV[5], stamp}
+-- Takes back the start of delivery `id` from the rate limits `rates` (packed, or nil).
+local function uncount_start(rates, id)
+  if rates then
+    for _, rate in ipairs(cmsgpack.unpack(rates)) do
+      redis.call('ZREM', rate[1], id)
+    end
+  end
+end
 for i = 1, #KEYS - 8 do
   local record = KEYS[i + 8]
   local b = 5 + (i - 1) * 7
@@ -55,6 +65,11 @@ for i = 1, #KEYS - 8 do
         end
       end
       expire_finished(record, ttl)
+    elseif kind == O_CANCELLED then
+      uncount_start(current[7], id)
+      redis.call('HSET', record, F_STATE, S_CANCELLED, F_ERROR, a, F_ERROR_TYPE, bb, F_COMPLETED, stamp)
+      if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_CANCELLED, false, a, bb})) end
+      expire_finished(record, ttl)
     elseif kind == O_FAILED or kind == O_DEAD_LETTER then
       redis.call('HSET', record, F_STATE, S_FAILED, F_ERROR, a, F_ERROR_TYPE, bb, F_COMPLETED, stamp)
       if watched then redis.call('PUBLISH', KEYS[4], cmsgpack.pack({key, S_FAILED, false, a, bb})) end
@@ -64,12 +79,10 @@ for i = 1, #KEYS - 8 do
       end
       expire_finished(record, ttl)
     else
-      if kind == O_POSTPONE and current[7] then
+      if kind == O_POSTPONE then
         -- Put back unrun (released at shutdown, handed back, or a task this worker does not
         -- know): its start is not counted against its rate limits.
-        for _, rate in ipairs(cmsgpack.unpack(current[7])) do
-          redis.call('ZREM', rate[1], id)
-        end
+        uncount_start(current[7], id)
       end
       local due = due_at(a, clock())
       local next_generation = (tonumber(current[4]) or 0) + 1
