@@ -1,4 +1,8 @@
-//! The `docket` command line: `docket worker …` and `docket version`.
+//! The `docket` command line: `docket worker …`, `docket strike …`, `docket restore …` and
+//! `docket version`.
+//!
+//! Exit codes: 0 when the command did what it says (a strike that was already in place
+//! included), 1 when it failed (a bad URL, Redis unreachable, …), 2 for a usage error.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -23,6 +27,11 @@ struct Cli {
 enum Command {
     /// Runs a worker for every task linked into this binary.
     Worker(Box<WorkerArgs>),
+    /// Strikes a task, a parameter condition on every task, or a task plus a condition: no
+    /// matching execution runs until it is restored. Without a rule, lists the rules.
+    Strike(StrikeArgs),
+    /// Restores exactly one strike rule (written as it was struck).
+    Restore(StrikeArgs),
     /// Prints the docket version.
     Version,
 }
@@ -50,6 +59,50 @@ struct Connection {
     /// The PEM private key of --tls-cert-file.
     #[arg(long, env = "DOCKET_TLS_KEY_FILE", requires = "tls_cert_file")]
     tls_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct StrikeArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// The rule: `TASK`, `PARAM OP VALUE` (every task) or `TASK PARAM OP VALUE`, where OP is
+    /// one of == != < <= > >= and `between LO HI` takes two values (bounds included). Values
+    /// are typed: `true`/`false` booleans, `42` integers, `2.5` floats, anything else a
+    /// string; quote a string that looks like a number (`'"12345"'`).
+    #[arg(allow_hyphen_values = true, value_name = "RULE")]
+    rule: Vec<String>,
+}
+
+/// The strike rule the words `words` of `docket strike` / `docket restore` write (`None`
+/// for no words).
+fn strike_rule(words: &[String]) -> anyhow::Result<Option<docket::Strike>> {
+    let is_operator = |word: &String| word.parse::<docket::Operator>().is_ok();
+    let (task, condition) = match words {
+        [] => return Ok(None),
+        [task] => (Some(task.clone()), &words[1..]),
+        [_, op, ..] if is_operator(op) => (None, words),
+        [task, rest @ ..] => (Some(task.clone()), rest),
+    };
+    let condition = match condition {
+        [] => None,
+        [param, op, values @ ..] => {
+            let op: docket::Operator = op.parse()?;
+            let (value, upper) = match (op, values) {
+                (docket::Operator::Between, [low, high]) => (
+                    docket::StrikeValue::parse(low),
+                    Some(docket::StrikeValue::parse(high)),
+                ),
+                (docket::Operator::Between, _) => {
+                    anyhow::bail!("`between` takes two values: PARAM between LO HI")
+                }
+                (_, [value]) => (docket::StrikeValue::parse(value), None),
+                _ => anyhow::bail!("`{op}` takes one value: PARAM {op} VALUE"),
+            };
+            Some(docket::Condition::new(param.clone(), op, value, upper)?)
+        }
+        _ => anyhow::bail!("a condition is PARAM OP VALUE (e.g. `customer_id == 12345`)"),
+    };
+    Ok(Some(docket::Strike::new(task, condition)?))
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,7 +186,68 @@ where
             Ok(())
         }
         Command::Worker(args) => run_worker(*args).await,
+        Command::Strike(args) => change_strikes(args, true).await,
+        Command::Restore(args) => change_strikes(args, false).await,
     }
+}
+
+/// `docket strike` (`strike`) or `docket restore`.
+async fn change_strikes(args: StrikeArgs, strike: bool) -> anyhow::Result<()> {
+    let rule = match strike_rule(&args.rule) {
+        Ok(rule) => rule,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    };
+    let docket = connect(&args.connection, ConnectPolicy::FailFast).await?;
+    let ran = match (rule, strike) {
+        (None, true) => {
+            let rules = docket.strikes();
+            if rules.is_empty() {
+                println!("nothing is struck");
+            }
+            for rule in rules.iter() {
+                println!("{rule}");
+            }
+            Ok(())
+        }
+        (None, false) => {
+            eprintln!("error: name the rule to restore, as it was struck (`docket strike` lists them)");
+            std::process::exit(2);
+        }
+        (Some(rule), true) => docket.strike(rule.clone()).await.map(|added| {
+            let prefix = if added { "struck" } else { "already struck" };
+            println!("{prefix}: {rule}");
+        }),
+        (Some(rule), false) => docket.restore(rule.clone()).await.map(|removed| {
+            let prefix = if removed { "restored" } else { "was not struck" };
+            println!("{prefix}: {rule}");
+        }),
+    };
+    docket.close().await;
+    Ok(ran?)
+}
+
+/// Connects to the docket `connection` names.
+async fn connect(connection: &Connection, policy: ConnectPolicy) -> anyhow::Result<Docket> {
+    let builder = docket_builder(connection, policy);
+    builder.validate()?;
+    Ok(builder.connect().await?)
+}
+
+fn docket_builder(connection: &Connection, policy: ConnectPolicy) -> docket::DocketBuilder {
+    let mut builder = Docket::builder(&connection.url)
+        .name(&connection.name)
+        .execution_ttl(connection.execution_ttl)
+        .connect_policy(policy);
+    if let Some(ca) = &connection.tls_ca_file {
+        builder = builder.tls_ca_file(ca.clone());
+    }
+    if let (Some(cert), Some(key)) = (&connection.tls_cert_file, &connection.tls_key_file) {
+        builder = builder.tls_client_auth(cert.clone(), key.clone());
+    }
+    builder
 }
 
 async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
@@ -154,16 +268,7 @@ async fn run_worker(args: WorkerArgs) -> anyhow::Result<()> {
 
 async fn run_worker_until(args: WorkerArgs, stop: &ShutdownHandle) -> anyhow::Result<()> {
     init_logging(args.log_format, &args.log_level)?;
-    let mut builder = Docket::builder(&args.connection.url)
-        .name(&args.connection.name)
-        .execution_ttl(args.connection.execution_ttl)
-        .connect_policy(ConnectPolicy::Wait);
-    if let Some(ca) = args.connection.tls_ca_file {
-        builder = builder.tls_ca_file(ca);
-    }
-    if let (Some(cert), Some(key)) = (args.connection.tls_cert_file, args.connection.tls_key_file) {
-        builder = builder.tls_client_auth(cert, key);
-    }
+    let builder = docket_builder(&args.connection, ConnectPolicy::Wait);
     // A bad URL or TLS file, or a binary with two tasks of one name, fails before the worker
     // waits for anything.
     builder.validate()?;

@@ -1,0 +1,141 @@
+//! The operator commands of the `docket` command line, run as a binary (`test-worker`, which is
+//! the `docket` CLI linked with the test tasks) against a real Redis.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use docket::{Docket, Strike};
+use docket_tests::{eventually, free_port, RedisServer};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Runs `docket <args>` against `url` and returns what it did.
+fn docket_cli(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(args)
+        .env("DOCKET_URL", url)
+        .output()
+        .expect("run the docket binary")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strike_and_restore_reach_a_running_process_and_list_the_rules() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let producer = Docket::connect(&url).await.unwrap();
+
+    let struck = docket_cli(&url, &["strike", "customer_id", "==", "\"12345\""]);
+    assert!(struck.status.success(), "{}", stderr(&struck));
+    assert_eq!(
+        stdout(&struck).trim(),
+        "struck: every task where customer_id == \"12345\""
+    );
+    let started = Instant::now();
+    eventually(WAIT, "the running producer to learn of the strike", || async {
+        producer
+            .strikes()
+            .iter()
+            .any(|rule| *rule == Strike::any_task().arg("customer_id").eq("12345"))
+    })
+    .await;
+    eprintln!(
+        "the strike reached the running process {:?} after the command ended",
+        started.elapsed()
+    );
+
+    let again = docket_cli(&url, &["strike", "customer_id", "==", "\"12345\""]);
+    assert!(again.status.success());
+    assert!(
+        stdout(&again).starts_with("already struck: "),
+        "{}",
+        stdout(&again)
+    );
+
+    let typed = docket_cli(&url, &["strike", "order", "amount", "between", "10", "20.5"]);
+    assert!(typed.status.success(), "{}", stderr(&typed));
+    let whole = docket_cli(&url, &["strike", "refund"]);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    eventually(WAIT, "all three rules", || async {
+        producer.strikes().len() == 3
+    })
+    .await;
+    let expected = [
+        Strike::task("order").arg("amount").between(10, 20.5),
+        Strike::task("refund"),
+        Strike::any_task().arg("customer_id").eq("12345"),
+    ];
+    for rule in &expected {
+        assert!(
+            producer.strikes().iter().any(|kept| kept == rule),
+            "{rule} is kept"
+        );
+    }
+
+    let listed = docket_cli(&url, &["strike"]);
+    assert!(listed.status.success());
+    let listed = stdout(&listed);
+    for rule in &expected {
+        assert!(
+            listed.lines().any(|line| line == rule.to_string()),
+            "{rule} in {listed}"
+        );
+    }
+
+    let restored = docket_cli(&url, &["restore", "customer_id", "==", "\"12345\""]);
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    assert_eq!(
+        stdout(&restored).trim(),
+        "restored: every task where customer_id == \"12345\""
+    );
+    eventually(WAIT, "the running producer to learn of the restore", || async {
+        producer.strikes().len() == 2
+    })
+    .await;
+    let absent = docket_cli(&url, &["restore", "customer_id", "==", "12345"]);
+    assert!(absent.status.success());
+    assert!(
+        stdout(&absent).starts_with("was not struck: "),
+        "an integer rule is another rule: {}",
+        stdout(&absent)
+    );
+    producer.close().await;
+}
+
+#[test]
+fn malformed_rules_are_usage_errors() {
+    for words in [
+        &["strike", "amount", "between", "1"][..],
+        &["strike", "amount", "==", "1", "2"],
+        &["strike", "order", "amount", "=~", "1"],
+        &["strike", "order", "amount"],
+        &["restore"],
+    ] {
+        let output = docket_cli("memory://cli-malformed", words);
+        assert_eq!(output.status.code(), Some(2), "{words:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("error"),
+            "{words:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_redis_fails_the_command_in_bounded_time() {
+    let url = format!("redis://127.0.0.1:{}/0", free_port());
+    let output = docket_cli(&url, &["strike", "order"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).to_lowercase().contains("error"),
+        "{}",
+        stderr(&output)
+    );
+}
