@@ -185,7 +185,10 @@ impl Docket {
     }
 
     /// Deletes every scheduled and queued execution; returns how many were removed.
-    /// The keys can be scheduled again at once.
+    /// The keys can be scheduled again at once. Running executions are left to finish, and
+    /// strike rules are kept. On Redis the work is done in batches of at most 1,000
+    /// executions, one script call each, so a large backlog never blocks the server for long
+    /// (work scheduled while a clear runs may be cleared too).
     pub async fn clear(&self) -> Result<u64> {
         self.inner.backend.clear().await
     }

@@ -397,7 +397,9 @@ behaviour_tests! {
         let gate = format!("{}-shutdown", env.url());
         let worker = start(test_worker(&docket));
         let execution = gated::schedule(&docket, gate.clone()).await.unwrap();
-        until_running(&execution).await;
+        // The body has started (RUNNING alone could be a claim the stopping worker hands back).
+        let started = format!("{gate}:started");
+        eventually(WAIT, "the body to start", || async { count(&started) == 1 }).await;
         worker.stop_handle.shutdown();
         open_gate(&gate);
         worker.stop().await;

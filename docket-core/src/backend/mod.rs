@@ -590,7 +590,8 @@ pub trait Backend: Send + Sync + 'static {
     /// How much work is queued, running or scheduled.
     async fn backlog(&self) -> Result<Backlog>;
 
-    /// Deletes every pending execution; returns how many were removed.
+    /// Deletes every scheduled and queued execution (not running ones, not strike rules), in
+    /// bounded steps; returns how many were removed.
     async fn clear(&self) -> Result<u64>;
 
     /// The records of live executions (scheduled, queued, running), at most `limit` of each

@@ -61,6 +61,8 @@ const MALFORMED_RECORD: &str = "docket::MalformedRecord";
 const MALFORMED_ENTRY: &str = "docket::MalformedEntry";
 /// The most pending deliveries one redelivery sweep looks at.
 const SWEEP_LIMIT: usize = 1000;
+/// The most executions one call of the clear script looks at.
+const CLEAR_BATCH: usize = 1000;
 /// How often a process checks the strike rules' version, in case an announcement of a change
 /// was lost (it re-reads them at once when one arrives, and after a reconnection).
 const STRIKE_RESYNC: Duration = Duration::from_secs(10);
@@ -1282,13 +1284,26 @@ impl Backend for RedisBackend {
             self.core.keys.stream(),
             self.core.keys.waiting(),
         ];
-        let args = vec![
-            Value::from(self.core.keys.record_prefix()),
-            Value::from(GROUP),
-            Value::from(now_ms()),
-        ];
-        let removed: i64 = self.core.scripts.clear.run(&self.core.client, keys, args).await?;
-        Ok(removed.max(0) as u64)
+        let (mut removed, mut phase, mut cursor) = (0, 1, "-".to_string());
+        // One bounded batch per call, so Redis is never blocked for the whole backlog.
+        while phase != 0 {
+            let args = vec![
+                Value::from(self.core.keys.record_prefix()),
+                Value::from(now_ms()),
+                Value::from(CLEAR_BATCH as i64),
+                Value::from(phase),
+                Value::from(cursor.as_str()),
+            ];
+            let (batch, next, at): (i64, i64, String) = self
+                .core
+                .scripts
+                .clear
+                .run(&self.core.client, keys.clone(), args)
+                .await?;
+            removed += u64::try_from(batch).unwrap_or(0);
+            (phase, cursor) = (next, at);
+        }
+        Ok(removed)
     }
 
     async fn progress(&self, worker: &str, delivery: &Lease, progress: &ProgressInfo) -> Result<bool> {

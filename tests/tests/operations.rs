@@ -1,0 +1,102 @@
+//! Operating a docket: clearing a large backlog in bounded steps, on Redis and `memory://`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{add, gate_notify, gated, open_gate, start, test_worker, until_running, WAIT};
+use docket::{Disposition, Strike};
+use docket_tests::{behaviour_tests, RedisServer};
+
+/// More than one batch of the clear script (1,000) of each kind.
+const BACKLOG: i64 = 2_500;
+
+behaviour_tests! {
+    async fn clear_removes_a_large_backlog_keeps_running_work_and_strikes_and_frees_the_keys(env: Env) {
+        let docket = env.docket().await;
+        docket.strike(Strike::task("never-scheduled")).await.unwrap();
+        let gate = format!("clear@{}", env.url());
+        let _ = gate_notify(&gate);
+        let worker = start(test_worker(&docket).concurrency(1).schedule_automatic_tasks(false));
+        let running = gated::schedule(&docket, gate.clone()).key("running").await.unwrap();
+        until_running(&running).await;
+        docket
+            .schedule_all((0..BACKLOG).map(|i| add::schedule(&docket, i, 0).key(format!("now-{i}"))))
+            .await
+            .unwrap();
+        docket
+            .schedule_all((0..BACKLOG).map(|i| {
+                add::schedule(&docket, i, 0)
+                    .key(format!("later-{i}"))
+                    .after(Duration::from_secs(3600))
+            }))
+            .await
+            .unwrap();
+
+        let removed = docket.clear().await.unwrap();
+        // The worker's one slot is held by `running`, so it claimed nothing else.
+        assert_eq!(removed, 2 * BACKLOG as u64);
+        let backlog = docket.backend().backlog().await.unwrap();
+        assert_eq!((backlog.ready, backlog.scheduled), (1, 0), "only the running one is left: {backlog:?}");
+        assert!(docket.execution("later-0").await.unwrap().is_none());
+        assert!(docket.execution(&format!("later-{}", BACKLOG - 1)).await.unwrap().is_none());
+        assert_eq!(docket.strikes().len(), 1, "strikes are kept");
+        assert_eq!(
+            running.state().await.unwrap(),
+            Some(docket::ExecutionState::Running),
+            "running work is left to finish"
+        );
+        let again = add::schedule(&docket, 1, 1).key("later-7").await.unwrap();
+        assert_eq!(again.disposition(), Disposition::Scheduled, "a cleared key is free at once");
+        open_gate(&gate);
+        assert_eq!(running.result_timeout(WAIT).await.unwrap(), gate);
+        assert_eq!(again.result_timeout(WAIT).await.unwrap(), 2);
+        worker.stop().await;
+    }
+}
+
+/// How many times Redis ran any script.
+fn script_calls(server: &RedisServer) -> u64 {
+    let output = std::process::Command::new("redis-cli")
+        .args(["-p", &server.port().to_string(), "info", "commandstats"])
+        .output()
+        .expect("run redis-cli");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:"))
+        .filter_map(|line| {
+            line.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_redis_clear_works_in_bounded_batches() {
+    let server = RedisServer::start();
+    let docket = docket::Docket::connect(&server.url()).await.unwrap();
+    docket
+        .schedule_all((0..BACKLOG).map(|i| add::schedule(&docket, i, 0)))
+        .await
+        .unwrap();
+    docket
+        .schedule_all((0..BACKLOG).map(|i| add::schedule(&docket, i, 0).after(Duration::from_secs(3600))))
+        .await
+        .unwrap();
+    let before = script_calls(&server);
+    assert_eq!(docket.clear().await.unwrap(), 2 * BACKLOG as u64);
+    let calls = script_calls(&server) - before;
+    // At least three batches of the schedule and three of the stream, each one script call.
+    assert!(
+        calls >= 6,
+        "clear took {calls} script calls for {} executions",
+        2 * BACKLOG
+    );
+    let backlog = docket.backend().backlog().await.unwrap();
+    assert_eq!((backlog.ready, backlog.scheduled), (0, 0), "{backlog:?}");
+    docket.close().await;
+}
