@@ -151,6 +151,13 @@ impl Docket {
         self.inner.backend.workers().await
     }
 
+    /// The live workers that run the task called `task` (see [`workers`](Self::workers)).
+    pub async fn workers_for(&self, task: &str) -> Result<Vec<WorkerInfo>> {
+        let mut workers = self.inner.backend.workers().await?;
+        workers.retain(|worker| worker.tasks.iter().any(|name| name == task));
+        Ok(workers)
+    }
+
     /// What the docket holds right now: live executions (running, queued, then scheduled by
     /// due time) and the live workers (see [`workers`](Self::workers)). At most
     /// [`SNAPSHOT_LIMIT`] scheduled and as many queued or running executions are listed.

@@ -32,6 +32,10 @@ enum Command {
     Strike(StrikeArgs),
     /// Restores exactly one strike rule (written as it was struck).
     Restore(StrikeArgs),
+    /// Lists the live workers.
+    Workers(WorkersArgs),
+    /// Schedules one of the built-in tasks (to check a docket end to end).
+    Tasks(TasksArgs),
     /// Prints the docket version.
     Version,
 }
@@ -71,6 +75,55 @@ struct StrikeArgs {
     /// string; quote a string that looks like a number (`'"12345"'`).
     #[arg(allow_hyphen_values = true, value_name = "RULE")]
     rule: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct WorkersArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: WorkersCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkersCommand {
+    /// Every live worker, with when it was last seen and the tasks it runs.
+    Ls,
+    /// The live workers that run the task TASK.
+    ForTask {
+        /// The task's registered name.
+        task: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct TasksArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Run it after this delay (e.g. 30s) instead of now.
+    #[arg(long, value_parser = parse_duration, global = true)]
+    delay: Option<Duration>,
+    #[command(subcommand)]
+    task: BuiltInTask,
+}
+
+#[derive(Debug, Subcommand)]
+enum BuiltInTask {
+    /// `docket.trace`: the worker logs MESSAGE.
+    Trace {
+        /// What to log.
+        message: String,
+    },
+    /// `docket.fail`: the run fails with MESSAGE.
+    Fail {
+        /// The error message.
+        message: String,
+    },
+    /// `docket.sleep`: the run sleeps SECONDS (fractions allowed).
+    Sleep {
+        /// How long to sleep.
+        seconds: f64,
+    },
 }
 
 /// The strike rule the words `words` of `docket strike` / `docket restore` write (`None`
@@ -188,7 +241,58 @@ where
         Command::Worker(args) => run_worker(*args).await,
         Command::Strike(args) => change_strikes(args, true).await,
         Command::Restore(args) => change_strikes(args, false).await,
+        Command::Workers(args) => list_workers(args).await,
+        Command::Tasks(args) => schedule_built_in(args).await,
     }
+}
+
+/// `docket workers ls` and `docket workers for-task TASK`.
+async fn list_workers(args: WorkersArgs) -> anyhow::Result<()> {
+    let docket = connect(&args.connection, ConnectPolicy::FailFast).await?;
+    let workers = match &args.command {
+        WorkersCommand::Ls => docket.workers().await,
+        WorkersCommand::ForTask { task } => docket.workers_for(task).await,
+    };
+    docket.close().await;
+    let mut workers = workers?;
+    workers.sort_by(|a, b| a.name.cmp(&b.name));
+    if workers.is_empty() {
+        println!("no live worker");
+    }
+    let now = docket::backend::now_ms();
+    for worker in workers {
+        let ago = docket::backend::until(now, worker.last_seen_ms);
+        println!(
+            "{}\tseen {} ago\t{}",
+            worker.name,
+            docket::format_duration(Duration::from_secs(ago.as_secs())),
+            worker.tasks.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `docket tasks trace|fail|sleep`.
+async fn schedule_built_in(args: TasksArgs) -> anyhow::Result<()> {
+    let docket = connect(&args.connection, ConnectPolicy::FailFast).await?;
+    let delay = args.delay.unwrap_or(Duration::ZERO);
+    let scheduled = match args.task {
+        BuiltInTask::Trace { message } => docket::tasks::trace::schedule(&docket, message)
+            .after(delay)
+            .await
+            .map(|execution| execution.key().to_string()),
+        BuiltInTask::Fail { message } => docket::tasks::fail::schedule(&docket, message)
+            .after(delay)
+            .await
+            .map(|execution| execution.key().to_string()),
+        BuiltInTask::Sleep { seconds } => docket::tasks::sleep::schedule(&docket, seconds)
+            .after(delay)
+            .await
+            .map(|execution| execution.key().to_string()),
+    };
+    docket.close().await;
+    println!("scheduled {}", scheduled?);
+    Ok(())
 }
 
 /// `docket strike` (`strike`) or `docket restore`.

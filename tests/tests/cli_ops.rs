@@ -139,3 +139,61 @@ fn an_unreachable_redis_fails_the_command_in_bounded_time() {
         stderr(&output)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_and_built_in_tasks_from_the_command_line() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let docket = Docket::connect(&url).await.unwrap();
+
+    let none = docket_cli(&url, &["workers", "ls"]);
+    assert!(none.status.success(), "{}", stderr(&none));
+    assert_eq!(stdout(&none).trim(), "no live worker");
+
+    let later = docket_cli(&url, &["tasks", "trace", "hello from the CLI", "--delay", "1h"]);
+    assert!(later.status.success(), "{}", stderr(&later));
+    let key = stdout(&later)
+        .trim()
+        .strip_prefix("scheduled ")
+        .expect("the key is printed")
+        .to_string();
+    let info = docket
+        .execution(&key)
+        .await
+        .unwrap()
+        .expect("the task is scheduled");
+    assert_eq!(info.task, "docket.trace");
+    assert_eq!(info.state, docket::ExecutionState::Scheduled);
+
+    let worker = docket_worker::Worker::builder(&docket)
+        .name("cli-listed")
+        .build()
+        .unwrap();
+    let stop = worker.shutdown_handle();
+    let running = tokio::spawn(async move { worker.run_forever().await });
+    eventually(WAIT, "the worker to be listed", || async {
+        stdout(&docket_cli(&url, &["workers", "ls"])).contains("cli-listed")
+    })
+    .await;
+    let listed = stdout(&docket_cli(&url, &["workers", "for-task", "docket.sleep"]));
+    assert!(listed.starts_with("cli-listed\t"), "{listed}");
+    assert!(listed.contains("docket.trace"), "its tasks are listed: {listed}");
+    let unknown = stdout(&docket_cli(&url, &["workers", "for-task", "no.such.task"]));
+    assert_eq!(unknown.trim(), "no live worker");
+
+    let now = docket_cli(&url, &["tasks", "sleep", "0.01"]);
+    assert!(now.status.success(), "{}", stderr(&now));
+    let key = stdout(&now)
+        .trim()
+        .strip_prefix("scheduled ")
+        .unwrap()
+        .to_string();
+    eventually(WAIT, "the built-in sleep to complete", || async {
+        docket.execution(&key).await.unwrap().map(|info| info.state)
+            == Some(docket::ExecutionState::Completed)
+    })
+    .await;
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+    docket.close().await;
+}
