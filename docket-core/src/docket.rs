@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::backend::memory::MemoryBackend;
 use crate::backend::redis::RedisBackend;
-use crate::backend::{Backend, DeadLetter, WorkerInfo};
+use crate::backend::{Backend, DeadLetter, Disposition, Due, NewTask, WorkerInfo};
 use crate::error::{Error, Result};
 use crate::execution::{ExecutionInfo, ExecutionState};
 use crate::strike::{Strike, StrikeList};
@@ -180,6 +180,59 @@ impl Docket {
     /// 10,000 are kept.
     pub async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>> {
         self.inner.backend.dead_letters(limit).await
+    }
+
+    /// Schedules a dead letter's task with its arguments again, due now, under its key, and
+    /// removes it from the dead letters once the execution is pending (scheduled now, or
+    /// already pending under that key). A task linked into this binary keeps its admission
+    /// controls (concurrency limits, cooldowns, rate limits, debounce); one it does not know
+    /// is scheduled without them. A struck or dropped requeue leaves the letter where it is.
+    ///
+    /// Fails with [`Error::CannotRequeue`] when the letter's arguments were too large to keep.
+    pub async fn requeue_dead_letter(&self, letter: &DeadLetter) -> Result<Disposition> {
+        if letter.args.is_empty() && letter.args_size > 0 {
+            return Err(Error::CannotRequeue {
+                id: letter.id.clone(),
+                reason: format!(
+                    "its arguments ({} bytes) were too large to keep with it",
+                    letter.args_size
+                ),
+            });
+        }
+        let mut task = NewTask::new(&letter.key, &letter.task, letter.args.clone(), Due::Now);
+        let known = crate::task::Registry::discover()
+            .ok()
+            .and_then(|registry| registry.get(&letter.task));
+        if let Some(descriptor) = known {
+            let options = descriptor.options();
+            let (name, args) = (descriptor.name(), &letter.args);
+            task = task
+                .with_limits(crate::behaviour::concurrency_slots(
+                    name,
+                    options.concurrency,
+                    args,
+                )?)
+                .with_cooldowns(crate::behaviour::cooldown_windows(name, options.cooldown, args)?)
+                .with_rates(crate::behaviour::rate_slots(name, options.rate_limit, args)?)
+                .with_debounce(crate::behaviour::debounce_window(name, options.debounce, args)?);
+        }
+        let disposition = self
+            .inner
+            .backend
+            .schedule(std::slice::from_ref(&task))
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Backend("schedule returned no disposition".into()))?;
+        if matches!(
+            disposition,
+            Disposition::Scheduled | Disposition::AlreadyScheduled
+        ) {
+            self.inner
+                .backend
+                .remove_dead_letters(std::slice::from_ref(&letter.id))
+                .await?;
+        }
+        Ok(disposition)
     }
 
     /// Closes this docket's connections now, for it and every clone; later calls fail.

@@ -64,6 +64,14 @@ pub enum Error {
         /// The rule that struck it.
         reason: String,
     },
+    /// A dead letter cannot be scheduled again.
+    #[error("dead letter `{id}` cannot be requeued: {reason}")]
+    CannotRequeue {
+        /// The dead letter's id.
+        id: String,
+        /// Why not.
+        reason: String,
+    },
     /// A strike rule cannot be stored as given.
     #[error("invalid strike: {reason}")]
     InvalidStrike {

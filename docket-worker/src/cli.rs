@@ -34,6 +34,8 @@ enum Command {
     Restore(StrikeArgs),
     /// Lists the live workers.
     Workers(WorkersArgs),
+    /// Lists dead letters, or schedules them again.
+    DeadLetters(DeadLettersArgs),
     /// Schedules one of the built-in tasks (to check a docket end to end).
     Tasks(TasksArgs),
     /// Prints the docket version.
@@ -93,6 +95,34 @@ enum WorkersCommand {
     ForTask {
         /// The task's registered name.
         task: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct DeadLettersArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: DeadLettersCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeadLettersCommand {
+    /// The most recent dead letters, newest first: id, key, task, when, error.
+    Ls {
+        /// How many to list at most.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Schedules the task and arguments of dead letters again (now, under their keys) and
+    /// removes them from the dead letters.
+    Requeue {
+        /// The ids of the letters (as `dead-letters ls` shows them).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        ids: Vec<String>,
+        /// Every dead letter, oldest first.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -242,6 +272,7 @@ where
         Command::Strike(args) => change_strikes(args, true).await,
         Command::Restore(args) => change_strikes(args, false).await,
         Command::Workers(args) => list_workers(args).await,
+        Command::DeadLetters(args) => dead_letters(args).await,
         Command::Tasks(args) => schedule_built_in(args).await,
     }
 }
@@ -268,6 +299,75 @@ async fn list_workers(args: WorkersArgs) -> anyhow::Result<()> {
             docket::format_duration(Duration::from_secs(ago.as_secs())),
             worker.tasks.join(", ")
         );
+    }
+    Ok(())
+}
+
+/// `docket dead-letters ls` and `docket dead-letters requeue`.
+async fn dead_letters(args: DeadLettersArgs) -> anyhow::Result<()> {
+    let docket = connect(&args.connection, ConnectPolicy::FailFast).await?;
+    let done = match args.command {
+        DeadLettersCommand::Ls { limit } => list_dead_letters(&docket, limit).await,
+        DeadLettersCommand::Requeue { ids, all } => requeue_dead_letters(&docket, &ids, all).await,
+    };
+    docket.close().await;
+    done
+}
+
+async fn list_dead_letters(docket: &Docket, limit: usize) -> anyhow::Result<()> {
+    let letters = docket.dead_letters(limit).await?;
+    if letters.is_empty() {
+        println!("no dead letter");
+    }
+    let now = docket::backend::now_ms();
+    for letter in letters {
+        let ago = docket::backend::until(now, letter.at_ms);
+        println!(
+            "{}\t{}\t{}\t{} ago\t{}: {}",
+            letter.id,
+            letter.key,
+            letter.task,
+            docket::format_duration(Duration::from_secs(ago.as_secs())),
+            letter.error.type_name,
+            letter.error.message
+        );
+    }
+    Ok(())
+}
+
+async fn requeue_dead_letters(docket: &Docket, ids: &[String], all: bool) -> anyhow::Result<()> {
+    let mut letters = docket.dead_letters(usize::MAX).await?;
+    letters.reverse();
+    let mut failed = 0;
+    if !all {
+        for id in ids
+            .iter()
+            .filter(|id| !letters.iter().any(|letter| &letter.id == *id))
+        {
+            eprintln!("error: no dead letter `{id}`");
+            failed += 1;
+        }
+        letters.retain(|letter| ids.contains(&letter.id));
+    }
+    for letter in &letters {
+        match docket.requeue_dead_letter(letter).await {
+            Ok(disposition) => {
+                let what = match disposition {
+                    docket::Disposition::Scheduled => "requeued",
+                    docket::Disposition::AlreadyScheduled => "already pending",
+                    docket::Disposition::Struck => "struck, kept",
+                    _ => "dropped, kept",
+                };
+                println!("{what}: {} ({} {})", letter.id, letter.task, letter.key);
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} dead letter(s) could not be requeued");
     }
     Ok(())
 }

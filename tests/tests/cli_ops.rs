@@ -197,3 +197,82 @@ async fn workers_and_built_in_tasks_from_the_command_line() {
     running.await.unwrap().unwrap();
     docket.close().await;
 }
+
+/// Doubles `n`.
+#[docket::task]
+async fn double(n: i64) -> i64 {
+    n * 2
+}
+
+/// Schedules `double` under `key` with arguments that do not fit it, runs a worker until it
+/// has dead-lettered it, and stops the worker.
+async fn dead_letter(docket: &Docket, key: &str) {
+    let poison =
+        docket::codec::encode_args(&std::collections::BTreeMap::from([("n", "not a number")])).unwrap();
+    let task = docket::backend::NewTask::new(key, double::NAME, poison, docket::backend::Due::Now);
+    docket.backend().schedule(&[task]).await.unwrap();
+    let worker = docket_worker::Worker::builder(docket).build().unwrap();
+    worker.run_until_finished().await.unwrap();
+    assert!(docket
+        .dead_letters(10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|letter| letter.key == key));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_listed_and_requeued_from_the_command_line() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let docket = Docket::connect(&url).await.unwrap();
+    assert_eq!(
+        stdout(&docket_cli(&url, &["dead-letters", "ls"])).trim(),
+        "no dead letter"
+    );
+    dead_letter(&docket, "poison-1").await;
+    dead_letter(&docket, "poison-2").await;
+
+    let listed = stdout(&docket_cli(&url, &["dead-letters", "ls"]));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].contains("\tpoison-2\tdouble\t"),
+        "newest first: {listed}"
+    );
+    let id = lines[1].split('\t').next().unwrap().to_string();
+
+    let requeued = docket_cli(&url, &["dead-letters", "requeue", &id]);
+    assert!(requeued.status.success(), "{}", stderr(&requeued));
+    assert!(
+        stdout(&requeued).starts_with(&format!("requeued: {id} (double poison-1)")),
+        "{}",
+        stdout(&requeued)
+    );
+    let info = docket
+        .execution("poison-1")
+        .await
+        .unwrap()
+        .expect("scheduled again");
+    assert_eq!(info.state, docket::ExecutionState::Queued);
+    let left = stdout(&docket_cli(&url, &["dead-letters", "ls"]));
+    assert_eq!(left.lines().count(), 1, "the requeued letter is gone: {left}");
+
+    let unknown = docket_cli(&url, &["dead-letters", "requeue", "0-1"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no dead letter `0-1`"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let all = docket_cli(&url, &["dead-letters", "requeue", "--all"]);
+    assert!(all.status.success(), "{}", stderr(&all));
+    assert!(stdout(&all).contains("poison-2"), "{}", stdout(&all));
+    assert_eq!(
+        stdout(&docket_cli(&url, &["dead-letters", "ls"])).trim(),
+        "no dead letter"
+    );
+    assert!(docket.execution("poison-2").await.unwrap().is_some());
+    docket.close().await;
+}

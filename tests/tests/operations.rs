@@ -53,6 +53,25 @@ behaviour_tests! {
         assert_eq!(again.result_timeout(WAIT).await.unwrap(), 2);
         worker.stop().await;
     }
+
+    async fn a_requeued_dead_letter_is_scheduled_again_and_leaves_the_dead_letters(env: Env) {
+        let docket = env.docket().await;
+        let poison = docket::codec::encode_args(&std::collections::BTreeMap::from([("a", "x"), ("b", "y")])).unwrap();
+        let task = docket::backend::NewTask::new("poison", add::NAME, poison, docket::backend::Due::Now);
+        docket.backend().schedule(&[task]).await.unwrap();
+        test_worker(&docket).build().unwrap().run_until_finished().await.unwrap();
+        let letters = docket.dead_letters(10).await.unwrap();
+        assert_eq!(letters.len(), 1, "{letters:?}");
+        assert!(!letters[0].id.is_empty());
+
+        assert_eq!(docket.requeue_dead_letter(&letters[0]).await.unwrap(), Disposition::Scheduled);
+        assert!(docket.dead_letters(10).await.unwrap().is_empty(), "removed once it is pending");
+        let info = docket.execution("poison").await.unwrap().expect("pending again");
+        assert_eq!(info.state, docket::ExecutionState::Queued);
+        assert_eq!(info.task, add::NAME);
+        // Removing an id twice (or an unknown one) removes nothing.
+        assert_eq!(docket.backend().remove_dead_letters(&[letters[0].id.clone()]).await.unwrap(), 0);
+    }
 }
 
 /// How many times Redis ran any script.

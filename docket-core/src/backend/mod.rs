@@ -442,6 +442,8 @@ pub struct Cancellation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeadLetter {
+    /// Identifies the letter among the docket's dead letters (to requeue or remove it).
+    pub id: String,
     /// The execution key.
     pub key: String,
     /// The registered task name.
@@ -567,6 +569,10 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The most recent dead letters, newest first, at most `limit`.
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>>;
+
+    /// Removes the dead letters with these ids (unknown ids are skipped); returns how many
+    /// were removed.
+    async fn remove_dead_letters(&self, ids: &[String]) -> Result<u64>;
 
     /// A stream of running executions that were cancelled, for workers to interrupt.
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>>;

@@ -252,6 +252,10 @@ impl Backend for MemoryBackend {
         Ok(self.with_store(|store, _, _| store.dead_letters(limit)))
     }
 
+    async fn remove_dead_letters(&self, ids: &[String]) -> Result<u64> {
+        Ok(self.with_store(|store, _, _| store.remove_dead_letters(ids)))
+    }
+
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {
         Ok(self.shared.cancellations.subscribe())
     }

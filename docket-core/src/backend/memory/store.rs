@@ -168,6 +168,8 @@ pub(super) struct Store {
     /// Finished records by expiry time: (expires at, epoch, key).
     expiries: BinaryHeap<Reverse<(Instant, u64, String)>>,
     dead_letters: VecDeque<DeadLetter>,
+    /// The id of the last dead letter kept.
+    last_dead_letter: u64,
     /// The bytes the dead letters hold (see [`dead_letter_size`]).
     dead_letter_bytes: usize,
     /// Worker name → last heartbeat (ms since the epoch).
@@ -686,6 +688,7 @@ impl Store {
                 record.completed_ms = Some(now.ms);
                 if matches!(outcome.kind, OutcomeKind::DeadLetter { .. }) {
                     let letter = DeadLetter {
+                        id: String::new(),
                         key: outcome.key.clone(),
                         task: record.task.clone(),
                         args: record.args.clone(),
@@ -1083,6 +1086,8 @@ impl Store {
         if letter.args.len() > DEAD_LETTER_ARGS {
             letter.args = Vec::new();
         }
+        self.last_dead_letter += 1;
+        letter.id = self.last_dead_letter.to_string();
         self.dead_letter_bytes += dead_letter_size(&letter);
         self.dead_letters.push_back(letter);
         while self.dead_letters.len() > DEAD_LETTER_CAP || self.dead_letter_bytes > DEAD_LETTER_BYTES {
@@ -1179,6 +1184,7 @@ impl Store {
                 record.completed_ms = Some(now.ms);
                 let epoch = record.epoch;
                 let letter = DeadLetter {
+                    id: String::new(),
                     key: delivery.key.clone(),
                     task: record.task.clone(),
                     args: record.args.clone(),
@@ -1316,6 +1322,21 @@ impl Store {
     /// The kept dead letters, oldest first.
     pub(super) fn dead_letters(&self, limit: usize) -> Vec<DeadLetter> {
         self.dead_letters.iter().rev().take(limit).cloned().collect()
+    }
+
+    /// Removes the dead letters with these ids; returns how many there were.
+    pub(super) fn remove_dead_letters(&mut self, ids: &[String]) -> u64 {
+        let before = self.dead_letters.len();
+        let mut freed = 0;
+        self.dead_letters.retain(|letter| {
+            let remove = ids.contains(&letter.id);
+            if remove {
+                freed += dead_letter_size(letter);
+            }
+            !remove
+        });
+        self.dead_letter_bytes = self.dead_letter_bytes.saturating_sub(freed);
+        (before - self.dead_letters.len()) as u64
     }
 
     /// The stored argument map of `key`.

@@ -1117,6 +1117,23 @@ impl Backend for RedisBackend {
         Ok(parse::dead_letters(reply))
     }
 
+    async fn remove_dead_letters(&self, ids: &[String]) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let removed: i64 = self
+            .core
+            .scripts
+            .remove_dead
+            .run(
+                &self.core.client,
+                vec![self.core.keys.dead(), self.core.keys.dead_bytes()],
+                ids.iter().map(|id| Value::from(id.as_str())).collect(),
+            )
+            .await?;
+        Ok(u64::try_from(removed).unwrap_or(0))
+    }
+
     async fn cancellations(&self) -> Result<broadcast::Receiver<Cancellation>> {
         Ok(self.core.cancellations.subscribe())
     }

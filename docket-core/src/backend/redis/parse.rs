@@ -106,7 +106,9 @@ pub fn dead_letters(reply: Value) -> Vec<DeadLetter> {
             let Value::Array(fields) = parts.pop()? else {
                 return None;
             };
+            let id = parts.pop().and_then(|id| id.as_string())?;
             let mut letter = DeadLetter {
+                id,
                 key: String::new(),
                 task: String::new(),
                 args: Vec::new(),

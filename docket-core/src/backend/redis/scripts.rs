@@ -38,6 +38,7 @@ sources!(
     "workers",
     "progress",
     "strike",
+    "remove_dead",
 );
 
 /// A script's source with the generated prelude and the shared helpers of `common.lua`
@@ -137,6 +138,8 @@ pub struct Scripts {
     pub progress: LuaScript,
     /// Adds or removes a strike rule.
     pub strike: LuaScript,
+    /// Removes dead letters by id.
+    pub remove_dead: LuaScript,
 }
 
 impl Scripts {
@@ -158,6 +161,7 @@ impl Scripts {
             release: script!("release"),
             progress: script!("progress"),
             strike: script!("strike"),
+            remove_dead: script!("remove_dead"),
         }
     }
 }
