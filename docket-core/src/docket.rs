@@ -267,7 +267,39 @@ pub struct Snapshot {
     pub workers: Vec<WorkerInfo>,
 }
 
+/// How many live executions one task has in a [`Snapshot`], by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskTotals {
+    /// The task's name.
+    pub task: String,
+    /// Executions running now.
+    pub running: u64,
+    /// Executions due and waiting for a worker (or for a concurrency slot).
+    pub queued: u64,
+    /// Executions due in the future.
+    pub scheduled: u64,
+}
+
 impl Snapshot {
+    /// The live executions counted per task, by task name.
+    pub fn totals(&self) -> Vec<TaskTotals> {
+        let mut totals: std::collections::BTreeMap<&str, TaskTotals> = std::collections::BTreeMap::new();
+        for info in &self.executions {
+            let entry = totals.entry(&info.task).or_insert_with(|| TaskTotals {
+                task: info.task.clone(),
+                ..TaskTotals::default()
+            });
+            match info.state {
+                ExecutionState::Running => entry.running += 1,
+                ExecutionState::Queued => entry.queued += 1,
+                ExecutionState::Scheduled => entry.scheduled += 1,
+                _ => {}
+            }
+        }
+        totals.into_values().collect()
+    }
+
     /// The live executions of the task called `task`.
     pub fn of_task<'s>(&'s self, task: &'s str) -> impl Iterator<Item = &'s ExecutionInfo> + 's {
         self.executions.iter().filter(move |info| info.task == task)

@@ -46,7 +46,8 @@ pub mod __private;
 pub use crate::backend::{DeadLetter, Disposition, WorkerInfo};
 pub use crate::context::TaskContext;
 pub use crate::docket::{
-    ConnectPolicy, Docket, DocketBuilder, Snapshot, DEFAULT_EXECUTION_TTL, DEFAULT_NAME, SNAPSHOT_LIMIT,
+    ConnectPolicy, Docket, DocketBuilder, Snapshot, TaskTotals, DEFAULT_EXECUTION_TTL, DEFAULT_NAME,
+    SNAPSHOT_LIMIT,
 };
 pub use crate::error::{Error, Result};
 pub use crate::execution::{

@@ -32,6 +32,8 @@ enum Command {
     Strike(StrikeArgs),
     /// Restores exactly one strike rule (written as it was struck).
     Restore(StrikeArgs),
+    /// Shows what the docket holds: running, queued and scheduled executions, and workers.
+    Snapshot(SnapshotArgs),
     /// Lists the live workers.
     Workers(WorkersArgs),
     /// Lists dead letters, or schedules them again.
@@ -77,6 +79,18 @@ struct StrikeArgs {
     /// string; quote a string that looks like a number (`'"12345"'`).
     #[arg(allow_hyphen_values = true, value_name = "RULE")]
     rule: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct SnapshotArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Also count the executions of each task, by state.
+    #[arg(long)]
+    stats: bool,
+    /// Print JSON (executions, workers and per-task totals) instead of tables.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -271,10 +285,131 @@ where
         Command::Worker(args) => run_worker(*args).await,
         Command::Strike(args) => change_strikes(args, true).await,
         Command::Restore(args) => change_strikes(args, false).await,
+        Command::Snapshot(args) => snapshot(args).await,
         Command::Workers(args) => list_workers(args).await,
         Command::DeadLetters(args) => dead_letters(args).await,
         Command::Tasks(args) => schedule_built_in(args).await,
     }
+}
+
+/// A duration for people: `850ms` under a second, else whole seconds (`12s`, `5m3s`).
+fn relative(duration: Duration) -> String {
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else {
+        docket::format_duration(Duration::from_secs(duration.as_secs()))
+    }
+}
+
+/// Milliseconds since the Unix epoch of `time` (0 before it).
+fn epoch_ms(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Where an execution stands, relative to `now`: `running 12s on w-1`, `queued 3s`, `in 5m`.
+fn standing(info: &docket::ExecutionInfo, now: std::time::SystemTime) -> String {
+    let since = |time: std::time::SystemTime| now.duration_since(time).unwrap_or_default();
+    match info.state {
+        docket::ExecutionState::Running => {
+            let ran = info.started_at.map(since).unwrap_or_default();
+            match &info.worker {
+                Some(worker) => format!("running {} on {worker}", relative(ran)),
+                None => format!("running {}", relative(ran)),
+            }
+        }
+        docket::ExecutionState::Queued => format!("queued {}", relative(since(info.when))),
+        _ => match info.when.duration_since(now) {
+            Ok(ahead) => format!("in {}", relative(ahead)),
+            Err(_) => "due now".to_string(),
+        },
+    }
+}
+
+/// `docket snapshot [--stats] [--json]`.
+async fn snapshot(args: SnapshotArgs) -> anyhow::Result<()> {
+    let docket = connect(&args.connection, ConnectPolicy::FailFast).await?;
+    let snapshot = docket.snapshot().await;
+    docket.close().await;
+    let snapshot = snapshot?;
+    let now = std::time::SystemTime::now();
+    if args.json {
+        let executions: Vec<_> = snapshot
+            .executions
+            .iter()
+            .map(|info| {
+                serde_json::json!({
+                    "key": info.key,
+                    "task": info.task,
+                    "state": info.state.to_string(),
+                    "when_ms": epoch_ms(info.when),
+                    "attempt": info.attempt,
+                    "worker": info.worker,
+                    "started_ms": info.started_at.map(epoch_ms),
+                    "progress": info.progress.as_ref().map(|progress| serde_json::json!({
+                        "current": progress.current,
+                        "total": progress.total,
+                        "message": progress.message,
+                    })),
+                })
+            })
+            .collect();
+        let workers: Vec<_> = snapshot
+            .workers
+            .iter()
+            .map(|worker| serde_json::json!({"name": worker.name, "last_seen_ms": worker.last_seen_ms, "tasks": worker.tasks}))
+            .collect();
+        let totals: Vec<_> = snapshot
+            .totals()
+            .iter()
+            .map(|totals| serde_json::json!({"task": totals.task, "running": totals.running, "queued": totals.queued, "scheduled": totals.scheduled}))
+            .collect();
+        let document = serde_json::json!({"executions": executions, "workers": workers, "totals": totals});
+        println!("{}", serde_json::to_string_pretty(&document)?);
+        return Ok(());
+    }
+    if snapshot.executions.is_empty() {
+        println!("nothing is running, queued or scheduled");
+    } else {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        table.set_header(["state", "key", "task", "when", "attempt"]);
+        for info in &snapshot.executions {
+            table.add_row([
+                info.state.to_string(),
+                info.key.clone(),
+                info.task.clone(),
+                standing(info, now),
+                info.attempt.to_string(),
+            ]);
+        }
+        println!("{table}");
+    }
+    if args.stats {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        table.set_header(["task", "running", "queued", "scheduled"]);
+        for totals in snapshot.totals() {
+            table.add_row([
+                totals.task,
+                totals.running.to_string(),
+                totals.queued.to_string(),
+                totals.scheduled.to_string(),
+            ]);
+        }
+        println!("{table}");
+    }
+    let names: Vec<&str> = snapshot
+        .workers
+        .iter()
+        .map(|worker| worker.name.as_str())
+        .collect();
+    match names.len() {
+        0 => println!("no live worker"),
+        1 => println!("1 worker: {}", names[0]),
+        n => println!("{n} workers: {}", names.join(", ")),
+    }
+    Ok(())
 }
 
 /// `docket workers ls` and `docket workers for-task TASK`.

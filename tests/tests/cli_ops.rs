@@ -276,3 +276,104 @@ async fn dead_letters_are_listed_and_requeued_from_the_command_line() {
     assert!(docket.execution("poison-2").await.unwrap().is_some());
     docket.close().await;
 }
+
+/// Waits for `gate` to be sent a message (a oneshot taken from `GATES`).
+#[docket::task]
+async fn held(gate: String) {
+    let receiver = GATES.lock().unwrap().remove(&gate);
+    if let Some(receiver) = receiver {
+        let _ = receiver.await;
+    }
+}
+
+static GATES: std::sync::Mutex<std::collections::BTreeMap<String, tokio::sync::oneshot::Receiver<()>>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_shows_running_queued_and_future_work_as_a_table_with_stats_and_as_json() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let docket = Docket::connect(&url).await.unwrap();
+    assert!(stdout(&docket_cli(&url, &["snapshot"])).contains("nothing is running, queued or scheduled"));
+
+    let (open, gate) = tokio::sync::oneshot::channel();
+    GATES.lock().unwrap().insert("snap".to_string(), gate);
+    let worker = docket_worker::Worker::builder(&docket)
+        .name("w-snap")
+        .concurrency(1)
+        .build()
+        .unwrap();
+    let stop = worker.shutdown_handle();
+    let running = tokio::spawn(async move { worker.run_forever().await });
+    let holding = held::schedule(&docket, "snap".into())
+        .key("holding")
+        .await
+        .unwrap();
+    eventually(WAIT, "the held task to run", || async {
+        holding.state().await.unwrap() == Some(docket::ExecutionState::Running)
+    })
+    .await;
+    double::schedule(&docket, 1).key("waiting").await.unwrap();
+    double::schedule(&docket, 2)
+        .key("future")
+        .after(Duration::from_secs(3600))
+        .await
+        .unwrap();
+    eventually(WAIT, "the worker to be listed", || async {
+        !docket.workers().await.unwrap().is_empty()
+    })
+    .await;
+
+    let table = docket_cli(&url, &["snapshot", "--stats"]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    let table = stdout(&table);
+    let row = |key: &str| {
+        table
+            .lines()
+            .find(|line| line.contains(key))
+            .unwrap_or_else(|| panic!("no {key} in {table}"))
+    };
+    assert!(
+        row("holding").contains("running") && row("holding").contains("on w-snap"),
+        "{table}"
+    );
+    assert!(row("waiting").contains("queued"), "{table}");
+    assert!(
+        row("future").contains("in 59m") || row("future").contains("in 1h"),
+        "{table}"
+    );
+    let stats = table
+        .lines()
+        .find(|line| line.contains(" double ") && !line.contains("waiting") && !line.contains("future"));
+    let stats = stats.unwrap_or_else(|| panic!("no totals row for double in {table}"));
+    let counts: Vec<&str> = stats
+        .split(['│', '┆'])
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .collect();
+    assert_eq!(counts, ["double", "0", "1", "1"], "{table}");
+    assert!(table.contains("1 worker: w-snap"), "{table}");
+
+    let json = docket_cli(&url, &["snapshot", "--json"]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    let executions = document["executions"].as_array().unwrap();
+    assert_eq!(executions.len(), 3, "{document}");
+    let holding_json = executions.iter().find(|e| e["key"] == "holding").unwrap();
+    assert_eq!(holding_json["worker"], "w-snap");
+    assert!(holding_json["started_ms"].as_u64().is_some(), "{document}");
+    assert_eq!(document["workers"][0]["name"], "w-snap");
+    let totals = document["totals"].as_array().unwrap();
+    assert!(
+        totals
+            .iter()
+            .any(|t| t["task"] == "double" && t["queued"] == 1 && t["scheduled"] == 1),
+        "{document}"
+    );
+
+    let _ = open.send(());
+    holding.result_timeout(WAIT).await.unwrap();
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+    docket.close().await;
+}
