@@ -2,7 +2,9 @@
 //! `docket version`.
 //!
 //! Exit codes: 0 when the command did what it says (a strike that was already in place
-//! included), 1 when it failed (a bad URL, Redis unreachable, …), 2 for a usage error.
+//! included), 1 when it failed (a bad URL, Redis unreachable, an unknown key, …), 2 for a
+//! usage error; `docket watch` exits 3 when the execution failed and 4 when it was
+//! cancelled (struck and dropped included).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -34,6 +36,8 @@ enum Command {
     Restore(StrikeArgs),
     /// Shows what the docket holds: running, queued and scheduled executions, and workers.
     Snapshot(SnapshotArgs),
+    /// Follows one execution to its end: its state, worker, error and a progress bar.
+    Watch(WatchArgs),
     /// Lists the live workers.
     Workers(WorkersArgs),
     /// Lists dead letters, or schedules them again.
@@ -91,6 +95,14 @@ struct SnapshotArgs {
     /// Print JSON (executions, workers and per-task totals) instead of tables.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// The execution's key.
+    key: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -286,6 +298,7 @@ where
         Command::Strike(args) => change_strikes(args, true).await,
         Command::Restore(args) => change_strikes(args, false).await,
         Command::Snapshot(args) => snapshot(args).await,
+        Command::Watch(args) => watch(args).await,
         Command::Workers(args) => list_workers(args).await,
         Command::DeadLetters(args) => dead_letters(args).await,
         Command::Tasks(args) => schedule_built_in(args).await,
@@ -410,6 +423,184 @@ async fn snapshot(args: SnapshotArgs) -> anyhow::Result<()> {
         n => println!("{n} workers: {}", names.join(", ")),
     }
     Ok(())
+}
+
+/// How often `docket watch` re-reads the record in case an event was lost.
+const WATCH_BACKSTOP: Duration = Duration::from_secs(2);
+
+/// Shows progress: a bar on a terminal, a line per update otherwise (logs, scripts).
+struct ProgressView {
+    bar: Option<indicatif::ProgressBar>,
+    last: Option<(u64, Option<u64>, Option<String>)>,
+}
+
+impl ProgressView {
+    fn new() -> Self {
+        Self {
+            bar: None,
+            last: None,
+        }
+    }
+
+    fn show(&mut self, current: u64, total: Option<u64>, message: Option<String>) {
+        let state = (current, total, message);
+        if self.last.as_ref() == Some(&state) {
+            return;
+        }
+        let (current, total, message) = state.clone();
+        self.last = Some(state);
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let of = total.map(|total| format!("/{total}")).unwrap_or_default();
+            let message = message.map(|message| format!(" {message}")).unwrap_or_default();
+            println!("progress {current}{of}{message}");
+            return;
+        }
+        let bar = self.bar.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(total.unwrap_or(0));
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        if let Some(total) = total {
+            bar.set_length(total);
+        }
+        bar.set_position(current);
+        bar.set_message(message.unwrap_or_default());
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}
+
+/// Prints a state as `docket watch` shows it; returns the exit code once it is final.
+fn show_state(
+    key: &str,
+    state: docket::ExecutionState,
+    worker: Option<&str>,
+    error: Option<&docket::StoredError>,
+    progress: &mut ProgressView,
+) -> Option<i32> {
+    use docket::ExecutionState;
+    if state.is_terminal() {
+        progress.finish();
+    }
+    match (state, error) {
+        (ExecutionState::Running, _) => match worker {
+            Some(worker) => println!("{key}: running on {worker}"),
+            None => println!("{key}: running"),
+        },
+        (ExecutionState::Completed, _) => {
+            println!("{key}: completed");
+            return Some(0);
+        }
+        (ExecutionState::Failed, Some(error)) => {
+            println!("{key}: failed: {} ({})", error.message, error.type_name);
+            return Some(3);
+        }
+        (ExecutionState::Failed, None) => {
+            println!("{key}: failed");
+            return Some(3);
+        }
+        (ExecutionState::Cancelled, Some(error)) => {
+            println!("{key}: cancelled: {}", error.message);
+            return Some(4);
+        }
+        (ExecutionState::Cancelled, None) => {
+            println!("{key}: cancelled");
+            return Some(4);
+        }
+        (state, _) => println!("{key}: {state}"),
+    }
+    None
+}
+
+/// `docket watch KEY`.
+async fn watch(args: WatchArgs) -> anyhow::Result<()> {
+    let docket = connect(&args.connection, ConnectPolicy::FailFast).await?;
+    let code = follow(&docket, &args.key).await;
+    docket.close().await;
+    let code = code?;
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
+}
+
+async fn follow(docket: &Docket, key: &str) -> anyhow::Result<i32> {
+    use docket::Event;
+    let (info, mut events) = docket.backend().watch(key).await?;
+    let Some(info) = info else {
+        anyhow::bail!("no execution with key `{key}` is known (never scheduled, or its record expired)");
+    };
+    let mut progress = ProgressView::new();
+    let mut shown = (info.state, info.worker.clone());
+    if let Some(code) = show_state(
+        key,
+        info.state,
+        info.worker.as_deref(),
+        info.error.as_ref(),
+        &mut progress,
+    ) {
+        return Ok(code);
+    }
+    if let Some(now) = &info.progress {
+        progress.show(now.current, now.total, now.message.clone());
+    }
+    loop {
+        let received = tokio::time::timeout(WATCH_BACKSTOP, events.recv()).await;
+        match received {
+            Ok(Ok(Event::State(change))) if change.key == key => {
+                // The event does not name the worker: the record does.
+                let worker = if change.state == docket::ExecutionState::Running {
+                    docket.execution(key).await?.and_then(|info| info.worker)
+                } else {
+                    None
+                };
+                shown = (change.state, worker.clone());
+                if let Some(code) = show_state(
+                    key,
+                    change.state,
+                    worker.as_deref(),
+                    change.error.as_ref(),
+                    &mut progress,
+                ) {
+                    return Ok(code);
+                }
+            }
+            Ok(Ok(Event::Progress(change))) if change.key == key => {
+                progress.show(change.current, change.total, change.message);
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => {
+                anyhow::bail!("the connection to the docket closed")
+            }
+            // Lagged, or quiet for a while: read the record in case an event was lost.
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) | Err(_) => {
+                let Some(info) = docket.execution(key).await? else {
+                    anyhow::bail!("execution `{key}` ended and its record is gone (execution_ttl 0?)");
+                };
+                if (info.state, info.worker.clone()) != shown || info.state.is_terminal() {
+                    shown = (info.state, info.worker.clone());
+                    if let Some(code) = show_state(
+                        key,
+                        info.state,
+                        info.worker.as_deref(),
+                        info.error.as_ref(),
+                        &mut progress,
+                    ) {
+                        return Ok(code);
+                    }
+                }
+                if let Some(now) = &info.progress {
+                    progress.show(now.current, now.total, now.message.clone());
+                }
+            }
+        }
+    }
 }
 
 /// `docket workers ls` and `docket workers for-task TASK`.

@@ -377,3 +377,131 @@ async fn snapshot_shows_running_queued_and_future_work_as_a_table_with_stats_and
     running.await.unwrap().unwrap();
     docket.close().await;
 }
+
+/// Reports three steps of progress, each a little apart, then returns.
+#[docket::task]
+async fn steps(progress: docket::Progress) {
+    progress.set_total(3);
+    for step in 1..=3 {
+        progress.increment(1);
+        progress.set_message(if step == 3 {
+            "done".to_string()
+        } else {
+            format!("step {step}")
+        });
+        tokio::time::sleep(Duration::from_millis(80)).await;
+    }
+}
+
+/// A running `docket watch KEY`, its output read line by line as it comes.
+struct Watch {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watch {
+    fn start(url: &str, key: &str) -> Watch {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+            .args(["watch", key])
+            .env("DOCKET_URL", url)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start docket watch");
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        Watch { child, lines }
+    }
+
+    /// The next line it prints (bounded wait).
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(WAIT)
+            .expect("docket watch printed nothing in time")
+    }
+
+    /// Waits (bounded) for it to exit; its exit code and the lines it printed since.
+    async fn finish(mut self) -> (Option<i32>, Vec<String>) {
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "docket watch did not exit in time");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        // The reader thread ends with the output: every line is in the channel by then.
+        let lines = std::iter::from_fn(|| self.lines.recv_timeout(WAIT).ok()).collect();
+        (status.code(), lines)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_follows_a_task_with_progress_to_its_end_and_exits_by_its_outcome() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let docket = Docket::connect(&url).await.unwrap();
+    steps::schedule(&docket).key("steps").await.unwrap();
+    docket::tasks::fail::schedule(&docket, "it broke".into())
+        .key("boom")
+        .await
+        .unwrap();
+    let watch = Watch::start(&url, "steps");
+    // Printed once it is subscribed: nothing that follows can be missed.
+    assert_eq!(watch.line(), "steps: queued");
+    let failing = Watch::start(&url, "boom");
+    assert_eq!(failing.line(), "boom: queued");
+
+    let worker = docket_worker::Worker::builder(&docket)
+        .name("w-watch")
+        .build()
+        .unwrap();
+    let stop = worker.shutdown_handle();
+    let running = tokio::spawn(async move { worker.run_forever().await });
+
+    let (code, lines) = watch.finish().await;
+    assert_eq!(code, Some(0), "{lines:?}");
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("steps: running on w-watch"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("steps: completed"),
+        "{lines:?}"
+    );
+    let progress: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.starts_with("progress "))
+        .collect();
+    assert_eq!(
+        progress.last().map(|line| line.as_str()),
+        Some("progress 3/3 done"),
+        "{lines:?}"
+    );
+
+    let (code, lines) = failing.finish().await;
+    assert_eq!(code, Some(3), "a failure exits 3: {lines:?}");
+    assert!(
+        lines.last().unwrap().starts_with("boom: failed: it broke"),
+        "{lines:?}"
+    );
+
+    let unknown = docket_cli(&url, &["watch", "no-such-key"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no execution with key `no-such-key`"),
+        "{}",
+        stderr(&unknown)
+    );
+    stop.shutdown();
+    running.await.unwrap().unwrap();
+    docket.close().await;
+}
