@@ -393,6 +393,25 @@ impl Strike {
             if (condition.op == Operator::Between) != condition.upper.is_some() {
                 return invalid("`between` takes two values (LO HI), every other operator one");
             }
+            if let Some(upper) = &condition.upper {
+                // Bounds that no value lies between are a mistake, not a rule.
+                let ordered = match (&condition.value, upper) {
+                    (StrikeValue::Int(low), StrikeValue::Int(high)) => low <= high,
+                    (StrikeValue::Int(low), StrikeValue::Float(high)) => (*low as f64) <= *high,
+                    (StrikeValue::Float(low), StrikeValue::Int(high)) => *low <= (*high as f64),
+                    (StrikeValue::Float(low), StrikeValue::Float(high)) => low <= high,
+                    (StrikeValue::Bool(low), StrikeValue::Bool(high)) => low <= high,
+                    (StrikeValue::Str(low), StrikeValue::Str(high)) => low <= high,
+                    _ => {
+                        return invalid(
+                            "`between` takes two bounds of one type (numbers, booleans or strings)",
+                        )
+                    }
+                };
+                if !ordered {
+                    return invalid("`between LO HI` needs LO <= HI");
+                }
+            }
             let values = std::iter::once(&condition.value).chain(&condition.upper);
             for value in values {
                 match value {
@@ -582,6 +601,11 @@ impl StrikeList {
         Self { rules, whole }
     }
 
+    /// Whether `other` holds exactly the same rules, in the same order.
+    pub fn same_rules(&self, other: &StrikeList) -> bool {
+        self.rules == other.rules
+    }
+
     /// Whether there are no rules (the hot path checks nothing else).
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
@@ -736,6 +760,9 @@ mod tests {
         assert!(Condition::new("x", Operator::Between, 1, None).is_err());
         assert!(Condition::new("x", Operator::Eq, 1, Some(2.into())).is_err());
         assert!("=~".parse::<Operator>().is_err());
+        assert!(Strike::any_task().arg("x").between(10, 1).validate().is_err());
+        assert!(Strike::any_task().arg("x").between(1, "z").validate().is_err());
+        assert!(Strike::any_task().arg("x").between(1, 2.5).validate().is_ok());
     }
 
     #[test]

@@ -81,7 +81,7 @@ struct StrikeArgs {
     /// one of == != < <= > >= and `between LO HI` takes two values (bounds included). Values
     /// are typed: `true`/`false` booleans, `42` integers, `2.5` floats, anything else a
     /// string; quote a string that looks like a number (`'"12345"'`).
-    #[arg(allow_hyphen_values = true, value_name = "RULE")]
+    #[arg(allow_negative_numbers = true, value_name = "RULE")]
     rule: Vec<String>,
 }
 
@@ -724,6 +724,10 @@ async fn schedule_built_in(args: TasksArgs) -> anyhow::Result<()> {
 /// `docket strike` (`strike`) or `docket restore`.
 async fn change_strikes(args: StrikeArgs, strike: bool) -> anyhow::Result<()> {
     let rule = match strike_rule(&args.rule) {
+        Ok(None) if !strike => {
+            eprintln!("error: name the rule to restore, as it was struck (`docket strike` lists them)");
+            std::process::exit(2);
+        }
         Ok(rule) => rule,
         Err(error) => {
             eprintln!("error: {error}");
@@ -742,10 +746,7 @@ async fn change_strikes(args: StrikeArgs, strike: bool) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        (None, false) => {
-            eprintln!("error: name the rule to restore, as it was struck (`docket strike` lists them)");
-            std::process::exit(2);
-        }
+        (None, false) => Ok(()),
         (Some(rule), true) => docket.strike(rule.clone()).await.map(|added| {
             let prefix = if added { "struck" } else { "already struck" };
             println!("{prefix}: {rule}");

@@ -79,18 +79,11 @@ impl Successors {
         }
     }
 
-    /// Whether a perpetual or cron chain of `key` may go on past a run it skipped (struck),
-    /// without counting that run.
+    /// Whether a perpetual or cron chain of `key` may go on past a run it skipped (struck).
+    /// Under `run_at_most` a skipped run counts as one of the key's runs, so a struck chain
+    /// cannot keep the worker from finishing.
     fn chain_continues(&self, key: &str) -> bool {
-        match self {
-            Self::Always => true,
-            Self::Retries => false,
-            Self::AtMost(limits) => limits
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(key)
-                .is_some_and(|left| *left > 0),
-        }
+        self.after_run(key).1
     }
 }
 

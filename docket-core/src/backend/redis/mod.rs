@@ -130,7 +130,9 @@ impl StrikeCache {
             }
         }
         let (stored, rules) = parse::strikes(client.hgetall(keys.strikes()).await?)?;
-        if stored != *version {
+        // Installed when the version moved, or when the rules differ under the same one (the
+        // hash was lost and written again: a FLUSHALL, a restart without persistence).
+        if stored != *version || !self.rules.borrow().same_rules(&rules) {
             if rules.len() != self.rules.borrow().len() {
                 tracing::info!(rules = rules.len(), "strike rules changed");
             }
@@ -142,25 +144,33 @@ impl StrikeCache {
 }
 
 /// Keeps `cache` current: re-reads the rules when a change is announced (`changed`) or the
-/// subscriber connection comes back (an announcement may have been lost meanwhile), and checks
-/// their version every [`STRIKE_RESYNC`] as a backstop.
+/// subscriber connection comes back (`reconnects`: an announcement may have been lost
+/// meanwhile; read again a second later too, once the channels are surely subscribed again),
+/// and checks their version every [`STRIKE_RESYNC`] as a backstop.
 fn spawn_strike_keeper(
     client: Client,
-    subscriber: &SubscriberClient,
+    mut reconnects: broadcast::Receiver<fred::types::config::Server>,
     keys: Keys,
     cache: Arc<StrikeCache>,
     changed: Arc<Notify>,
 ) -> tokio::task::JoinHandle<()> {
-    let mut reconnects = subscriber.reconnect_rx();
     tokio::spawn(async move {
+        let mut again: Option<tokio::time::Instant> = None;
         loop {
+            let next_check = again.unwrap_or_else(|| tokio::time::Instant::now() + STRIKE_RESYNC);
             let announced = tokio::select! {
                 _ = changed.notified() => true,
                 received = reconnects.recv() => match received {
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => true,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        again = Some(tokio::time::Instant::now() + Duration::from_secs(1));
+                        true
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
-                _ = tokio::time::sleep(STRIKE_RESYNC) => false,
+                _ = tokio::time::sleep_until(next_check) => {
+                    // A read after a reconnection is a full one.
+                    again.take().is_some()
+                }
             };
             if let Err(error) = cache.refresh(&client, &keys, !announced).await {
                 tracing::debug!(%error, "re-reading the strike rules failed; trying again later");
@@ -233,6 +243,10 @@ impl Core {
             work_hint.clone(),
             strikes_changed.clone(),
         );
+        // Both before the first subscription: a reconnection from then on is resubscribed, and
+        // makes the keeper read the rules again.
+        let reconnects = subscriber.reconnect_rx();
+        let resubscribe = subscriber.manage_subscriptions();
         let subscribed = subscriber
             .subscribe(vec![
                 keys.events(),
@@ -251,6 +265,7 @@ impl Core {
             Err(error) => {
                 // Still loading, say: close both connections before the caller tries again.
                 dispatcher.abort();
+                resubscribe.abort();
                 close(&subscriber).await;
                 close(&client).await;
                 return Err(error);
@@ -258,12 +273,11 @@ impl Core {
         };
         let keep_strikes = spawn_strike_keeper(
             client.clone(),
-            &subscriber,
+            reconnects,
             keys.clone(),
             strikes.clone(),
             strikes_changed,
         );
-        let resubscribe = subscriber.manage_subscriptions();
         let ping = spawn_pinger(subscriber.clone());
         let reconnected = Arc::new(Mutex::new(None));
         let watch_reconnects = spawn_reconnect_watch(&client, reconnected.clone());
@@ -922,10 +936,16 @@ impl RedisBackend {
         if changed < 0 {
             return Err(Error::TooManyStrikes { max: MAX_STRIKES });
         }
-        self.core
+        // The change is made: a failed re-read only delays this process's copy (the keeper
+        // reads again on the announcement and on its timer).
+        if let Err(error) = self
+            .core
             .strikes
             .refresh(&self.core.client, &self.core.keys, false)
-            .await?;
+            .await
+        {
+            tracing::warn!(%error, "the strike rules changed but could not be read back yet");
+        }
         Ok(changed == 1)
     }
 

@@ -25,6 +25,10 @@ end
 if not changed then
   return 0
 end
-local version = redis.call('HINCRBY', KEYS[1], STRIKES_VERSION, 1)
-redis.call('PUBLISH', KEYS[2], version)
+-- The version only grows, even across a FLUSHALL or a restart that lost the hash: it is
+-- Redis's clock in microseconds, or one more than the last version if that is later.
+local time = redis.call('TIME')
+local version = math.max(tonumber(time[1]) * 1000000 + tonumber(time[2]), (tonumber(redis.call('HGET', KEYS[1], STRIKES_VERSION)) or 0) + 1)
+redis.call('HSET', KEYS[1], STRIKES_VERSION, string.format('%d', version))
+redis.call('PUBLISH', KEYS[2], string.format('%d', version))
 return 1
