@@ -530,6 +530,32 @@ async fn watch(args: WatchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Shows a record as `docket watch` reads it: its state (when `state_changed`) and its
+/// progress; returns the exit code once the state is final.
+fn show_record(
+    key: &str,
+    info: &docket::ExecutionInfo,
+    state_changed: bool,
+    progress: &mut ProgressView,
+) -> Option<i32> {
+    if state_changed {
+        let code = show_state(
+            key,
+            info.state,
+            info.worker.as_deref(),
+            info.error.as_ref(),
+            progress,
+        );
+        if code.is_some() {
+            return code;
+        }
+    }
+    if let Some(now) = &info.progress {
+        progress.show(now.current, now.total, now.message.clone());
+    }
+    None
+}
+
 async fn follow(docket: &Docket, key: &str) -> anyhow::Result<i32> {
     use docket::Event;
     let (info, mut events) = docket.backend().watch(key).await?;
@@ -538,17 +564,8 @@ async fn follow(docket: &Docket, key: &str) -> anyhow::Result<i32> {
     };
     let mut progress = ProgressView::new();
     let mut shown = (info.state, info.worker.clone());
-    if let Some(code) = show_state(
-        key,
-        info.state,
-        info.worker.as_deref(),
-        info.error.as_ref(),
-        &mut progress,
-    ) {
+    if let Some(code) = show_record(key, &info, true, &mut progress) {
         return Ok(code);
-    }
-    if let Some(now) = &info.progress {
-        progress.show(now.current, now.total, now.message.clone());
     }
     loop {
         let received = tokio::time::timeout(WATCH_BACKSTOP, events.recv()).await;
@@ -583,20 +600,10 @@ async fn follow(docket: &Docket, key: &str) -> anyhow::Result<i32> {
                 let Some(info) = docket.execution(key).await? else {
                     anyhow::bail!("execution `{key}` ended and its record is gone (execution_ttl 0?)");
                 };
-                if (info.state, info.worker.clone()) != shown || info.state.is_terminal() {
-                    shown = (info.state, info.worker.clone());
-                    if let Some(code) = show_state(
-                        key,
-                        info.state,
-                        info.worker.as_deref(),
-                        info.error.as_ref(),
-                        &mut progress,
-                    ) {
-                        return Ok(code);
-                    }
-                }
-                if let Some(now) = &info.progress {
-                    progress.show(now.current, now.total, now.message.clone());
+                let changed = (info.state, info.worker.clone()) != shown || info.state.is_terminal();
+                shown = (info.state, info.worker.clone());
+                if let Some(code) = show_record(key, &info, changed, &mut progress) {
+                    return Ok(code);
                 }
             }
         }
