@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::backend::memory::MemoryBackend;
 use crate::backend::redis::RedisBackend;
-use crate::backend::{Backend, DeadLetter, Disposition, Due, NewTask, WorkerInfo};
+use crate::backend::{Backend, DeadLetter, Disposition, Due, WorkerInfo};
+use crate::behaviour::TaskOptions;
 use crate::error::{Error, Result};
 use crate::execution::{ExecutionInfo, ExecutionState};
 use crate::strike::{Strike, StrikeList};
@@ -199,23 +200,22 @@ impl Docket {
                 ),
             });
         }
-        let mut task = NewTask::new(&letter.key, &letter.task, letter.args.clone(), Due::Now);
-        let known = crate::task::Registry::discover()
-            .ok()
-            .and_then(|registry| registry.get(&letter.task));
-        if let Some(descriptor) = known {
-            let options = descriptor.options();
-            let (name, args) = (descriptor.name(), &letter.args);
-            task = task
-                .with_limits(crate::behaviour::concurrency_slots(
-                    name,
-                    options.concurrency,
-                    args,
-                )?)
-                .with_cooldowns(crate::behaviour::cooldown_windows(name, options.cooldown, args)?)
-                .with_rates(crate::behaviour::rate_slots(name, options.rate_limit, args)?)
-                .with_debounce(crate::behaviour::debounce_window(name, options.debounce, args)?);
-        }
+        // A task this binary knows is requeued with its admission controls; one it does not
+        // know (scheduled from elsewhere) without.
+        let none = TaskOptions::new();
+        let registry = crate::task::Registry::discover().ok();
+        let options = registry
+            .as_ref()
+            .and_then(|registry| registry.get(&letter.task))
+            .map_or(&none, |descriptor| descriptor.options());
+        let task = crate::schedule::new_task(
+            &letter.task,
+            options,
+            letter.key.clone(),
+            letter.args.clone(),
+            Due::Now,
+            false,
+        )?;
         let disposition = self
             .inner
             .backend

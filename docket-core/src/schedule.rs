@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use futures::{StreamExt, TryStreamExt};
 
-use crate::backend::{self, Due, NewTask};
+use crate::backend::{self, Disposition, Due, NewTask};
+use crate::behaviour::TaskOptions;
 use crate::docket::Docket;
 use crate::error::{Error, Result};
 use crate::execution::Execution;
@@ -76,47 +77,63 @@ impl<'d, T: Task> Schedule<'d, T> {
     }
 
     fn into_new_task(self) -> Result<(NewTask, SystemTime)> {
-        let args = self.args?;
-        let options = T::options();
-        let limits = crate::behaviour::concurrency_slots(self.task, options.concurrency, &args)?;
-        let cooldowns = crate::behaviour::cooldown_windows(self.task, options.cooldown, &args)?;
-        let rates = crate::behaviour::rate_slots(self.task, options.rate_limit, &args)?;
-        let debounce = crate::behaviour::debounce_window(self.task, options.debounce, &args)?;
-        let key = match self.key {
-            Some(key) => {
-                validate_key(&key)?;
-                key
-            }
-            None => uuid::Uuid::now_v7().to_string(),
-        };
-        // Explicit times are rounded up to the millisecond so work never runs early.
-        let now = SystemTime::now();
-        let (when, due) = match self.when {
-            Some(When::At(when)) => {
-                let when = when.min(latest());
-                (when, Due::At(backend::to_ms_ceil(when)))
-            }
-            Some(When::After(delay)) => {
-                let when = now.checked_add(delay).unwrap_or_else(latest).min(latest());
-                let delay_ms = backend::to_ms_ceil(when).saturating_sub(backend::to_ms(now));
-                (when, Due::After(delay_ms))
-            }
-            None => (now, Due::Now),
-        };
-        Ok((
-            NewTask {
-                key,
-                task: self.task.to_string(),
-                args,
-                due,
-                replace: self.replace,
-                limits,
-                cooldowns,
-                rates,
-                debounce,
-            },
-            when,
-        ))
+        let key = resolve_key(self.key)?;
+        let (when, due) = due_at(self.when, SystemTime::now());
+        let task = new_task(self.task, T::options(), key, self.args?, due, self.replace)?;
+        Ok((task, when))
+    }
+}
+
+/// The backend's view of one execution to schedule: the one place a task's admission
+/// controls (concurrency slots, cooldown and debounce windows, rate slots) are resolved from
+/// its declared options and encoded arguments.
+pub(crate) fn new_task(
+    task: &str,
+    options: &TaskOptions,
+    key: String,
+    args: Vec<u8>,
+    due: Due,
+    replace: bool,
+) -> Result<NewTask> {
+    let limits = crate::behaviour::concurrency_slots(task, options.concurrency, &args)?;
+    let cooldowns = crate::behaviour::cooldown_windows(task, options.cooldown, &args)?;
+    let rates = crate::behaviour::rate_slots(task, options.rate_limit, &args)?;
+    let debounce = crate::behaviour::debounce_window(task, options.debounce, &args)?;
+    let mut new = NewTask::new(key, task, args, due)
+        .with_limits(limits)
+        .with_cooldowns(cooldowns)
+        .with_rates(rates)
+        .with_debounce(debounce);
+    new.replace = replace;
+    Ok(new)
+}
+
+/// A user's key, checked, or a fresh time-ordered unique one.
+pub(crate) fn resolve_key(key: Option<String>) -> Result<String> {
+    match key {
+        Some(key) => {
+            validate_key(&key)?;
+            Ok(key)
+        }
+        None => Ok(uuid::Uuid::now_v7().to_string()),
+    }
+}
+
+/// When an execution asked for `when` runs, as this process reckons it, and how the backend
+/// is told: explicit times are rounded up to the millisecond so work never runs early, and a
+/// delay stays a delay, counted by the backend's clock.
+pub(crate) fn due_at(when: Option<When>, now: SystemTime) -> (SystemTime, Due) {
+    match when {
+        Some(When::At(when)) => {
+            let when = when.min(latest());
+            (when, Due::At(backend::to_ms_ceil(when)))
+        }
+        Some(When::After(delay)) => {
+            let when = now.checked_add(delay).unwrap_or_else(latest).min(latest());
+            let delay_ms = backend::to_ms_ceil(when).saturating_sub(backend::to_ms(now));
+            (when, Due::After(delay_ms))
+        }
+        None => (now, Due::Now),
     }
 }
 
@@ -140,7 +157,7 @@ impl<'d, T: Task> IntoFuture for Schedule<'d, T> {
 
 /// When a schedule asked to run.
 #[derive(Debug, Clone, Copy)]
-enum When {
+pub(crate) enum When {
     /// At this instant.
     At(SystemTime),
     /// This long from now.
@@ -196,11 +213,23 @@ impl Docket {
             tasks.push(task);
             whens.push(when);
         }
+        let dispositions = self.schedule_bulk(&tasks).await?;
+        Ok(tasks
+            .into_iter()
+            .zip(whens)
+            .zip(dispositions)
+            .map(|((task, when), disposition)| Execution::new(self.clone(), task.key, when, disposition))
+            .collect())
+    }
+
+    /// Schedules `tasks` in backend calls bounded in tasks and bytes, two in flight at a
+    /// time; their dispositions in order.
+    pub(crate) async fn schedule_bulk(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>> {
         let backend = self.backend();
         // Collected first, so that no closure is held across the await: the future stays
         // `Send` (callable from inside a task).
         let mut chunks = Vec::new();
-        for chunk in bulk_chunks(&tasks) {
+        for chunk in bulk_chunks(tasks) {
             chunks.push(backend.schedule(chunk));
         }
         let dispositions: Vec<_> = futures::stream::iter(chunks)
@@ -210,12 +239,14 @@ impl Docket {
             .into_iter()
             .flatten()
             .collect();
-        Ok(tasks
-            .into_iter()
-            .zip(whens)
-            .zip(dispositions)
-            .map(|((task, when), disposition)| Execution::new(self.clone(), task.key, when, disposition))
-            .collect())
+        if dispositions.len() != tasks.len() {
+            return Err(Error::Backend(format!(
+                "schedule returned {} dispositions for {} tasks",
+                dispositions.len(),
+                tasks.len()
+            )));
+        }
+        Ok(dispositions)
     }
 }
 
