@@ -14,7 +14,7 @@ pub use crate::context::TaskContext;
 pub use crate::inject::{Args, FromContext, Serialized};
 pub use crate::schedule::Schedule;
 pub use crate::task::{Failure, RunFuture, Task, TaskDescriptor, TaskRef};
-pub use crate::Docket;
+pub use crate::{Docket, TaskCall};
 pub use docket_time::CronSchedule;
 pub use std::sync::OnceLock;
 pub use std::time::Duration;

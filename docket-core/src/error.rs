@@ -133,6 +133,17 @@ pub enum Error {
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// An item of an [`Agenda`](crate::Agenda) cannot be scheduled (its arguments do not
+    /// encode, its key is not acceptable, ...); nothing of the agenda was scheduled.
+    #[error("agenda item {index} (task `{task}`) cannot be scheduled: {source}")]
+    InvalidAgendaItem {
+        /// The item's position in the agenda, from 0.
+        index: usize,
+        /// The item's task.
+        task: String,
+        /// What is wrong with it.
+        source: Box<Error>,
+    },
 }
 
 impl From<fred::error::Error> for Error {

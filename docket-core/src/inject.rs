@@ -318,7 +318,7 @@ impl Perpetual {
                 self.ctx.task().name()
             )));
         }
-        let bytes = args.bytes?;
+        let bytes = args.into_bytes()?;
         self.ctx.control().update(|requests| requests.args = Some(bytes));
         Ok(())
     }
@@ -336,6 +336,11 @@ impl<T: Task> Args<T> {
             bytes,
             _task: PhantomData,
         }
+    }
+
+    /// The encoded argument map, or why it could not be encoded.
+    pub(crate) fn into_bytes(self) -> Result<Vec<u8>, Error> {
+        self.bytes
     }
 }
 

@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+mod agenda;
 pub mod backend;
 pub mod behaviour;
 pub mod codec;
@@ -43,6 +44,7 @@ mod tls;
 #[doc(hidden)]
 pub mod __private;
 
+pub use crate::agenda::{Agenda, Scatter, TaskCall};
 pub use crate::backend::{DeadLetter, Disposition, WorkerInfo};
 pub use crate::context::TaskContext;
 pub use crate::docket::{
@@ -64,3 +66,6 @@ pub use crate::strike::{
 pub use crate::task::{Failure, FailureKind, Registry, RunFn, RunFuture, Task, TaskDescriptor, TaskRef};
 pub use docket_macros::task;
 pub use docket_time::{format_duration, parse_duration};
+/// The MessagePack value type of the executions an [`Agenda`] returns (its calls may be of
+/// tasks with different outputs): re-exported so that its version always matches.
+pub use rmpv;

@@ -9,7 +9,7 @@
 //!     use super::*;
 //!     pub struct Task;                    // marker: `impl docket::Task`
 //!     pub const NAME: &str = "process_order";
-//!     pub use self::__docket_task::{args, schedule};
+//!     pub use self::__docket_task::{args, call, schedule};
 //!     pub static DESCRIPTOR: TaskDescriptor = TaskDescriptor::new(NAME, __docket_run, ..)
 //!         .with_options(TaskOptions::new().retry(..).timeout(..));   // the helper attributes
 //!     inventory::submit! { TaskRef(&DESCRIPTOR) }
@@ -22,6 +22,7 @@
 //!         fn __docket_run(ctx, bytes) -> RunFuture { decode, inject, call, encode the outcome }
 //!         pub fn schedule(docket: &Docket, order_id: u64) -> Schedule<'_, super::Task>
 //!         pub fn args(order_id: u64) -> Args<super::Task>
+//!         pub fn call(order_id: u64) -> TaskCall             // for an `Agenda`
 //!     }
 //! }
 //! ```
@@ -124,6 +125,7 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
     let schedule_vis = item_vis(&def.header.vis, 2);
     let schedule_docs = schedule_docs(&def.header);
     let args_docs = args_docs(&def.header);
+    let call_docs = call_docs(&def.header);
 
     let inner = quote! {
         #[derive(#private::serde::Serialize, #private::serde::Deserialize)]
@@ -169,6 +171,12 @@ pub(crate) fn task(def: &TaskDef) -> TokenStream {
         #[allow(clippy::too_many_arguments)]
         #schedule_vis fn args(#(#fields: #types),*) -> #private::Args<super::Task> {
             #private::args::<super::Task, #args_ty>(&__DocketArgs { #(#fields),* })
+        }
+
+        #call_docs
+        #[allow(clippy::too_many_arguments)]
+        #schedule_vis fn call(#(#fields: #types),*) -> #private::TaskCall {
+            #private::TaskCall::from(self::args(#(#fields),*))
         }
     };
 
@@ -327,8 +335,9 @@ pub(crate) fn module(header: &Header, outer: TokenStream, inner: TokenStream) ->
     } = header;
     let item_vis = item_vis(vis, 1);
     let module_doc = format!(
-        " The docket task `{name}`: `schedule` runs the function on a worker; `args` builds the \
-         arguments of a next run for `Perpetual::perpetuate`."
+        " The docket task `{name}`: `schedule` runs the function on a worker; `call` is a call of \
+         it for an `Agenda`; `args` builds the arguments of a next run for \
+         `Perpetual::perpetuate`."
     );
     let task_doc = format!(" Marker type of the task `{name}`, implementing `docket::Task`.");
     let name_doc = format!(" The name the task is registered and scheduled under: `{name}`.");
@@ -348,7 +357,7 @@ pub(crate) fn module(header: &Header, outer: TokenStream, inner: TokenStream) ->
             #[doc = #name_doc]
             #item_vis const NAME: &str = #name;
 
-            #item_vis use self::__docket_task::{args, schedule};
+            #item_vis use self::__docket_task::{args, call, schedule};
 
             #outer
 
@@ -385,6 +394,19 @@ pub(crate) fn args_docs(header: &Header) -> TokenStream {
         #[doc = ""]
         #[doc = " Give them to `Perpetual::perpetuate` to run the next run of a perpetual task with"]
         #[doc = " other arguments."]
+    }
+}
+
+/// The doc comment of `call`.
+pub(crate) fn call_docs(header: &Header) -> TokenStream {
+    let summary = format!(
+        " A call of the task `{}` with these arguments, without scheduling it.",
+        header.name
+    );
+    quote! {
+        #[doc = #summary]
+        #[doc = ""]
+        #[doc = " Add it to a `docket::Agenda` to schedule it with other calls, scattered over time."]
     }
 }
 
@@ -565,7 +587,6 @@ mod tests {
             "pub mod process_order",
             "pub struct Task ;",
             "pub const NAME : & str = \"process_order\" ;",
-            "pub use self :: __docket_task :: { args , schedule } ;",
             "struct __DocketArgs < __DocketA0 , __DocketA1 > { order_id : __DocketA0 , customer_id : __DocketA1 , }",
             "# [serde (crate = \":: docket :: __private :: serde\" , bound (serialize = \"__DocketA0: :: docket :: __private :: serde :: Serialize, __DocketA1: :: docket :: __private :: serde :: Serialize\" , deserialize = \"__DocketA0: :: docket :: __private :: serde :: de :: DeserializeOwned, __DocketA1: :: docket :: __private :: serde :: de :: DeserializeOwned\"))]",
             "const _ : () = :: docket :: __private :: assert_serialized :: < u64 > () ;",
@@ -577,6 +598,9 @@ mod tests {
             ":: docket :: __private :: schedule :: < super :: Task , __DocketArgs < u64 , String > > (docket , & __DocketArgs { order_id , customer_id })",
             "pub fn args (order_id : u64 , customer_id : String) -> :: docket :: __private :: Args < super :: Task >",
             ":: docket :: __private :: args :: < super :: Task , __DocketArgs < u64 , String > > (& __DocketArgs { order_id , customer_id })",
+            "pub fn call (order_id : u64 , customer_id : String) -> :: docket :: __private :: TaskCall",
+            ":: docket :: __private :: TaskCall :: from (self :: args (order_id , customer_id))",
+            "pub use self :: __docket_task :: { args , call , schedule } ;",
             ". with_options (:: docket :: __private :: TaskOptions :: new ()) ;",
             ":: docket :: __private :: inventory :: submit !",
         ] {

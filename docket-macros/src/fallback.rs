@@ -5,7 +5,7 @@
 //! face as the real one (`Task`, `NAME`, and `schedule` with the same parameters), so call
 //! sites elsewhere keep compiling and the user sees only the errors that matter:
 //!
-//! - `schedule` and `args` take every typed parameter that is not injected (by the same
+//! - `schedule`, `args` and `call` take every typed parameter that is not injected (by the same
 //!   syntactic rule as the real expansion: the type's last segment, or `#[inject]`), even one
 //!   the task may not have (a pattern, a borrow, `impl Trait`), with the function's own
 //!   generics so those types resolve; their parameters are `_` so none is reported unused. They
@@ -45,6 +45,7 @@ pub(crate) fn module(header: &Header, item: &TaskFn, attrs: &[ParamAttrs]) -> To
     let schedule_vis = expand::item_vis(&header.vis, 2);
     let schedule_docs = expand::schedule_docs(header);
     let args_docs = expand::args_docs(header);
+    let call_docs = expand::call_docs(header);
     let inner = quote! {
         impl #private::Task for super::Task {
             const NAME: &'static str = super::NAME;
@@ -64,6 +65,12 @@ pub(crate) fn module(header: &Header, item: &TaskFn, attrs: &[ParamAttrs]) -> To
         #[allow(clippy::too_many_arguments)]
         #schedule_vis fn args<#params>(#(_: #types),*) -> #private::Args<super::Task> #where_clause {
             #private::args::<super::Task, _>(&())
+        }
+
+        #call_docs
+        #[allow(clippy::too_many_arguments)]
+        #schedule_vis fn call<#params>(#(_: #types),*) -> #private::TaskCall #where_clause {
+            #private::TaskCall::from(#private::args::<super::Task, _>(&()))
         }
     };
     expand::module(header, TokenStream::new(), inner)
@@ -164,11 +171,12 @@ mod tests {
             "pub mod f",
             "pub struct Task ;",
             "pub const NAME : & str = \"f\" ;",
-            "pub use self :: __docket_task :: { args , schedule } ;",
+            "pub use self :: __docket_task :: { args , call , schedule } ;",
             "type Output = Receipt ;",
             "pub fn schedule < '__docket , > (docket : & '__docket :: docket :: __private :: Docket , _ : (u8 , u8) , _ : & str) -> :: docket :: __private :: Schedule < '__docket , super :: Task >",
             ":: docket :: __private :: schedule :: < super :: Task , _ > (docket , & ())",
             "pub fn args < > (_ : (u8 , u8) , _ : & str) -> :: docket :: __private :: Args < super :: Task >",
+            "pub fn call < > (_ : (u8 , u8) , _ : & str) -> :: docket :: __private :: TaskCall",
         ] {
             assert!(out.contains(part), "missing `{part}` in\n{out}");
         }

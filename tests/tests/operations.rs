@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{add, gate_notify, gated, open_gate, start, test_worker, until_running, WAIT};
+use common::{add, gate_notify, gated, open_gate, script_calls, start, test_worker, until_running, WAIT};
 use docket::{Disposition, Strike};
 use docket_tests::{behaviour_tests, RedisServer};
 
@@ -72,26 +72,6 @@ behaviour_tests! {
         // Removing an id twice (or an unknown one) removes nothing.
         assert_eq!(docket.backend().remove_dead_letters(&[letters[0].id.clone()]).await.unwrap(), 0);
     }
-}
-
-/// How many times Redis ran any script.
-fn script_calls(server: &RedisServer) -> u64 {
-    let output = std::process::Command::new("redis-cli")
-        .args(["-p", &server.port().to_string(), "info", "commandstats"])
-        .output()
-        .expect("run redis-cli");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:"))
-        .filter_map(|line| {
-            line.split("calls=")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,5 @@
 pub async fn charge_customer(customer_id: u64, docket: Docket) {}
-/// The docket task `charge_customer`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
+/// The docket task `charge_customer`: `schedule` runs the function on a worker; `call` is a call of it for an `Agenda`; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 pub mod charge_customer {
     #[allow(unused_imports)]
@@ -9,7 +9,7 @@ pub mod charge_customer {
     pub struct Task;
     /// The name the task is registered and scheduled under: `charge_customer`.
     pub const NAME: &str = "charge_customer";
-    pub use self::__docket_task::{args, schedule};
+    pub use self::__docket_task::{args, call, schedule};
     /// The task `charge_customer` as workers run it: name, entry point and behaviours.
     pub static DESCRIPTOR: ::docket::__private::TaskDescriptor = ::docket::__private::TaskDescriptor::new(
             self::NAME,
@@ -131,6 +131,13 @@ pub mod charge_customer {
                 super::Task,
                 __DocketArgs<u64>,
             >(&__DocketArgs { customer_id })
+        }
+        /// A call of the task `charge_customer` with these arguments, without scheduling it.
+        ///
+        /// Add it to a `docket::Agenda` to schedule it with other calls, scattered over time.
+        #[allow(clippy::too_many_arguments)]
+        pub fn call(customer_id: u64) -> ::docket::__private::TaskCall {
+            ::docket::__private::TaskCall::from(self::args(customer_id))
         }
     }
 }

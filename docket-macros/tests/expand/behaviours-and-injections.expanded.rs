@@ -8,7 +8,7 @@ pub(crate) async fn sync_account(
 ) -> anyhow::Result<()> {
     Ok(())
 }
-/// The docket task `sync_account`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
+/// The docket task `sync_account`: `schedule` runs the function on a worker; `call` is a call of it for an `Agenda`; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 pub(crate) mod sync_account {
     #[allow(unused_imports)]
@@ -18,7 +18,7 @@ pub(crate) mod sync_account {
     pub(crate) struct Task;
     /// The name the task is registered and scheduled under: `sync_account`.
     pub(crate) const NAME: &str = "sync_account";
-    pub(crate) use self::__docket_task::{args, schedule};
+    pub(crate) use self::__docket_task::{args, call, schedule};
     /// The task `sync_account` as workers run it: name, entry point and behaviours.
     pub(crate) static DESCRIPTOR: ::docket::__private::TaskDescriptor = ::docket::__private::TaskDescriptor::new(
             self::NAME,
@@ -146,6 +146,16 @@ pub(crate) mod sync_account {
                 super::Task,
                 __DocketArgs<u64, Vec<String>>,
             >(&__DocketArgs { account, items })
+        }
+        /// A call of the task `sync_account` with these arguments, without scheduling it.
+        ///
+        /// Add it to a `docket::Agenda` to schedule it with other calls, scattered over time.
+        #[allow(clippy::too_many_arguments)]
+        pub(crate) fn call(
+            account: u64,
+            items: Vec<String>,
+        ) -> ::docket::__private::TaskCall {
+            ::docket::__private::TaskCall::from(self::args(account, items))
         }
     }
 }

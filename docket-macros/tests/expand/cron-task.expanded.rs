@@ -1,5 +1,5 @@
 pub async fn weekly_report(docket: Docket) {}
-/// The docket task `weekly_report`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
+/// The docket task `weekly_report`: `schedule` runs the function on a worker; `call` is a call of it for an `Agenda`; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 pub mod weekly_report {
     #[allow(unused_imports)]
@@ -9,7 +9,7 @@ pub mod weekly_report {
     pub struct Task;
     /// The name the task is registered and scheduled under: `weekly_report`.
     pub const NAME: &str = "weekly_report";
-    pub use self::__docket_task::{args, schedule};
+    pub use self::__docket_task::{args, call, schedule};
     static __DOCKET_CRON: ::docket::__private::OnceLock<
         ::core::option::Option<::docket::__private::CronSchedule>,
     > = ::docket::__private::OnceLock::new();
@@ -92,6 +92,13 @@ pub mod weekly_report {
         #[allow(clippy::too_many_arguments)]
         pub fn args() -> ::docket::__private::Args<super::Task> {
             ::docket::__private::args::<super::Task, __DocketArgs>(&__DocketArgs {})
+        }
+        /// A call of the task `weekly_report` with these arguments, without scheduling it.
+        ///
+        /// Add it to a `docket::Agenda` to schedule it with other calls, scattered over time.
+        #[allow(clippy::too_many_arguments)]
+        pub fn call() -> ::docket::__private::TaskCall {
+            ::docket::__private::TaskCall::from(self::args())
         }
     }
 }

@@ -1,7 +1,7 @@
 pub fn greet(name: &str) -> String {
     format!("hello, {name}")
 }
-/// The docket task `greet`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
+/// The docket task `greet`: `schedule` runs the function on a worker; `call` is a call of it for an `Agenda`; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 pub mod greet {
     #[allow(unused_imports)]
@@ -11,7 +11,7 @@ pub mod greet {
     pub struct Task;
     /// The name the task is registered and scheduled under: `greet`.
     pub const NAME: &str = "greet";
-    pub use self::__docket_task::{args, schedule};
+    pub use self::__docket_task::{args, call, schedule};
     mod __docket_task {
         #[allow(unused_imports)]
         use super::super::*;
@@ -38,6 +38,15 @@ pub mod greet {
         #[allow(clippy::too_many_arguments)]
         pub fn args(_: &str) -> ::docket::__private::Args<super::Task> {
             ::docket::__private::args::<super::Task, _>(&())
+        }
+        /// A call of the task `greet` with these arguments, without scheduling it.
+        ///
+        /// Add it to a `docket::Agenda` to schedule it with other calls, scattered over time.
+        #[allow(clippy::too_many_arguments)]
+        pub fn call(_: &str) -> ::docket::__private::TaskCall {
+            ::docket::__private::TaskCall::from(
+                ::docket::__private::args::<super::Task, _>(&()),
+            )
         }
     }
 }

@@ -1,5 +1,5 @@
 async fn cleanup() {}
-/// The docket task `cleanup`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
+/// The docket task `cleanup`: `schedule` runs the function on a worker; `call` is a call of it for an `Agenda`; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 mod cleanup {
     #[allow(unused_imports)]
@@ -9,7 +9,7 @@ mod cleanup {
     pub(super) struct Task;
     /// The name the task is registered and scheduled under: `cleanup`.
     pub(super) const NAME: &str = "cleanup";
-    pub(super) use self::__docket_task::{args, schedule};
+    pub(super) use self::__docket_task::{args, call, schedule};
     /// The task `cleanup` as workers run it: name, entry point and behaviours.
     pub(super) static DESCRIPTOR: super::runtime::docket::__private::TaskDescriptor = super::runtime::docket::__private::TaskDescriptor::new(
             self::NAME,
@@ -81,6 +81,13 @@ mod cleanup {
                 super::Task,
                 __DocketArgs,
             >(&__DocketArgs {})
+        }
+        /// A call of the task `cleanup` with these arguments, without scheduling it.
+        ///
+        /// Add it to a `docket::Agenda` to schedule it with other calls, scattered over time.
+        #[allow(clippy::too_many_arguments)]
+        pub(in super::super) fn call() -> super::super::runtime::docket::__private::TaskCall {
+            super::super::runtime::docket::__private::TaskCall::from(self::args())
         }
     }
 }

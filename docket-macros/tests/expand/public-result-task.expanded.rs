@@ -5,7 +5,7 @@ pub async fn process_order(
 ) -> Result<Receipt, OrderError> {
     charge(order_id, customer_id).await
 }
-/// The docket task `orders.process`: `schedule` runs the function on a worker; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
+/// The docket task `orders.process`: `schedule` runs the function on a worker; `call` is a call of it for an `Agenda`; `args` builds the arguments of a next run for `Perpetual::perpetuate`.
 #[allow(dead_code)]
 pub mod process_order {
     #[allow(unused_imports)]
@@ -15,7 +15,7 @@ pub mod process_order {
     pub struct Task;
     /// The name the task is registered and scheduled under: `orders.process`.
     pub const NAME: &str = "orders.process";
-    pub use self::__docket_task::{args, schedule};
+    pub use self::__docket_task::{args, call, schedule};
     /// The task `orders.process` as workers run it: name, entry point and behaviours.
     pub static DESCRIPTOR: ::docket::__private::TaskDescriptor = ::docket::__private::TaskDescriptor::new(
             self::NAME,
@@ -109,6 +109,16 @@ pub mod process_order {
                     customer_id,
                 },
             )
+        }
+        /// A call of the task `orders.process` with these arguments, without scheduling it.
+        ///
+        /// Add it to a `docket::Agenda` to schedule it with other calls, scattered over time.
+        #[allow(clippy::too_many_arguments)]
+        pub fn call(
+            order_id: u64,
+            customer_id: String,
+        ) -> ::docket::__private::TaskCall {
+            ::docket::__private::TaskCall::from(self::args(order_id, customer_id))
         }
     }
 }

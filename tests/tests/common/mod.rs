@@ -153,3 +153,23 @@ pub async fn until_running<T: serde::de::DeserializeOwned>(execution: &docket::E
 
 /// How long tests wait for anything before failing.
 pub const WAIT: Duration = Duration::from_secs(15);
+
+/// How many times Redis ran any script.
+pub fn script_calls(server: &docket_tests::RedisServer) -> u64 {
+    let output = std::process::Command::new("redis-cli")
+        .args(["-p", &server.port().to_string(), "info", "commandstats"])
+        .output()
+        .expect("run redis-cli");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:"))
+        .filter_map(|line| {
+            line.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}

@@ -35,8 +35,8 @@ async fn save(task: Task, name: NAME, option: ::std::option::Option<u8>) -> Task
 }
 
 #[::docket::task]
-async fn fallible(args: u8, ctx: u8) -> ::std::result::Result<Task, ::std::string::String> {
-    let _ = (args, ctx);
+async fn fallible(args: u8, ctx: u8, call: u8) -> ::std::result::Result<Task, ::std::string::String> {
+    let _ = (args, ctx, call);
     Err(::std::string::String::new())
 }
 
@@ -51,8 +51,9 @@ fn main() {
             NAME,
             ::std::option::Option::None,
         );
-        let _ = fallible::schedule(docket, 1, 2);
+        let _ = fallible::schedule(docket, 1, 2, 3);
     };
+    let _: ::docket::TaskCall = fallible::call(1, 2, 3);
     fn output<T: ::docket::Task<Output = Task>>(_: T) {}
     output(save::Task);
     output(fallible::Task);
