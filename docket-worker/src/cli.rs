@@ -1,5 +1,5 @@
-//! The `docket` command line: `docket worker …`, `docket strike …`, `docket restore …` and
-//! `docket version`.
+//! The `docket` command line: `docket worker …`, the operator commands (`strike`, `restore`,
+//! `clear`, `snapshot`, `watch`, `workers`, `dead-letters`, `tasks`) and `docket version`.
 //!
 //! Exit codes: 0 when the command did what it says (a strike that was already in place
 //! included), 1 when it failed (a bad URL, Redis unreachable, an unknown key, …), 2 for a
@@ -38,6 +38,9 @@ enum Command {
     Snapshot(SnapshotArgs),
     /// Follows one execution to its end: its state, worker, error and a progress bar.
     Watch(WatchArgs),
+    /// Deletes every queued and scheduled execution; running ones finish and strike rules
+    /// stay. Asks first on a terminal; elsewhere it needs --yes.
+    Clear(ClearArgs),
     /// Lists the live workers.
     Workers(WorkersArgs),
     /// Lists dead letters, or schedules them again.
@@ -103,6 +106,15 @@ struct WatchArgs {
     connection: Connection,
     /// The execution's key.
     key: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct ClearArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Clears without asking (needed where standard input is not a terminal).
+    #[arg(long, short)]
+    yes: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -299,6 +311,7 @@ where
         Command::Restore(args) => change_strikes(args, false).await,
         Command::Snapshot(args) => snapshot(args).await,
         Command::Watch(args) => watch(args).await,
+        Command::Clear(args) => clear(args).await,
         Command::Workers(args) => list_workers(args).await,
         Command::DeadLetters(args) => dead_letters(args).await,
         Command::Tasks(args) => schedule_built_in(args).await,
@@ -633,6 +646,33 @@ async fn list_workers(args: WorkersArgs) -> anyhow::Result<()> {
             worker.tasks.join(", ")
         );
     }
+    Ok(())
+}
+
+/// `docket clear`: after a yes at the terminal, or with `--yes`.
+async fn clear(args: ClearArgs) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    if !args.yes && !std::io::IsTerminal::is_terminal(&stdin) {
+        eprintln!("error: `docket clear` deletes all queued and scheduled work: pass --yes to confirm");
+        std::process::exit(2);
+    }
+    let docket = connect(&args.connection, ConnectPolicy::FailFast).await?;
+    if !args.yes {
+        eprint!(
+            "delete every queued and scheduled execution of docket `{}` at {}? [y/N] ",
+            docket.name(),
+            docket.url()
+        );
+        let mut answer = String::new();
+        stdin.read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+            docket.close().await;
+            anyhow::bail!("not confirmed: nothing was cleared");
+        }
+    }
+    let removed = docket.clear().await;
+    docket.close().await;
+    println!("cleared {} executions", removed?);
     Ok(())
 }
 

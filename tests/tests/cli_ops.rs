@@ -198,6 +198,42 @@ async fn workers_and_built_in_tasks_from_the_command_line() {
     docket.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let docket = Docket::connect(&url).await.unwrap();
+    docket.strike(Strike::task("never-scheduled")).await.unwrap();
+    double::schedule(&docket, 1).key("now").await.unwrap();
+    double::schedule(&docket, 2)
+        .key("later")
+        .after(Duration::from_secs(3600))
+        .await
+        .unwrap();
+
+    // Not a terminal (standard input is closed) and no --yes: a usage error, nothing removed.
+    let refused = docket_cli(&url, &["clear"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    let backlog = docket.backend().backlog().await.unwrap();
+    assert_eq!((backlog.ready, backlog.scheduled), (1, 1), "{backlog:?}");
+
+    let cleared = docket_cli(&url, &["clear", "--yes"]);
+    assert!(cleared.status.success(), "{}", stderr(&cleared));
+    assert_eq!(stdout(&cleared).trim(), "cleared 2 executions");
+    let backlog = docket.backend().backlog().await.unwrap();
+    assert_eq!((backlog.ready, backlog.scheduled), (0, 0), "{backlog:?}");
+    assert!(docket.execution("later").await.unwrap().is_none());
+    assert_eq!(docket.strikes().len(), 1, "strike rules are kept");
+    let again = double::schedule(&docket, 3).key("later").await.unwrap();
+    assert_eq!(
+        again.disposition(),
+        docket::Disposition::Scheduled,
+        "a cleared key is free at once"
+    );
+    docket.close().await;
+}
+
 /// Doubles `n`.
 #[docket::task]
 async fn double(n: i64) -> i64 {
