@@ -161,9 +161,11 @@ impl Docket {
 
     /// What the docket holds right now: live executions (running, queued, then scheduled by
     /// due time) and the live workers (see [`workers`](Self::workers)). At most
-    /// [`SNAPSHOT_LIMIT`] scheduled and as many queued or running executions are listed.
+    /// [`SNAPSHOT_LIMIT`] scheduled and as many queued or running executions are listed;
+    /// [`Snapshot::complete`] says whether that cut anything.
     pub async fn snapshot(&self) -> Result<Snapshot> {
-        let mut executions = self.inner.backend.live(SNAPSHOT_LIMIT).await?;
+        // One more than the limit of each kind, to tell a full listing from a cut one.
+        let mut executions = self.inner.backend.live(SNAPSHOT_LIMIT + 1).await?;
         executions.sort_by(|a, b| {
             let rank = |state: ExecutionState| match state {
                 ExecutionState::Running => 0,
@@ -172,8 +174,24 @@ impl Docket {
             };
             (rank(a.state), a.when, &a.key).cmp(&(rank(b.state), b.when, &b.key))
         });
+        let ready = executions
+            .iter()
+            .filter(|info| matches!(info.state, ExecutionState::Running | ExecutionState::Queued))
+            .count();
+        let scheduled = executions.len() - ready;
+        let complete = ready <= SNAPSHOT_LIMIT && scheduled <= SNAPSHOT_LIMIT;
+        if scheduled > SNAPSHOT_LIMIT {
+            executions.truncate(ready + SNAPSHOT_LIMIT);
+        }
+        if ready > SNAPSHOT_LIMIT {
+            executions.drain(SNAPSHOT_LIMIT..ready);
+        }
         let workers = self.inner.backend.workers().await?;
-        Ok(Snapshot { executions, workers })
+        Ok(Snapshot {
+            executions,
+            workers,
+            complete,
+        })
     }
 
     /// The most recent dead letters (executions that could not be processed: arguments that no
@@ -265,6 +283,10 @@ pub struct Snapshot {
     pub executions: Vec<ExecutionInfo>,
     /// The live workers, by name.
     pub workers: Vec<WorkerInfo>,
+    /// Whether every live execution is listed: `false` when more than [`SNAPSHOT_LIMIT`] were
+    /// scheduled, or queued and running, and only the first of each kind are (the soonest
+    /// scheduled ones), so that [`totals`](Self::totals) count only those.
+    pub complete: bool,
 }
 
 /// How many live executions one task has in a [`Snapshot`], by state.

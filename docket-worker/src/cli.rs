@@ -390,7 +390,7 @@ async fn snapshot(args: SnapshotArgs) -> anyhow::Result<()> {
             .iter()
             .map(|totals| serde_json::json!({"task": totals.task, "running": totals.running, "queued": totals.queued, "scheduled": totals.scheduled}))
             .collect();
-        let document = serde_json::json!({"executions": executions, "workers": workers, "totals": totals});
+        let document = serde_json::json!({"executions": executions, "workers": workers, "totals": totals, "complete": snapshot.complete});
         println!("{}", serde_json::to_string_pretty(&document)?);
         return Ok(());
     }
@@ -410,6 +410,13 @@ async fn snapshot(args: SnapshotArgs) -> anyhow::Result<()> {
             ]);
         }
         println!("{table}");
+        if !snapshot.complete {
+            println!(
+                "(more is live than this lists: at most {} queued or running and {} scheduled executions are shown, the soonest first)",
+                docket::SNAPSHOT_LIMIT,
+                docket::SNAPSHOT_LIMIT
+            );
+        }
     }
     if args.stats {
         let mut table = comfy_table::Table::new();

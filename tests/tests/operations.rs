@@ -54,6 +54,33 @@ behaviour_tests! {
         worker.stop().await;
     }
 
+    async fn a_snapshot_beyond_its_limit_lists_the_soonest_and_says_it_is_incomplete(env: Env) {
+        let docket = env.docket().await;
+        for i in 0..3 {
+            add::schedule(&docket, i, 0).key(format!("queued-{i}")).await.unwrap();
+        }
+        assert!(docket.snapshot().await.unwrap().complete);
+        let limit = docket::SNAPSHOT_LIMIT;
+        docket
+            .schedule_all((0..limit + 5).map(|i| {
+                add::schedule(&docket, i as i64, 0)
+                    .key(format!("later-{i:05}"))
+                    .after(Duration::from_secs(3600 + i as u64))
+            }))
+            .await
+            .unwrap();
+        let snapshot = docket.snapshot().await.unwrap();
+        assert!(!snapshot.complete);
+        let (ready, scheduled): (Vec<_>, Vec<_>) = snapshot
+            .executions
+            .iter()
+            .partition(|info| info.state == docket::ExecutionState::Queued);
+        assert_eq!(ready.len(), 3, "every queued one is listed");
+        assert_eq!(scheduled.len(), limit);
+        assert_eq!(scheduled[0].key, "later-00000");
+        assert_eq!(scheduled[limit - 1].key, format!("later-{:05}", limit - 1), "the soonest are listed");
+    }
+
     async fn a_requeued_dead_letter_is_scheduled_again_and_leaves_the_dead_letters(env: Env) {
         let docket = env.docket().await;
         let poison = docket::codec::encode_args(&std::collections::BTreeMap::from([("a", "x"), ("b", "y")])).unwrap();
