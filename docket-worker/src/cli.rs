@@ -796,7 +796,7 @@ async fn change_strikes(args: StrikeArgs, strike: bool) -> anyhow::Result<()> {
                 println!("nothing is struck");
             }
             for rule in rules.iter() {
-                println!("{rule}");
+                println!("{rule}\t{}", restore_command(rule));
             }
             Ok(())
         }
@@ -812,6 +812,44 @@ async fn change_strikes(args: StrikeArgs, strike: bool) -> anyhow::Result<()> {
     };
     docket.close().await;
     Ok(ran?)
+}
+
+/// The shell command that restores `rule`, its words quoted so that it can be pasted.
+fn restore_command(rule: &docket::Strike) -> String {
+    let mut words = vec!["docket".to_string(), "restore".to_string()];
+    words.extend(rule.task.iter().map(|task| shell_word(task)));
+    if let Some(condition) = &rule.condition {
+        words.push(shell_word(&condition.param));
+        let values = std::iter::once(&condition.value).chain(condition.upper.as_ref());
+        let op = match condition.op {
+            docket::Operator::Between => "between".to_string(),
+            op => shell_word(&op.to_string()),
+        };
+        words.push(op);
+        words.extend(values.map(|value| shell_word(&value_word(value))));
+    }
+    words.join(" ")
+}
+
+/// A value as `docket strike` reads it back ([`docket::StrikeValue::parse`]): a string that
+/// would read as something else (`"12345"`, `"true"`) in double quotes, taken literally.
+fn value_word(value: &docket::StrikeValue) -> String {
+    match value {
+        docket::StrikeValue::Str(text) if docket::StrikeValue::parse(text) != *value => format!("\"{text}\""),
+        docket::StrikeValue::Str(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `word` as one word of a POSIX shell: bare when it holds only safe characters, else in
+/// single quotes.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-.,:/@%+=".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Connects to the docket `connection` names.

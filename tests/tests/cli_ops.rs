@@ -84,7 +84,9 @@ async fn strike_and_restore_reach_a_running_process_and_list_the_rules() {
     let listed = stdout(&listed);
     for rule in &expected {
         assert!(
-            listed.lines().any(|line| line == rule.to_string()),
+            listed
+                .lines()
+                .any(|line| line.split('\t').next() == Some(&rule.to_string())),
             "{rule} in {listed}"
         );
     }
@@ -107,6 +109,49 @@ async fn strike_and_restore_reach_a_running_process_and_list_the_rules() {
         stdout(&absent)
     );
     producer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_strike_listing_gives_each_rule_a_restore_command_that_can_be_pasted() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let docket = Docket::connect(&url).await.unwrap();
+    let rules = [
+        Strike::task("process_order"),
+        Strike::any_task().arg("customer_id").eq("12345"),
+        Strike::task("refund").arg("amount").lt(-7),
+        Strike::any_task().arg("ratio").between(0.5, 20.0),
+        Strike::any_task().arg("note").ne("it's \"odd\" $HOME"),
+        Strike::any_task().arg("vip").eq(true),
+        Strike::any_task().arg("label").eq(""),
+    ];
+    for rule in &rules {
+        assert!(docket.strike(rule.clone()).await.unwrap(), "{rule}");
+    }
+    let listed = docket_cli(&url, &["strike"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed = stdout(&listed);
+    assert_eq!(listed.lines().count(), rules.len(), "{listed}");
+    for line in listed.lines() {
+        let (rule, command) = line.split_once('\t').expect("a rule and its command");
+        // The command's words, as a shell splits them.
+        let words = Command::new("sh")
+            .args(["-c", &format!("printf '%s\\0' {command}")])
+            .output()
+            .expect("run sh");
+        let words: Vec<String> = String::from_utf8(words.stdout)
+            .unwrap()
+            .split_terminator('\0')
+            .map(str::to_string)
+            .collect();
+        assert_eq!(&words[..2], ["docket", "restore"], "{command}");
+        let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+        let restored = docket_cli(&url, &args);
+        assert!(restored.status.success(), "{command}: {}", stderr(&restored));
+        assert_eq!(stdout(&restored).trim(), format!("restored: {rule}"), "{command}");
+    }
+    assert_eq!(stdout(&docket_cli(&url, &["strike"])).trim(), "nothing is struck");
+    docket.close().await;
 }
 
 #[test]
