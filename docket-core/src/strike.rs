@@ -97,10 +97,12 @@ impl StrikeValue {
     fn compare(&self, arg: &rmpv::Value) -> Option<Ordering> {
         match (arg, self) {
             (rmpv::Value::Integer(int), Self::Int(value)) => Some(integer(int)?.cmp(value)),
-            // An integer and a float compare as floats.
-            (rmpv::Value::Integer(int), Self::Float(value)) => (integer(int)? as f64).partial_cmp(value),
-            (rmpv::Value::F64(float), Self::Int(value)) => float.partial_cmp(&(*value as f64)),
-            (rmpv::Value::F32(float), Self::Int(value)) => f64::from(*float).partial_cmp(&(*value as f64)),
+            // An integer and a float compare as the numbers they are, exactly.
+            (rmpv::Value::Integer(int), Self::Float(value)) => int_float(integer(int)?, *value),
+            (rmpv::Value::F64(float), Self::Int(value)) => int_float(*value, *float).map(Ordering::reverse),
+            (rmpv::Value::F32(float), Self::Int(value)) => {
+                int_float(*value, f64::from(*float)).map(Ordering::reverse)
+            }
             (rmpv::Value::F64(float), Self::Float(value)) => float.partial_cmp(value),
             (rmpv::Value::F32(float), Self::Float(value)) => f64::from(*float).partial_cmp(value),
             (rmpv::Value::Boolean(flag), Self::Bool(value)) => Some(flag.cmp(value)),
@@ -108,6 +110,18 @@ impl StrikeValue {
             _ => None,
         }
     }
+}
+
+/// How `int` compares with `float`, exactly (as `f64`, an integer beyond 2^53 would round);
+/// `None` for NaN.
+fn int_float(int: i128, float: f64) -> Option<Ordering> {
+    if float.is_nan() {
+        return None;
+    }
+    // Saturates beyond i128's range, where every integer here (at most 2^64) is smaller or
+    // larger anyway.
+    let whole = float.trunc();
+    Some(int.cmp(&(whole as i128)).then_with(|| 0.0.partial_cmp(&(float - whole)).unwrap_or(Ordering::Equal)))
 }
 
 fn integer(int: &rmpv::Integer) -> Option<i128> {
@@ -685,6 +699,26 @@ mod tests {
         assert!(list.find("orders.process", &args()).is_some());
         assert!(list.find("orders.refund", &args()).is_none());
         assert!(StrikeList::default().find("orders.process", &args()).is_none());
+    }
+
+    #[test]
+    fn integers_and_floats_compare_exactly() {
+        assert_eq!(int_float(2, 2.5), Some(Ordering::Less));
+        assert_eq!(int_float(3, 2.5), Some(Ordering::Greater));
+        assert_eq!(int_float(2, 2.0), Some(Ordering::Equal));
+        assert_eq!(int_float(0, -0.5), Some(Ordering::Greater));
+        assert_eq!(int_float(-1, -0.5), Some(Ordering::Less));
+        assert_eq!(int_float(i128::from(u64::MAX), 1e300), Some(Ordering::Less));
+        assert_eq!(int_float(i128::from(i64::MIN), -1e300), Some(Ordering::Greater));
+        assert_eq!(int_float(1, f64::NAN), None);
+        // 2^53 + 1 rounds to 2^53 as a float: compared as floats they would be equal.
+        let big = 9_007_199_254_740_993_i64;
+        let rule = |rule: Strike| {
+            let args = codec::encode_args(&std::collections::BTreeMap::from([("n", big)])).unwrap();
+            StrikeList::new(vec![rule]).find("t", &args).is_some()
+        };
+        assert!(rule(Strike::any_task().arg("n").gt(9_007_199_254_740_992.0)));
+        assert!(!rule(Strike::any_task().arg("n").eq(9_007_199_254_740_992.0)));
     }
 
     #[test]
