@@ -121,7 +121,10 @@ fn int_float(int: i128, float: f64) -> Option<Ordering> {
     // Saturates beyond i128's range, where every integer here (at most 2^64) is smaller or
     // larger anyway.
     let whole = float.trunc();
-    Some(int.cmp(&(whole as i128)).then_with(|| 0.0.partial_cmp(&(float - whole)).unwrap_or(Ordering::Equal)))
+    Some(
+        int.cmp(&(whole as i128))
+            .then_with(|| 0.0.partial_cmp(&(float - whole)).unwrap_or(Ordering::Equal)),
+    )
 }
 
 fn integer(int: &rmpv::Integer) -> Option<i128> {

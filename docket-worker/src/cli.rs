@@ -801,10 +801,16 @@ async fn change_strikes(args: StrikeArgs, strike: bool) -> anyhow::Result<()> {
             Ok(())
         }
         (None, false) => Ok(()),
-        (Some(rule), true) => docket.strike(rule.clone()).await.map(|added| {
-            let prefix = if added { "struck" } else { "already struck" };
-            println!("{prefix}: {rule}");
-        }),
+        (Some(rule), true) => {
+            let done = docket.strike(rule.clone()).await.map(|added| {
+                let prefix = if added { "struck" } else { "already struck" };
+                println!("{prefix}: {rule}");
+            });
+            if let (Ok(()), Some(task)) = (&done, &rule.task) {
+                warn_if_unknown(&docket, task).await;
+            }
+            done
+        }
         (Some(rule), false) => docket.restore(rule.clone()).await.map(|removed| {
             let prefix = if removed { "restored" } else { "was not struck" };
             println!("{prefix}: {rule}");
@@ -812,6 +818,22 @@ async fn change_strikes(args: StrikeArgs, strike: bool) -> anyhow::Result<()> {
     };
     docket.close().await;
     Ok(ran?)
+}
+
+/// Warns when neither this binary nor any live worker knows a task called `task` (a typo
+/// strikes nothing that exists; the rule is kept all the same, for a task deployed later).
+async fn warn_if_unknown(docket: &Docket, task: &str) {
+    let linked = Registry::discover().is_ok_and(|registry| registry.get(task).is_some());
+    if linked {
+        return;
+    }
+    match docket.workers_for(task).await {
+        Ok(workers) if workers.is_empty() => eprintln!(
+            "warning: no live worker runs a task called `{task}` (and this binary does not link one): \
+             check the name; the rule is in place all the same"
+        ),
+        _ => {}
+    }
 }
 
 /// The shell command that restores `rule`, its words quoted so that it can be pasted.

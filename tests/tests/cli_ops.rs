@@ -154,6 +154,30 @@ async fn the_strike_listing_gives_each_rule_a_restore_command_that_can_be_pasted
     docket.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn striking_a_task_nobody_knows_warns_but_keeps_the_rule() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let known = docket_cli(&url, &["strike", "docket.trace"]);
+    assert!(known.status.success(), "{}", stderr(&known));
+    assert!(
+        !stderr(&known).contains("warning"),
+        "the binary links it: {}",
+        stderr(&known)
+    );
+
+    let typo = docket_cli(&url, &["strike", "proces_order", "customer_id", "==", "7"]);
+    assert!(typo.status.success(), "{}", stderr(&typo));
+    assert!(
+        stderr(&typo).contains("warning: no live worker runs a task called `proces_order`"),
+        "{}",
+        stderr(&typo)
+    );
+    let docket = Docket::connect(&url).await.unwrap();
+    assert_eq!(docket.strikes().len(), 2, "both rules are in place");
+    docket.close().await;
+}
+
 #[test]
 fn malformed_rules_are_usage_errors() {
     for words in [
