@@ -280,8 +280,16 @@ enum LogFormat {
 
 /// Runs the `docket` command line with the process's arguments. Call it from the `main` of a
 /// binary that links your task crates.
+///
+/// A command that fails prints `error: ` and its chain of causes on one line (no backtrace,
+/// whatever `RUST_BACKTRACE` says) and exits the process with code 1; use
+/// [`main_with_args`] to handle the error yourself.
 pub async fn main() -> anyhow::Result<()> {
-    main_with_args(std::env::args_os()).await
+    if let Err(error) = main_with_args(std::env::args_os()).await {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// Runs the `docket` command line with the given arguments (the first is the program name).

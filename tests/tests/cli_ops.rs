@@ -599,12 +599,17 @@ async fn watch_follows_a_task_with_progress_to_its_end_and_exits_by_its_outcome(
         "{lines:?}"
     );
 
-    let unknown = docket_cli(&url, &["watch", "no-such-key"]);
+    let unknown = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["watch", "no-such-key"])
+        .env("DOCKET_URL", &url)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run the docket binary");
     assert_eq!(unknown.status.code(), Some(1));
-    assert!(
-        stderr(&unknown).contains("no execution with key `no-such-key`"),
-        "{}",
-        stderr(&unknown)
+    assert_eq!(
+        stderr(&unknown).trim(),
+        "error: no execution with key `no-such-key` is known (never scheduled, or its record expired)",
+        "one line, no backtrace"
     );
     stop.shutdown();
     running.await.unwrap().unwrap();
