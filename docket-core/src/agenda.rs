@@ -7,12 +7,13 @@ use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
+use crate::backend::{Due, NewTask};
 use crate::behaviour::TaskOptions;
 use crate::docket::Docket;
 use crate::error::{Error, Result};
 use crate::execution::Execution;
 use crate::inject::Args;
-use crate::schedule::{due_at, new_task, resolve_key, When};
+use crate::schedule::{due_at, latest, new_task, resolve_key, When};
 use crate::task::Task;
 
 /// One call of a task — its name, behaviours and encoded arguments — built with the task's
@@ -61,6 +62,16 @@ impl TaskCall {
     /// The task this call runs.
     pub fn task(&self) -> &'static str {
         self.task
+    }
+
+    /// The backend's view of this call, due `due`.
+    fn to_new_task(&self, due: Due) -> Result<NewTask> {
+        let args = self.args.clone().map_err(|reason| Error::Encode {
+            what: "task arguments",
+            reason,
+        })?;
+        let key = resolve_key(self.key.clone())?;
+        new_task(self.task, self.options, key, args, due, self.replace)
     }
 }
 
@@ -206,7 +217,9 @@ fn offsets(n: usize, over: Duration, jitter: Duration) -> Vec<Duration> {
             let even = if n == 1 {
                 over / 2
             } else {
-                over.saturating_mul(i as u128) / (n as u128 - 1)
+                // over·i/(n−1) without overflow: over < 2^94 and i, n < 2^64.
+                let (steps, i) = (n as u128 - 1, i as u128);
+                over / steps * i + over % steps * i / steps
             };
             let moved = if jitter == 0 {
                 even
@@ -232,52 +245,33 @@ impl<'a> IntoFuture for Scatter<'a> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let now = SystemTime::now();
-            let mut tasks = Vec::with_capacity(self.agenda.len());
-            let mut whens = Vec::with_capacity(self.agenda.len());
+            let offsets = offsets(self.agenda.len(), self.over, self.jitter);
             // Every call is checked before anything is scheduled.
-            for (index, (call, offset)) in self
+            let planned = self
                 .agenda
                 .calls
                 .iter()
-                .zip(offsets(self.agenda.len(), self.over, self.jitter))
+                .zip(offsets)
                 .enumerate()
-            {
-                // Without a start, times are delays counted by the backend's clock; a call due
-                // at once is queued at once.
-                let when = match self.start {
-                    Some(start) => Some(When::At(start.checked_add(offset).unwrap_or(start))),
-                    None if offset.is_zero() => None,
-                    None => Some(When::After(offset)),
-                };
-                let (when, due) = due_at(when, now);
-                let task = call
-                    .args
-                    .clone()
-                    .map_err(|reason| Error::Encode {
-                        what: "task arguments",
-                        reason,
+                .map(|(index, (call, offset))| {
+                    // Without a start, times are delays counted by the backend's clock; a call
+                    // due at once is queued at once. A time beyond the latest is the latest.
+                    let when = match self.start {
+                        Some(start) => Some(When::At(start.checked_add(offset).unwrap_or_else(latest))),
+                        None if offset.is_zero() => None,
+                        None => Some(When::After(offset)),
+                    };
+                    let (when, due) = due_at(when, now);
+                    call.to_new_task(due).map(|task| (task, when)).map_err(|source| {
+                        Error::InvalidAgendaItem {
+                            index,
+                            task: call.task.to_string(),
+                            source: Box::new(source),
+                        }
                     })
-                    .and_then(|args| {
-                        let key = resolve_key(call.key.clone())?;
-                        new_task(call.task, call.options, key, args, due, call.replace)
-                    })
-                    .map_err(|source| Error::InvalidAgendaItem {
-                        index,
-                        task: call.task.to_string(),
-                        source: Box::new(source),
-                    })?;
-                tasks.push(task);
-                whens.push(when);
-            }
-            let dispositions = self.docket.schedule_bulk(&tasks).await?;
-            Ok(tasks
-                .into_iter()
-                .zip(whens)
-                .zip(dispositions)
-                .map(|((task, when), disposition)| {
-                    Execution::new(self.docket.clone(), task.key, when, disposition)
                 })
-                .collect())
+                .collect::<Result<Vec<_>>>()?;
+            self.docket.schedule_bulk(planned).await
         })
     }
 }
@@ -306,6 +300,18 @@ mod tests {
         assert!(offsets(0, Duration::from_secs(10), Duration::ZERO).is_empty());
         let thirds = offsets(4, Duration::from_secs(1), Duration::ZERO);
         assert_eq!(thirds[1], Duration::from_nanos(333_333_333));
+    }
+
+    #[test]
+    fn extreme_windows_neither_overflow_nor_go_backwards() {
+        let max = offsets(3, Duration::MAX, Duration::ZERO);
+        assert_eq!(max[0], Duration::ZERO);
+        assert!(max[1] < max[2] && max[2] == Duration::MAX, "{max:?}");
+        let many = offsets(1000, Duration::MAX, Duration::MAX);
+        assert!(many.iter().all(|offset| *offset <= Duration::MAX));
+        let steps = offsets(7, Duration::from_nanos(10), Duration::ZERO);
+        let nanos: Vec<u128> = steps.iter().map(Duration::as_nanos).collect();
+        assert_eq!(nanos, [0, 1, 3, 5, 6, 8, 10], "over·i/(n−1), rounded down");
     }
 
     #[test]

@@ -135,13 +135,13 @@ pub enum Error {
     Config(String),
     /// An item of an [`Agenda`](crate::Agenda) cannot be scheduled (its arguments do not
     /// encode, its key is not acceptable, ...); nothing of the agenda was scheduled.
-    #[error("agenda item {index} (task `{task}`) cannot be scheduled: {source}")]
+    #[error("agenda item {index} (task `{task}`) cannot be scheduled")]
     InvalidAgendaItem {
         /// The item's position in the agenda, from 0.
         index: usize,
         /// The item's task.
         task: String,
-        /// What is wrong with it.
+        /// What is wrong with it (also the error's `source`).
         source: Box<Error>,
     },
 }

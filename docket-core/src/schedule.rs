@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use futures::{StreamExt, TryStreamExt};
 
-use crate::backend::{self, Disposition, Due, NewTask};
+use crate::backend::{self, Due, NewTask};
 use crate::behaviour::TaskOptions;
 use crate::docket::Docket;
 use crate::error::{Error, Result};
@@ -166,7 +166,7 @@ pub(crate) enum When {
 
 /// The latest due time accepted: the end of the year 9999 (times are stored as
 /// milliseconds, which Lua must hold exactly).
-fn latest() -> SystemTime {
+pub(crate) fn latest() -> SystemTime {
     backend::from_ms(253_402_300_799_999)
 }
 
@@ -206,30 +206,25 @@ impl Docket {
         &'d self,
         schedules: impl IntoIterator<Item = Schedule<'d, T>>,
     ) -> Result<Vec<Execution<T::Output>>> {
-        let mut tasks = Vec::new();
-        let mut whens = Vec::new();
-        for schedule in schedules {
-            let (task, when) = schedule.into_new_task()?;
-            tasks.push(task);
-            whens.push(when);
-        }
-        let dispositions = self.schedule_bulk(&tasks).await?;
-        Ok(tasks
+        let planned = schedules
             .into_iter()
-            .zip(whens)
-            .zip(dispositions)
-            .map(|((task, when), disposition)| Execution::new(self.clone(), task.key, when, disposition))
-            .collect())
+            .map(Schedule::into_new_task)
+            .collect::<Result<Vec<_>>>()?;
+        self.schedule_bulk(planned).await
     }
 
-    /// Schedules `tasks` in backend calls bounded in tasks and bytes, two in flight at a
-    /// time; their dispositions in order.
-    pub(crate) async fn schedule_bulk(&self, tasks: &[NewTask]) -> Result<Vec<Disposition>> {
+    /// Schedules `planned` executions (each with the time its handle reports) in backend
+    /// calls bounded in tasks and bytes, two in flight at a time; their handles in order.
+    pub(crate) async fn schedule_bulk<O>(
+        &self,
+        planned: Vec<(NewTask, SystemTime)>,
+    ) -> Result<Vec<Execution<O>>> {
+        let (tasks, whens): (Vec<NewTask>, Vec<SystemTime>) = planned.into_iter().unzip();
         let backend = self.backend();
         // Collected first, so that no closure is held across the await: the future stays
         // `Send` (callable from inside a task).
         let mut chunks = Vec::new();
-        for chunk in bulk_chunks(tasks) {
+        for chunk in bulk_chunks(&tasks) {
             chunks.push(backend.schedule(chunk));
         }
         let dispositions: Vec<_> = futures::stream::iter(chunks)
@@ -246,7 +241,12 @@ impl Docket {
                 tasks.len()
             )));
         }
-        Ok(dispositions)
+        Ok(tasks
+            .into_iter()
+            .zip(whens)
+            .zip(dispositions)
+            .map(|((task, when), disposition)| Execution::new(self.clone(), task.key, when, disposition))
+            .collect())
     }
 }
 

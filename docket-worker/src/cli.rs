@@ -673,21 +673,40 @@ async fn clear(args: ClearArgs) -> anyhow::Result<()> {
     }
     let docket = connect(&args.connection, ConnectPolicy::FailFast).await?;
     if !args.yes {
+        let backlog = docket.backend().backlog().await;
+        let backlog = match backlog {
+            Ok(backlog) => backlog,
+            Err(error) => {
+                docket.close().await;
+                return Err(error.into());
+            }
+        };
         eprint!(
-            "delete every queued and scheduled execution of docket `{}` at {}? [y/N] ",
+            "delete the queued and scheduled executions of docket `{}` at {} ({} scheduled, {} \
+             queued or running; running ones are left to finish)? [y/N] ",
             docket.name(),
-            docket.url()
+            docket.url(),
+            backlog.scheduled,
+            backlog.ready,
         );
-        let mut answer = String::new();
-        stdin.read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+        // Read off the runtime's threads, which keep the connection alive meanwhile.
+        let answer = tokio::task::spawn_blocking(move || {
+            let mut answer = String::new();
+            stdin.read_line(&mut answer).map(|_| answer)
+        })
+        .await?;
+        if !matches!(answer?.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
             docket.close().await;
             anyhow::bail!("not confirmed: nothing was cleared");
         }
     }
     let removed = docket.clear().await;
     docket.close().await;
-    println!("cleared {} executions", removed?);
+    let removed = removed?;
+    println!(
+        "cleared {removed} execution{}",
+        if removed == 1 { "" } else { "s" }
+    );
     Ok(())
 }
 

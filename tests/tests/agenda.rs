@@ -25,6 +25,15 @@ pub async fn takes_unencodable(value: Unencodable) {
     let _ = value;
 }
 
+/// Scatters `n` calls of `add` from inside a task body, with the injected docket.
+#[docket::task]
+pub async fn scatter_inside(n: i64, docket: Docket) -> Result<usize, Error> {
+    let agenda: Agenda = (0..n)
+        .map(|i| add::call(i, i).key(format!("inside-{i}")))
+        .collect();
+    Ok(agenda.scatter(&docket, Duration::from_millis(100)).await?.len())
+}
+
 /// A whole millisecond an hour from now: times built from it are stored exactly.
 fn an_hour_from_now() -> SystemTime {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -152,6 +161,18 @@ behaviour_tests! {
             due_times(&docket, ["move-0", "move-1"]).await,
             [later, later + Duration::from_secs(20)]
         );
+
+        // One key twice in one agenda: one execution, the first call's or with replace the last's.
+        let mut twice = Agenda::new();
+        twice.add(add::call(1, 0).key("twice")).add(add::call(2, 0).key("twice"));
+        twice.scatter(&docket, Duration::from_secs(10)).start(start).await.unwrap();
+        assert_eq!(due_times(&docket, ["twice"]).await, [start]);
+        let mut replaced = Agenda::new();
+        replaced.add(add::call(1, 0).key("replaced").replace()).add(add::call(2, 0).key("replaced").replace());
+        replaced.scatter(&docket, Duration::from_secs(10)).start(start).await.unwrap();
+        let info = docket.execution("replaced").await.unwrap().unwrap();
+        assert_eq!((info.when, info.argument::<i64>("a")), (start + Duration::from_secs(10), Some(2)));
+        assert_eq!(pending(&docket).await, 4);
     }
 
     async fn an_invalid_call_fails_the_scatter_before_anything_is_scheduled(env: Env) {
@@ -170,8 +191,12 @@ behaviour_tests! {
         let mut agenda = Agenda::new();
         agenda.add(add::call(1, 2)).add(add::call(3, 4)).add(takes_unencodable::call(Unencodable));
         let error = agenda.scatter(&docket, Duration::from_secs(60)).await.unwrap_err();
-        assert!(matches!(error, Error::InvalidAgendaItem { index: 2, .. }), "{error:?}");
-        assert!(error.to_string().contains("this value refuses to be encoded"), "{error}");
+        let Error::InvalidAgendaItem { index: 2, source, .. } = &error else {
+            panic!("expected item 2 to be invalid, got {error:?}");
+        };
+        assert!(source.to_string().contains("this value refuses to be encoded"), "{source}");
+        let source = std::error::Error::source(&error).expect("the cause is the error's source");
+        assert!(source.to_string().contains("this value refuses to be encoded"), "{source}");
         assert_eq!(pending(&docket).await, 0, "nothing of either agenda was scheduled");
     }
 
@@ -195,6 +220,33 @@ behaviour_tests! {
         let dispositions: Vec<_> = executions.iter().map(|e| e.disposition()).collect();
         assert_eq!(dispositions, [Disposition::Struck, Disposition::Scheduled]);
         assert_eq!(pending(&docket).await, 1);
+    }
+
+    async fn a_task_scatters_an_agenda_from_its_body(env: Env) {
+        let docket = env.docket().await;
+        let worker = start(test_worker(&docket).schedule_automatic_tasks(false));
+        let outer = scatter_inside::schedule(&docket, 3).await.unwrap();
+        assert_eq!(outer.result_timeout(WAIT).await.unwrap(), 3);
+        for i in 0..3 {
+            let info = docket.execution(&format!("inside-{i}")).await.unwrap().expect("scattered");
+            assert_eq!(info.task, add::NAME);
+        }
+        worker.stop().await;
+    }
+
+    async fn an_absurd_window_pushes_calls_to_the_latest_time_never_forward(env: Env) {
+        let docket = env.docket().await;
+        let start = an_hour_from_now();
+        let agenda: Agenda = (0..3).map(|i| add::call(i, 0)).collect();
+        let executions = agenda.scatter(&docket, Duration::MAX).start(start).await.unwrap();
+        let whens = due_times(&docket, executions.iter().map(|e| e.key())).await;
+        // The end of the year 9999, the latest time a docket stores.
+        let latest = UNIX_EPOCH + Duration::from_millis(253_402_300_799_999);
+        assert_eq!(whens, [start, latest, latest]);
+        for execution in &executions {
+            let info = docket.execution(execution.key()).await.unwrap().unwrap();
+            assert_eq!(info.state, ExecutionState::Scheduled);
+        }
     }
 
     async fn an_empty_agenda_schedules_nothing(env: Env) {

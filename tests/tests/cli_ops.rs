@@ -287,6 +287,52 @@ async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
     let backlog = docket.backend().backlog().await.unwrap();
     assert_eq!((backlog.ready, backlog.scheduled), (1, 1), "{backlog:?}");
 
+    // On a terminal (a pseudo-terminal from `script`) it asks, and only a yes clears.
+    let at_terminal = |answer: &str| {
+        let mut child = Command::new("timeout")
+            .args(["20", "script", "-qec"])
+            .arg(format!("{} clear", env!("CARGO_BIN_EXE_test-worker")))
+            .arg("/dev/null")
+            .env("DOCKET_URL", &url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run script (util-linux)");
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let declined = at_terminal("n\n");
+    assert_eq!(declined.status.code(), Some(1), "{}", stdout(&declined));
+    assert!(
+        stdout(&declined).contains("(1 scheduled, 1 queued or running;"),
+        "{}",
+        stdout(&declined)
+    );
+    assert!(
+        stdout(&declined).contains("not confirmed: nothing was cleared"),
+        "{}",
+        stdout(&declined)
+    );
+    let backlog = docket.backend().backlog().await.unwrap();
+    assert_eq!((backlog.ready, backlog.scheduled), (1, 1), "{backlog:?}");
+    let confirmed = at_terminal("y\n");
+    assert!(confirmed.status.success(), "{}", stdout(&confirmed));
+    assert!(
+        stdout(&confirmed).contains("cleared 2 executions"),
+        "{}",
+        stdout(&confirmed)
+    );
+    let backlog = docket.backend().backlog().await.unwrap();
+    assert_eq!((backlog.ready, backlog.scheduled), (0, 0), "{backlog:?}");
+
+    double::schedule(&docket, 1).key("now").await.unwrap();
+    double::schedule(&docket, 2)
+        .key("later")
+        .after(Duration::from_secs(3600))
+        .await
+        .unwrap();
     let cleared = docket_cli(&url, &["clear", "--yes"]);
     assert!(cleared.status.success(), "{}", stderr(&cleared));
     assert_eq!(stdout(&cleared).trim(), "cleared 2 executions");
