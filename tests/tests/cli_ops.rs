@@ -267,6 +267,12 @@ async fn workers_and_built_in_tasks_from_the_command_line() {
     docket.close().await;
 }
 
+/// How many executions are queued or running, and how many scheduled.
+async fn counts(docket: &Docket) -> (u64, u64) {
+    let backlog = docket.backend().backlog().await.unwrap();
+    (backlog.ready, backlog.scheduled)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
     let server = RedisServer::start();
@@ -284,8 +290,7 @@ async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
     let refused = docket_cli(&url, &["clear"]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
-    let backlog = docket.backend().backlog().await.unwrap();
-    assert_eq!((backlog.ready, backlog.scheduled), (1, 1), "{backlog:?}");
+    assert_eq!(counts(&docket).await, (1, 1));
 
     // On a terminal (a pseudo-terminal from `script`) it asks, and only a yes clears.
     let at_terminal = |answer: &str| {
@@ -315,8 +320,7 @@ async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
         "{}",
         stdout(&declined)
     );
-    let backlog = docket.backend().backlog().await.unwrap();
-    assert_eq!((backlog.ready, backlog.scheduled), (1, 1), "{backlog:?}");
+    assert_eq!(counts(&docket).await, (1, 1));
     let confirmed = at_terminal("y\n");
     assert!(confirmed.status.success(), "{}", stdout(&confirmed));
     assert!(
@@ -324,8 +328,7 @@ async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
         "{}",
         stdout(&confirmed)
     );
-    let backlog = docket.backend().backlog().await.unwrap();
-    assert_eq!((backlog.ready, backlog.scheduled), (0, 0), "{backlog:?}");
+    assert_eq!(counts(&docket).await, (0, 0));
 
     double::schedule(&docket, 1).key("now").await.unwrap();
     double::schedule(&docket, 2)
@@ -336,8 +339,7 @@ async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
     let cleared = docket_cli(&url, &["clear", "--yes"]);
     assert!(cleared.status.success(), "{}", stderr(&cleared));
     assert_eq!(stdout(&cleared).trim(), "cleared 2 executions");
-    let backlog = docket.backend().backlog().await.unwrap();
-    assert_eq!((backlog.ready, backlog.scheduled), (0, 0), "{backlog:?}");
+    assert_eq!(counts(&docket).await, (0, 0));
     assert!(docket.execution("later").await.unwrap().is_none());
     assert_eq!(docket.strikes().len(), 1, "strike rules are kept");
     let again = double::schedule(&docket, 3).key("later").await.unwrap();
