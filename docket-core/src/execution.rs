@@ -311,6 +311,16 @@ impl<T> Execution<T> {
     }
 }
 
+impl Execution<rmpv::Value> {
+    /// The same handle with results decoded as `U` — for a handle from
+    /// [`Agenda::scatter`](crate::Agenda::scatter), whose calls may be of tasks with different
+    /// outputs, when you know which task this one runs (`U` is its output type; another type
+    /// makes `result()` fail to decode).
+    pub fn typed<U>(self) -> Execution<U> {
+        Execution::new(self.docket, self.key, self.when, self.disposition)
+    }
+}
+
 impl<T: DeserializeOwned> Execution<T> {
     /// Waits for the execution to end and returns its typed result.
     ///

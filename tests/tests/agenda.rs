@@ -208,6 +208,8 @@ behaviour_tests! {
         let executions = agenda.scatter(&docket, Duration::from_millis(200)).await.unwrap();
         assert_eq!(executions[0].result_timeout(WAIT).await.unwrap(), docket::rmpv::Value::from(42));
         assert_eq!(executions[1].result_timeout(WAIT).await.unwrap(), docket::rmpv::Value::from("xxx"));
+        let typed: docket::Execution<String> = executions[1].clone().typed();
+        assert_eq!(typed.result_timeout(WAIT).await.unwrap(), "xxx");
         worker.stop().await;
     }
 
