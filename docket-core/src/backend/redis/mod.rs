@@ -63,6 +63,9 @@ const MALFORMED_ENTRY: &str = "docket::MalformedEntry";
 const SWEEP_LIMIT: usize = 1000;
 /// The most executions one call of the clear script looks at.
 const CLEAR_BATCH: usize = 1000;
+/// The most due executions one claim moves and starts (a larger concurrency claims the rest
+/// in its next call).
+const DUE_BATCH: usize = 1000;
 /// How often a process checks the strike rules' version, in case an announcement of a change
 /// was lost (it re-reads them at once when one arrives, and after a reconnection).
 const STRIKE_RESYNC: Duration = Duration::from_secs(10);
@@ -654,7 +657,7 @@ impl Core {
             return Ok((Vec::new(), None));
         }
         self.ensure_group().await?;
-        let (_, started, next_due) = self.start(worker, Source::Due(max)).await?;
+        let (_, started, next_due) = self.start(worker, Source::Due(max.min(DUE_BATCH))).await?;
         Ok((started, next_due))
     }
 
