@@ -75,6 +75,10 @@ pub struct ChaosArgs {
     /// Keep the directory of worker logs (its path is printed) instead of deleting it.
     #[arg(long)]
     keep_logs: bool,
+    /// Spread the tasks' due times evenly over this long from the start (default: all due at
+    /// once), so that the workers take scheduled work as it falls due.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    spread: Duration,
 }
 
 /// Options of the hidden `chaos-worker` subcommand: one worker process of the chaos workload.
@@ -232,7 +236,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     let docket = Docket::connect(&url)
         .await
         .with_context(|| format!("cannot connect to {url}"))?;
-    let scheduled = schedule(&docket, args.n).await?;
+    let scheduled = schedule(&docket, args.n, args.spread).await?;
     let exe = std::env::current_exe().context("cannot find the docket-bench binary to re-run")?;
     let mut fleet = Fleet::new(exe, url, logs.path().to_path_buf(), &args);
     let mut rng = StdRng::seed_from_u64(args.seed);
@@ -270,10 +274,15 @@ fn validate(args: &ChaosArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Schedules tasks `0..n` with the keys `chaos-<i>` in bulk; returns how many were new.
-async fn schedule(docket: &Docket, n: u64) -> anyhow::Result<u64> {
+/// Schedules tasks `0..n` with the keys `chaos-<i>` in bulk, due evenly over `spread`;
+/// returns how many were new.
+async fn schedule(docket: &Docket, n: u64, spread: Duration) -> anyhow::Result<u64> {
     let executions = docket
-        .schedule_all((0..n).map(|i| chaos_task::schedule(docket, i).key(format!("chaos-{i}"))))
+        .schedule_all((0..n).map(|i| {
+            chaos_task::schedule(docket, i)
+                .key(format!("chaos-{i}"))
+                .after(spread.mul_f64(i as f64 / n as f64))
+        }))
         .await
         .context("cannot schedule the chaos tasks")?;
     Ok(executions

@@ -15,6 +15,7 @@ use crate::completer::Completer;
 use crate::handle::ShutdownHandle;
 use crate::lease::heartbeat_interval;
 use crate::runner::{InFlight, Runner, Successors};
+use crate::scheduler::DueWork;
 use crate::shutdown::Shutdown;
 use crate::Error;
 
@@ -189,6 +190,7 @@ impl WorkerBuilder {
                 automatic: self.automatic.then_some(self.reseed_interval),
                 claiming: AtomicBool::new(false),
                 claiming_again: Notify::new(),
+                due: DueWork::default(),
             }),
             shutdown: self.shutdown,
             signals: self.signals,
@@ -227,6 +229,8 @@ pub(crate) struct Config {
     pub claiming: AtomicBool,
     /// Wakes the heartbeat when claiming starts to work (again).
     pub claiming_again: Notify,
+    /// What the claim loop and the scheduler share about scheduled work.
+    pub due: DueWork,
 }
 
 impl Config {
@@ -374,6 +378,8 @@ impl Worker {
         let slots = Arc::new(Semaphore::new(config.concurrency));
 
         let result = self.claim_loop(&runner, &slots, &shutdown, until_finished).await;
+        // Due work is the scheduler's again while this worker stops (for other workers).
+        config.due.cover(false);
         // A claim the stop cut short hands back what it still claimed: wait for that, so it is
         // claimable by other workers at once rather than after the redelivery timeout.
         if tokio::time::timeout(CLAIM_WAIT + LEAVE_TIMEOUT, config.backend().settle())
@@ -506,16 +512,24 @@ impl Worker {
         until_finished: bool,
     ) -> Result<(), Error> {
         let config = &self.config;
+        let hint = config.backend().work_hint();
         let mut backoff = Backoff::default();
         let mut next_sweep = tokio::time::Instant::now();
         loop {
-            let first = tokio::select! {
-                biased;
-                _ = shutdown.requested() => return Ok(()),
-                permit = slots.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => return Ok(()),
-                },
+            let first = match slots.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    // No free slot: due work is the scheduler's to move, for any worker.
+                    config.due.cover(false);
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.requested() => return Ok(()),
+                        permit = slots.clone().acquire_owned() => match permit {
+                            Ok(permit) => permit,
+                            Err(_) => return Ok(()),
+                        },
+                    }
+                }
             };
             let mut permits = vec![first];
             while let Ok(permit) = slots.clone().try_acquire_owned() {
@@ -532,6 +546,12 @@ impl Worker {
                 wait = wait.min(config.scheduling_resolution);
             }
             let wait = wait.max(Duration::from_millis(1));
+            // Scheduled work due soon: this worker takes it itself when it falls due (or when a
+            // sooner one is announced), moving and starting it in one call; the scheduler
+            // stands aside meanwhile. Otherwise wait for ready work (the scheduler moves what
+            // falls due meanwhile to the ready queue, which ends the wait).
+            let near = config.due.near();
+            config.due.cover(near.is_some());
             let claim = async {
                 if sweep {
                     let reclaimed = config
@@ -546,7 +566,22 @@ impl Worker {
                         return Ok(reclaimed);
                     }
                 }
-                config.backend().claim(&config.name, permits.len(), wait).await
+                let Some(at) = near else {
+                    return config.backend().claim(&config.name, permits.len(), wait).await;
+                };
+                let announced = async {
+                    match &hint {
+                        Some(hint) => hint.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep_until(at) => {}
+                    _ = announced => {}
+                }
+                let (deliveries, next) = config.backend().claim_due(&config.name, permits.len()).await?;
+                config.due.learned(next);
+                Ok(deliveries)
             };
             // A stop ends the claim at once, however long it was going to wait: claims are
             // safe to drop (whatever one still claims is handed back, QUEUED again and
@@ -566,6 +601,7 @@ impl Worker {
                 }
                 Err(error) => {
                     config.claiming.store(false, Ordering::Release);
+                    config.due.cover(false);
                     // After an outage, live holders get a whole redelivery timeout to
                     // reconnect, renew and heartbeat before this worker looks for stalled
                     // deliveries: it must not mistake them for dead.

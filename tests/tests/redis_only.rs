@@ -972,3 +972,79 @@ async fn executions_waiting_for_a_slot_cost_redis_nothing_while_they_wait() {
     }
     holder.result_timeout(WAIT).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dense_scheduled_work_is_started_by_the_worker_directly_and_a_killed_one_loses_none() {
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    // Enough slots that the worker always has a free one when work falls due.
+    let mut doomed = Command::new(env!("CARGO_BIN_EXE_test-worker"))
+        .args(["worker", "--url", &server.url(), "--worker-name", "doomed"])
+        .args(["--concurrency", "16", "--redelivery-timeout", "1s"])
+        .env("DOCKET_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the test-worker binary");
+    eventually(WAIT, "the worker to be listed", || async {
+        docket.workers().await.unwrap().iter().any(|w| w.name == "doomed")
+    })
+    .await;
+    // The scheduler's moves (`move_due.lua`) are the only ZRANGEBYSCOREs.
+    let moves_before = zrangebyscores(&server);
+    // Short runs due 3 ms apart, and among them a long one to kill the worker under.
+    let first = Duration::from_millis(300);
+    let quick = docket
+        .schedule_all((0..60u64).map(|i| {
+            slow::schedule(&docket, 1)
+                .key(format!("quick-{i}"))
+                .after(first + Duration::from_millis(3 * i))
+        }))
+        .await
+        .unwrap();
+    let victim = slow::schedule(&docket, 3_000)
+        .key("victim")
+        .after(first + Duration::from_millis(3 * 40 + 1))
+        .await
+        .unwrap();
+    until_running(&victim).await;
+    assert_eq!(
+        victim.info().await.unwrap().unwrap().worker.as_deref(),
+        Some("doomed")
+    );
+    let moves = zrangebyscores(&server) - moves_before;
+    // Through the scheduler, runs due 3 ms apart are moved one or a few at a time.
+    assert!(
+        moves <= 20,
+        "the scheduler moved due work {moves} times for 41 runs: the worker did not take it directly"
+    );
+    doomed.kill().expect("SIGKILL the worker");
+    let _ = doomed.wait();
+
+    let _rescuer = start(
+        test_worker(&docket)
+            .name("rescuer")
+            .redelivery_timeout(Duration::from_secs(1)),
+    );
+    assert_eq!(victim.result_timeout(WAIT).await.unwrap(), 3_000);
+    assert_eq!(
+        victim.info().await.unwrap().unwrap().worker.as_deref(),
+        Some("rescuer"),
+        "the directly started run was taken over"
+    );
+    for execution in &quick {
+        assert_eq!(
+            execution.result_timeout(WAIT).await.unwrap(),
+            1,
+            "{}",
+            execution.key()
+        );
+    }
+    let backlog = docket.backend().backlog().await.unwrap();
+    assert_eq!((backlog.ready, backlog.scheduled), (0, 0));
+}
+
+/// How many times Redis ran ZRANGEBYSCORE.
+fn zrangebyscores(server: &RedisServer) -> u64 {
+    command_calls(server).get("zrangebyscore").copied().unwrap_or(0)
+}

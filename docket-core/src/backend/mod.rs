@@ -541,6 +541,15 @@ pub trait Backend: Send + Sync + 'static {
     /// claimable by any worker at once, keeping due times and attempts.
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>>;
 
+    /// Claims for `worker` without waiting, after moving up to `max` due scheduled executions
+    /// to it first: one step where [`move_due`](Self::move_due) then [`claim`](Self::claim)
+    /// would take two, for a worker with free slots when scheduled work falls due. The moved
+    /// executions are claimed like any other (a lease, redelivery, admission controls); the
+    /// ones it cannot start are left ready for any worker. Returns the deliveries, at most
+    /// `max`, marked RUNNING, and how long until the earliest execution still scheduled is
+    /// due, as `move_due` does. Safe to drop, like `claim`.
+    async fn claim_due(&self, worker: &str, max: usize) -> Result<(Vec<Delivery>, Option<Duration>)>;
+
     /// Records a batch of outcomes of `worker`'s deliveries, acknowledges them and writes
     /// successors, each outcome atomically. Outcomes of stale deliveries (cancelled, replaced)
     /// are only acknowledged; outcomes of deliveries another worker has taken over are ignored.

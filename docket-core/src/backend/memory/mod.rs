@@ -232,6 +232,19 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
+    async fn claim_due(&self, worker: &str, max: usize) -> Result<(Vec<Delivery>, Option<Duration>)> {
+        if max == 0 {
+            return Ok((Vec::new(), None));
+        }
+        Ok(self.with_store(|store, now, fx| {
+            store.move_due(max, now, fx);
+            let claimed = store.claim(worker, max, self.ttl, now, fx);
+            // After the claim: a rate limit may have put one back earlier.
+            let next = store.next_due().map(|due| super::until(due, now.ms));
+            (claimed, next)
+        }))
+    }
+
     async fn move_due(&self, limit: usize) -> Result<Option<Duration>> {
         Ok(self.with_store(|store, now, fx| {
             store

@@ -519,6 +519,11 @@ impl Store {
             self.enqueue(&key, epoch, fx);
             fx.state(&key, ExecutionState::Queued);
         }
+        self.next_due()
+    }
+
+    /// The earliest due time still scheduled.
+    pub(super) fn next_due(&self) -> Option<i64> {
         self.scheduled.first().map(|(when, _)| *when)
     }
 

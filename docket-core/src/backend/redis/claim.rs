@@ -33,10 +33,16 @@ pub(super) enum Work {
     Claim { max: usize, wait: Duration },
     /// Take over up to `max` deliveries idle for `min_idle`.
     Reclaim { min_idle: Duration, max: usize },
+    /// Move up to `max` due executions and start up to `max` deliveries, without waiting.
+    Due { max: usize },
 }
 
+/// What a claim started, and (for [`Work::Due`]) how long until the earliest execution still
+/// scheduled is due.
+pub(super) type Claimed = (Vec<Delivery>, Option<Duration>);
+
 /// Runs `work` for `worker` so that dropping the returned future loses nothing.
-pub(super) async fn detached(core: &Arc<Core>, worker: &str, work: Work) -> Result<Vec<Delivery>> {
+pub(super) async fn detached(core: &Arc<Core>, worker: &str, work: Work) -> Result<Claimed> {
     let (sender, receiver) = oneshot::channel();
     let abandoned = Arc::new(AtomicBool::new(false));
     let finished = Arc::new(AtomicBool::new(false));
@@ -46,19 +52,22 @@ pub(super) async fn detached(core: &Arc<Core>, worker: &str, work: Work) -> Resu
     let task_abandoned = abandoned.clone();
     spawn_tracked(core, async move {
         let claimed = if task_abandoned.load(Ordering::Acquire) {
-            Ok(Vec::new())
+            Ok((Vec::new(), None))
         } else {
             match work {
-                Work::Claim { max, wait } => {
-                    task_core
-                        .claim_batch(&task_worker, max, wait, &task_abandoned)
-                        .await
-                }
-                Work::Reclaim { min_idle, max } => task_core.reclaim_batch(&task_worker, min_idle, max).await,
+                Work::Claim { max, wait } => task_core
+                    .claim_batch(&task_worker, max, wait, &task_abandoned)
+                    .await
+                    .map(|started| (started, None)),
+                Work::Reclaim { min_idle, max } => task_core
+                    .reclaim_batch(&task_worker, min_idle, max)
+                    .await
+                    .map(|started| (started, None)),
+                Work::Due { max } => task_core.claim_due_batch(&task_worker, max).await,
             }
         };
         let claimed = task_core.recreate_group_if_missing(claimed);
-        if let Err(Ok(deliveries)) = sender.send(claimed) {
+        if let Err(Ok((deliveries, _))) = sender.send(claimed) {
             hand_back(&task_core, &task_worker, deliveries).await;
         }
         task_finished.store(true, Ordering::Release);
@@ -72,7 +81,7 @@ pub(super) async fn detached(core: &Arc<Core>, worker: &str, work: Work) -> Resu
     };
     let received = match pending.receiver.as_mut() {
         Some(receiver) => receiver.await,
-        None => return Ok(Vec::new()),
+        None => return Ok((Vec::new(), None)),
     };
     pending.receiver = None;
     received.unwrap_or_else(|_| Err(Error::Backend("a claim stopped before it answered".into())))
@@ -80,7 +89,7 @@ pub(super) async fn detached(core: &Arc<Core>, worker: &str, work: Work) -> Resu
 
 /// A claim whose caller may go away before it answers.
 struct Pending {
-    receiver: Option<oneshot::Receiver<Result<Vec<Delivery>>>>,
+    receiver: Option<oneshot::Receiver<Result<Claimed>>>,
     abandoned: Arc<AtomicBool>,
     /// Set when the claim's task has ended.
     finished: Arc<AtomicBool>,
@@ -97,7 +106,11 @@ impl Drop for Pending {
         // From here on the claim cannot hand its result over: it hands it back itself. A
         // result that arrived just before is handed back here.
         receiver.close();
-        let arrived = receiver.try_recv().ok().and_then(Result::ok);
+        let arrived = receiver
+            .try_recv()
+            .ok()
+            .and_then(Result::ok)
+            .map(|(deliveries, _)| deliveries);
         if tokio::runtime::Handle::try_current().is_err() {
             return;
         }

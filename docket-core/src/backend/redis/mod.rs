@@ -63,6 +63,9 @@ const MALFORMED_ENTRY: &str = "docket::MalformedEntry";
 const SWEEP_LIMIT: usize = 1000;
 /// The most executions one call of the clear script looks at.
 const CLEAR_BATCH: usize = 1000;
+/// The most due executions one claim moves and starts (a larger concurrency claims the rest
+/// in its next call).
+const DUE_BATCH: usize = 1000;
 /// How often a process checks the strike rules' version, in case an announcement of a change
 /// was lost (it re-reads them at once when one arrives, and after a reconnection).
 const STRIKE_RESYNC: Duration = Duration::from_secs(10);
@@ -344,8 +347,14 @@ impl Core {
     }
 
     /// Starts deliveries for `worker` (see `start.lua` for the modes). Returns the next
-    /// sweep cursor (sweep mode) and the live deliveries, marked RUNNING.
-    async fn start(&self, worker: &str, source: Source<'_>) -> Result<(Option<String>, Vec<Delivery>)> {
+    /// sweep cursor (sweep mode), the live deliveries, marked RUNNING, and (due mode) how long
+    /// until the earliest execution still scheduled is due: zero when it is due already,
+    /// `None` when nothing is scheduled.
+    async fn start(
+        &self,
+        worker: &str,
+        source: Source<'_>,
+    ) -> Result<(Option<String>, Vec<Delivery>, Option<Duration>)> {
         let keys = vec![
             self.keys.stream(),
             self.keys.events(),
@@ -368,6 +377,10 @@ impl Core {
         let (attempts, redelivered) = match &source {
             Source::Read(count) => {
                 args.extend([Value::from("read"), Value::from(*count as i64)]);
+                (1, false)
+            }
+            Source::Due(count) => {
+                args.extend([Value::from("due"), Value::from(*count as i64)]);
                 (1, false)
             }
             Source::Sweep {
@@ -417,6 +430,11 @@ impl Core {
             Some(Value::Array(rows)) => rows,
             _ => Vec::new(),
         };
+        let next_due = reply
+            .next()
+            .as_ref()
+            .and_then(parse::integer)
+            .map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
         let mut deliveries = Vec::with_capacity(rows.len());
         let mut unreadable = Vec::new();
         for row in rows {
@@ -429,7 +447,7 @@ impl Core {
         if !unreadable.is_empty() {
             self.dead_letter_unreadable(worker, unreadable).await;
         }
-        Ok((cursor, deliveries))
+        Ok((cursor, deliveries, next_due))
     }
 
     /// Fails and dead-letters started deliveries whose record cannot be read, at once: no
@@ -613,7 +631,7 @@ impl Core {
         }
         self.ensure_group().await?;
         // Under load, one round trip reads and starts a batch.
-        let (_, started) = self.start(worker, Source::Read(max)).await?;
+        let (_, started, _) = self.start(worker, Source::Read(max)).await?;
         if !started.is_empty() {
             return Ok(started);
         }
@@ -633,6 +651,16 @@ impl Core {
         Ok(self.start(worker, Source::Given(&entries)).await?.1)
     }
 
+    /// Moves due executions and starts deliveries in one call (see [`Backend::claim_due`]).
+    async fn claim_due_batch(&self, worker: &str, max: usize) -> Result<claim::Claimed> {
+        if max == 0 {
+            return Ok((Vec::new(), None));
+        }
+        self.ensure_group().await?;
+        let (_, started, next_due) = self.start(worker, Source::Due(max.min(DUE_BATCH))).await?;
+        Ok((started, next_due))
+    }
+
     async fn reclaim_batch(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
         if max == 0 {
             return Ok(Vec::new());
@@ -650,7 +678,7 @@ impl Core {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let (next, deliveries) = self
+        let (next, deliveries, _) = self
             .start(
                 worker,
                 Source::Sweep {
@@ -682,6 +710,9 @@ impl Core {
 enum Source<'a> {
     /// Up to this many new deliveries, read in the script.
     Read(usize),
+    /// Up to this many due scheduled executions, moved in the script, then up to this many
+    /// new deliveries, read in the script (the moved ones among them when nothing older waits).
+    Due(usize),
     /// Up to `count` deliveries idle for `min_idle`, taken over in the script from `cursor`.
     Sweep {
         min_idle: Duration,
@@ -1061,7 +1092,15 @@ impl Backend for RedisBackend {
     }
 
     async fn claim(&self, worker: &str, max: usize, wait: Duration) -> Result<Vec<Delivery>> {
-        claim::detached(&self.core, worker, claim::Work::Claim { max, wait }).await
+        Ok(
+            claim::detached(&self.core, worker, claim::Work::Claim { max, wait })
+                .await?
+                .0,
+        )
+    }
+
+    async fn claim_due(&self, worker: &str, max: usize) -> Result<(Vec<Delivery>, Option<Duration>)> {
+        claim::detached(&self.core, worker, claim::Work::Due { max }).await
     }
 
     async fn complete(&self, worker: &str, outcomes: &[Outcome]) -> Result<()> {
@@ -1108,7 +1147,11 @@ impl Backend for RedisBackend {
     }
 
     async fn reclaim(&self, worker: &str, min_idle: Duration, max: usize) -> Result<Vec<Delivery>> {
-        claim::detached(&self.core, worker, claim::Work::Reclaim { min_idle, max }).await
+        Ok(
+            claim::detached(&self.core, worker, claim::Work::Reclaim { min_idle, max })
+                .await?
+                .0,
+        )
     }
 
     async fn settle(&self) {
