@@ -1015,7 +1015,7 @@ async fn dense_scheduled_work_is_started_by_the_worker_directly_and_a_killed_one
     let moves = zrangebyscores(&server) - moves_before;
     // Through the scheduler, runs due 3 ms apart are moved one or a few at a time.
     assert!(
-        moves <= 20,
+        moves <= 30,
         "the scheduler moved due work {moves} times for 41 runs: the worker did not take it directly"
     );
     doomed.kill().expect("SIGKILL the worker");
