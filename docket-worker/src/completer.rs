@@ -82,6 +82,9 @@ fn can_wait(outcome: &Outcome) -> bool {
         OutcomeKind::Requeue {
             due: Due::After(delay),
             ..
+        }
+        | OutcomeKind::Skipped {
+            due: Due::After(delay),
         } => u128::try_from(*delay).is_ok_and(|delay| delay >= LINGER.as_millis()),
         _ => false,
     }
@@ -93,6 +96,9 @@ fn shorten_by(outcome: &mut Outcome, waited: Duration) {
     if let OutcomeKind::Requeue {
         due: Due::After(delay),
         ..
+    }
+    | OutcomeKind::Skipped {
+        due: Due::After(delay),
     } = &mut outcome.kind
     {
         let waited = i64::try_from(waited.as_millis()).unwrap_or(i64::MAX);
@@ -121,6 +127,13 @@ mod tests {
     #[test]
     fn only_later_runs_wait_and_their_delay_keeps_their_due_time() {
         assert!(can_wait(&requeue(Due::After(1000))));
+        let skipped = OutcomeKind::Skipped {
+            due: Due::After(1000),
+        };
+        assert!(
+            can_wait(&Outcome::new("1-0", "k", 1, skipped)),
+            "a chain's skipped run"
+        );
         assert!(!can_wait(&requeue(Due::After(3))), "a run due within the wait");
         assert!(!can_wait(&requeue(Due::Now)));
         assert!(!can_wait(&requeue(Due::At(0))));

@@ -160,12 +160,7 @@ impl Runner {
         match next_step_struck(context, continues, from_ms(now_ms())) {
             NextStep::Perpetuate { due, .. } => {
                 tracing::warn!(task = %context.task().name(), key = %context.key(), %rule, next = ?due, "struck: skipped this run of its chain");
-                OutcomeKind::Requeue {
-                    due,
-                    attempt: 1,
-                    args: None,
-                    limits: None,
-                }
+                OutcomeKind::Skipped { due }
             }
             _ => {
                 tracing::warn!(task = %context.task().name(), key = %context.key(), %rule, "struck: cancelled without running");

@@ -32,6 +32,14 @@ async fn beat(label: String) {
     common::record(label).await;
 }
 
+/// Counts its runs under `label`, at most one start an hour.
+#[docket::task]
+#[perpetual(every = "20ms")]
+#[rate_limit(limit = 1, per = "1h")]
+async fn throttled_beat(label: String) {
+    common::record(label).await;
+}
+
 /// Seeded by workers; counts its runs under its own name.
 #[docket::task]
 #[perpetual(every = "1h", automatic)]
@@ -212,6 +220,23 @@ behaviour_tests! {
 
         docket.restore(Strike::task(beat::NAME)).await.unwrap();
         eventually(WAIT, "the chain to run again after the restore", || async { count(&label) >= 2 }).await;
+    }
+
+    async fn a_struck_chains_skipped_runs_do_not_count_against_its_rate_limit(env: Env) {
+        let docket = env.docket().await;
+        let label = format!("throttled@{}", env.url());
+        let chain = throttled_beat::schedule(&docket, label.clone()).key("throttled").await.unwrap();
+        docket.strike(Strike::task(throttled_beat::NAME)).await.unwrap();
+        let first_due = chain.info().await.unwrap().unwrap().when;
+        let _worker = start(test_worker(&docket).schedule_automatic_tasks(false));
+        // Several runs skipped: had their starts counted, the hour's one start would be gone.
+        eventually(WAIT, "the struck chain to skip a few runs", || async {
+            chain.info().await.unwrap().expect("the chain lives").when > first_due + Duration::from_millis(60)
+        })
+        .await;
+        assert_eq!(count(&label), 0);
+        docket.restore(Strike::task(throttled_beat::NAME)).await.unwrap();
+        eventually(WAIT, "the restored chain to run within its rate limit", || async { count(&label) == 1 }).await;
     }
 
     async fn a_struck_automatic_task_is_not_seeded_and_is_seeded_at_once_when_restored(env: Env) {

@@ -365,6 +365,13 @@ pub enum OutcomeKind {
         /// When to offer it again.
         due: Due,
     },
+    /// A run of a perpetual or cron chain skipped unrun (a strike matched it): the chain goes
+    /// on at `due` as attempt 1 with its arguments, and the skipped start does not count
+    /// against its rate limits.
+    Skipped {
+        /// When the chain's next run is due.
+        due: Due,
+    },
     /// Put the execution back to run again at `due` as run number `attempt`: a retry, or the
     /// next run of a perpetual chain (attempt 1, perhaps with new arguments).
     Requeue {

@@ -749,6 +749,17 @@ impl Store {
                 self.uncount_start(&rates, id);
                 self.put_back(&outcome.key, due.resolve(now.ms), now, fx);
             }
+            OutcomeKind::Skipped { due } => {
+                // The chain goes on, and the run it skipped unrun is not counted against its
+                // rate limits.
+                let at_ms = due.resolve(now.ms);
+                record.attempt = 1;
+                record.successor = true;
+                record.when_ms = at_ms;
+                let rates = record.rates.clone();
+                self.uncount_start(&rates, id);
+                self.put_back(&outcome.key, at_ms, now, fx);
+            }
         }
         self.release(&outcome.key, &held, fx);
     }

@@ -594,6 +594,12 @@ impl Core {
                         None => Value::from(""),
                     },
                 ),
+                OutcomeKind::Skipped { due } => (
+                    schema::outcome::SKIPPED,
+                    Value::from(due.spec()),
+                    Value::from(1),
+                    Value::from(""),
+                ),
                 OutcomeKind::Postpone { due } => (
                     schema::outcome::POSTPONE,
                     Value::from(due.spec()),

@@ -148,9 +148,11 @@ pub mod outcome {
     pub const INTERRUPTED: &str = "x";
     /// Ended unrun: CANCELLED with a reason (struck).
     pub const CANCELLED: &str = "k";
+    /// A chain's run skipped unrun (struck): the next run as a requeue, the start not counted.
+    pub const SKIPPED: &str = "s";
 
     /// Every kind, with the Lua name the prelude gives it.
-    pub(super) const ALL: [(&str, &str); 7] = [
+    pub(super) const ALL: [(&str, &str); 8] = [
         ("O_COMPLETED", COMPLETED),
         ("O_FAILED", FAILED),
         ("O_DEAD_LETTER", DEAD_LETTER),
@@ -158,6 +160,7 @@ pub mod outcome {
         ("O_POSTPONE", POSTPONE),
         ("O_INTERRUPTED", INTERRUPTED),
         ("O_CANCELLED", CANCELLED),
+        ("O_SKIPPED", SKIPPED),
     ];
 }
 

@@ -16,7 +16,8 @@
 -- its rate limits),
 -- O_REQUEUE (a = due spec, b = attempt, c = the next run's arguments or '' to keep them: a
 -- retry or a perpetual chain's next run), O_POSTPONE (a = due spec; due time and attempt
--- kept), O_INTERRUPTED (nothing written).
+-- kept), O_SKIPPED (a = due spec, b = 1, c = '': a requeue of a chain's run skipped unrun,
+-- its start not counted against its rate limits), O_INTERRUPTED (nothing written).
 -- Every recorded outcome removes the run's progress.
 -- A delivery is the live run of its record while the record is RUNNING and points at it.
 -- Its outcome is written only by the worker that holds it; an outcome of a delivery another
@@ -79,9 +80,10 @@ for i = 1, #KEYS - 8 do
       end
       expire_finished(record, ttl)
     else
-      if kind == O_POSTPONE then
+      if kind == O_POSTPONE or kind == O_SKIPPED then
         -- Put back unrun (released at shutdown, handed back, or a task this worker does not
-        -- know): its start is not counted against its rate limits.
+        -- know), or a chain's run skipped unrun (struck): its start is not counted against
+        -- its rate limits.
         uncount_start(current[7], id)
       end
       local due = due_at(a, clock())
@@ -89,7 +91,7 @@ for i = 1, #KEYS - 8 do
       -- One write of the record: its next state, and for a requeue its due time, attempt and
       -- (for a perpetual chain's next run) its new arguments.
       local fields = {F_GENERATION, next_generation, F_DELIVERIES, 0}
-      if kind == O_REQUEUE then
+      if kind == O_REQUEUE or kind == O_SKIPPED then
         fields[#fields + 1] = F_SUCCESSOR
         fields[#fields + 1] = 1
         fields[#fields + 1] = F_DUE
