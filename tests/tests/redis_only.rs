@@ -630,8 +630,16 @@ async fn a_worker_is_listed_only_while_it_can_claim_work() {
     assert_eq!(sum(&docket, 2, 2).await, 4);
 }
 
-/// `beat` and `charge` as the `behaviour-worker` binary defines them, to schedule them here.
+/// `beat`, `tick` and `charge` as the `behaviour-worker` binary defines them, to schedule
+/// them here.
 mod behaviour_worker_tasks {
+    /// A perpetual task that does nothing, every 20 ms.
+    #[docket::task]
+    #[perpetual(every = "20ms")]
+    pub async fn tick(chain: u64) {
+        let _ = chain;
+    }
+
     /// A perpetual task that takes `millis` per run.
     #[docket::task]
     #[perpetual(every = "20ms")]
@@ -760,6 +768,17 @@ async fn a_perpetual_chain_survives_its_worker_being_killed_mid_run() {
     let journal = docket_tests::unique_temp_dir("killed-chain-journal");
     let options = ["--redelivery-timeout", "1s", "--no-automatic-tasks"];
     let mut doomed = behaviour_worker(&server, "doomed", &journal, &options);
+    // Beside it, 40 chains every 20 ms keep work falling due every half millisecond, so the
+    // worker starts due work itself (moved and started in one step) rather than through the
+    // scheduler and the ready queue.
+    docket
+        .schedule_all((0..40u64).map(|chain| {
+            behaviour_worker_tasks::tick::schedule(&docket, chain)
+                .key(format!("tick-{chain}"))
+                .after(Duration::from_micros(500 * chain))
+        }))
+        .await
+        .unwrap();
     behaviour_worker_tasks::beat::schedule(&docket, 300)
         .key("beat-chain")
         .await
@@ -800,10 +819,29 @@ async fn a_perpetual_chain_survives_its_worker_being_killed_mid_run() {
         "the chain is still alive: {:?}",
         info.state
     );
-    let scheduled = redis_cli(&server, &["ZCARD", "{docket}:schedule"]);
+    // Every chain is alive and in one place: its next run scheduled, or queued or running.
+    for key in (0..40)
+        .map(|chain| format!("tick-{chain}"))
+        .chain(["beat-chain".to_string()])
+    {
+        let info = docket.execution(&key).await.unwrap().expect("the chain's record");
+        assert!(
+            !info.state.is_terminal(),
+            "{key} is still alive: {:?}",
+            info.state
+        );
+    }
+    let scheduled: u64 = redis_cli(&server, &["ZCARD", "{docket}:schedule"])
+        .trim()
+        .parse()
+        .unwrap();
+    let queued: u64 = redis_cli(&server, &["XLEN", "{docket}:stream"])
+        .trim()
+        .parse()
+        .unwrap();
     assert!(
-        scheduled.trim().parse::<u64>().unwrap_or(0) <= 1,
-        "one next run at most: {scheduled}"
+        scheduled + queued <= 41,
+        "each of the 41 chains has one next run at most: {scheduled} scheduled, {queued} in the stream"
     );
 }
 

@@ -1,5 +1,5 @@
 //! A worker binary for the process-level behaviour tests: an automatic perpetual task, a
-//! perpetual task to kill mid-run, a task with logged arguments and one limited to one run
+//! perpetual task to kill mid-run (and a busy one to run beside it), a task with logged arguments and one limited to one run
 //! per customer. Runs write their starts
 //! and ends to the file named by `DOCKET_TEST_JOURNAL`, one line each:
 //! `<start|end> <task> <unix ms> <pid>`.
@@ -37,6 +37,14 @@ async fn beat(millis: u64) {
     journal("start", "beat");
     tokio::time::sleep(Duration::from_millis(millis)).await;
     journal("end", "beat");
+}
+
+/// A perpetual task that does nothing, every 20 ms: many chains of it keep scheduled work
+/// falling due all the time, so a worker takes due work directly.
+#[docket::task]
+#[perpetual(every = "20ms")]
+async fn tick(chain: u64) {
+    let _ = chain;
 }
 
 /// Logs from inside its body; only `order_id` and the number of `lines` may be logged.
