@@ -515,6 +515,9 @@ impl Worker {
         let hint = config.backend().work_hint();
         let mut backoff = Backoff::default();
         let mut next_sweep = tokio::time::Instant::now();
+        // Whether the last claim filled every free slot: more ready work is likely waiting, so
+        // the next claim goes at once instead of waiting for scheduled work to fall due.
+        let mut filled = false;
         loop {
             let first = match slots.clone().try_acquire_owned() {
                 Ok(permit) => permit,
@@ -547,8 +550,9 @@ impl Worker {
             }
             let wait = wait.max(Duration::from_millis(1));
             // Scheduled work due soon: this worker takes it itself when it falls due (or when a
-            // sooner one is announced), moving and starting it in one call; the scheduler
-            // stands aside meanwhile. Otherwise wait for ready work (the scheduler moves what
+            // sooner one is announced; at once when the last claim filled every slot, since
+            // ready work is likely waiting and is read first), moving and starting it in one
+            // call; the scheduler stands aside meanwhile. Otherwise wait for ready work (the scheduler moves what
             // falls due meanwhile to the ready queue, which ends the wait).
             let near = config.due.near();
             config.due.cover(near.is_some());
@@ -575,9 +579,11 @@ impl Worker {
                         None => std::future::pending().await,
                     }
                 };
-                tokio::select! {
-                    _ = tokio::time::sleep_until(at) => {}
-                    _ = announced => {}
+                if !filled {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(at) => {}
+                        _ = announced => {}
+                    }
                 }
                 let (deliveries, next) = config.backend().claim_due(&config.name, permits.len()).await?;
                 config.due.learned(next);
@@ -617,6 +623,7 @@ impl Worker {
                 }
             };
             let idle = deliveries.is_empty();
+            filled = deliveries.len() >= permits.len();
             for delivery in deliveries {
                 let Some(permit) = permits.pop() else {
                     tracing::error!("claimed more deliveries than free slots");
