@@ -1102,3 +1102,55 @@ async fn dense_scheduled_work_of_a_killed_worker_is_all_finished_by_another() {
 fn zrangebyscores(server: &RedisServer) -> u64 {
     command_calls(server).get("zrangebyscore").copied().unwrap_or(0)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_claim_that_fails_midway_leaves_what_it_moved_queued_not_lost() {
+    use docket::backend::{Due, LimitSlot, NewTask};
+    let server = RedisServer::start();
+    let docket = Docket::connect(&server.url()).await.unwrap();
+    let backend = docket.backend();
+    let soon = |key: &str| NewTask::new(key, "direct", vec![0x80], Due::After(50));
+    let tasks = [soon("a"), soon("b").with_limits(vec![LimitSlot::new("one", 1)])];
+    backend.schedule(&tasks).await.unwrap();
+    // The limit's holders key of the wrong type: taking b's slot fails the script midway.
+    redis_cli(&server, &["SET", "{docket}:ch:one", "not a sorted set"]);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match backend.claim_due("w", 10).await {
+            Err(_) => break,
+            Ok((started, next)) => {
+                assert!(started.is_empty(), "nothing starts while b's limit is broken");
+                assert!(tokio::time::Instant::now() < deadline, "the work never fell due");
+                tokio::time::sleep(next.unwrap_or_default().max(Duration::from_millis(1))).await;
+            }
+        }
+    }
+    let state = |key: &'static str| async move { backend.info(key).await.unwrap().map(|info| info.state) };
+    assert_eq!(
+        state("a").await,
+        Some(ExecutionState::Running),
+        "a started before the failure"
+    );
+    assert_eq!(
+        state("b").await,
+        Some(ExecutionState::Queued),
+        "b was moved out of the schedule: it must not be left SCHEDULED there"
+    );
+
+    // Repaired, the deliveries the failed call made are taken over like any stalled ones.
+    redis_cli(&server, &["DEL", "{docket}:ch:one"]);
+    let taken = std::sync::Mutex::new(Vec::new());
+    eventually(WAIT, "both deliveries to be taken over", || async {
+        let reclaimed = backend
+            .reclaim("w2", Duration::from_millis(10), 10)
+            .await
+            .unwrap();
+        let mut taken = taken.lock().unwrap();
+        taken.extend(reclaimed.into_iter().map(|delivery| delivery.key));
+        taken.len() == 2
+    })
+    .await;
+    let mut taken = taken.into_inner().unwrap();
+    taken.sort();
+    assert_eq!(taken, ["a", "b"]);
+}

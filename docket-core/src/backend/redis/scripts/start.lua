@@ -167,7 +167,7 @@ else
 end
 local out = {}
 local done = {}
-for _, entry in ipairs(entries) do
+local function start_entry(entry)
   local id, key = entry[1], entry[2]
   local record = ARGV[3] .. (key or '')
   local current = {}
@@ -262,6 +262,17 @@ for _, entry in ipairs(entries) do
     end
     free_retired(id, KEYS[9], {KEYS[1], KEYS[6], ARGV[3], stamp})
     done[#done + 1] = id
+  end
+end
+for _, entry in ipairs(entries) do
+  local ok, err = pcall(start_entry, entry)
+  if not ok then
+    -- Redis keeps what a failed script wrote: the executions moved here and not written yet
+    -- must not stay SCHEDULED outside the schedule. They wait QUEUED in the stream.
+    for _, item in ipairs(moved_ids) do
+      queue_moved(item[1], item[2])
+    end
+    error(err)
   end
 end
 -- Moved but not read (older deliveries came first): they wait in the stream.
