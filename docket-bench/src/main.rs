@@ -9,6 +9,7 @@
 mod chaos;
 mod idle;
 mod limits;
+mod mixed;
 mod perpetual;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,6 +82,22 @@ enum Workload {
         /// Worker concurrency.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+    },
+    /// Mixed: N ready no-op tasks drained beside scheduled work due every SPACING; drain
+    /// tasks/s (compare with W1's drain).
+    Mixed {
+        /// How many ready tasks.
+        #[arg(long, default_value_t = 20_000)]
+        n: u64,
+        /// How far apart the scheduled work falls due.
+        #[arg(long, default_value = "4ms", value_parser = docket_worker::parse_duration)]
+        spacing: Duration,
+        /// Worker concurrency.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// How many runs (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
     /// Concurrency limits: N tasks over C customer ids with
     /// `#[concurrency(arg = "customer_id", max = 1)]` on one worker, beside the unlimited
@@ -165,6 +182,12 @@ async fn main() -> anyhow::Result<()> {
             duration,
             concurrency,
         } => perpetual::run(n, duration, concurrency).await?,
+        Workload::Mixed {
+            n,
+            spacing,
+            concurrency,
+            runs,
+        } => mixed::run(n, spacing, concurrency, runs).await?,
         Workload::Chaos(args) => chaos::run(args).await?,
         Workload::ChaosWorker(args) => chaos::run_worker(args).await?,
         Workload::W4 { n } => {
