@@ -267,6 +267,16 @@ async fn workers_and_built_in_tasks_from_the_command_line() {
     docket.close().await;
 }
 
+/// Schedules `double` now (key `now`) and in an hour (key `later`).
+async fn now_and_later(docket: &Docket) {
+    double::schedule(docket, 1).key("now").await.unwrap();
+    double::schedule(docket, 2)
+        .key("later")
+        .after(Duration::from_secs(3600))
+        .await
+        .unwrap();
+}
+
 /// How many executions are queued or running, and how many scheduled.
 async fn counts(docket: &Docket) -> (u64, u64) {
     let backlog = docket.backend().backlog().await.unwrap();
@@ -279,12 +289,7 @@ async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
     let url = server.url();
     let docket = Docket::connect(&url).await.unwrap();
     docket.strike(Strike::task("never-scheduled")).await.unwrap();
-    double::schedule(&docket, 1).key("now").await.unwrap();
-    double::schedule(&docket, 2)
-        .key("later")
-        .after(Duration::from_secs(3600))
-        .await
-        .unwrap();
+    now_and_later(&docket).await;
 
     // Not a terminal (standard input is closed) and no --yes: a usage error, nothing removed.
     let refused = docket_cli(&url, &["clear"]);
@@ -330,12 +335,7 @@ async fn clear_asks_for_confirmation_then_removes_queued_and_scheduled_work() {
     );
     assert_eq!(counts(&docket).await, (0, 0));
 
-    double::schedule(&docket, 1).key("now").await.unwrap();
-    double::schedule(&docket, 2)
-        .key("later")
-        .after(Duration::from_secs(3600))
-        .await
-        .unwrap();
+    now_and_later(&docket).await;
     let cleared = docket_cli(&url, &["clear", "--yes"]);
     assert!(cleared.status.success(), "{}", stderr(&cleared));
     assert_eq!(stdout(&cleared).trim(), "cleared 2 executions");

@@ -64,11 +64,7 @@ async fn a_task_of_a_killed_worker_is_redelivered_to_another() {
     doomed.kill().expect("SIGKILL the worker");
     let _ = doomed.wait();
 
-    let _rescuer = start(
-        test_worker(&docket)
-            .name("rescuer")
-            .redelivery_timeout(Duration::from_secs(1)),
-    );
+    let _rescuer = rescuer(&docket);
     assert_eq!(execution.result_timeout(WAIT).await.unwrap(), 1_500);
     let info = execution.info().await.unwrap().unwrap();
     assert_eq!(info.worker.as_deref(), Some("rescuer"));
@@ -630,6 +626,15 @@ async fn a_worker_is_listed_only_while_it_can_claim_work() {
     assert_eq!(sum(&docket, 2, 2).await, 4);
 }
 
+/// A worker called `rescuer` that takes over a killed worker's deliveries after 1 s.
+fn rescuer(docket: &Docket) -> RunningWorker {
+    start(
+        test_worker(docket)
+            .name("rescuer")
+            .redelivery_timeout(Duration::from_secs(1)),
+    )
+}
+
 /// `beat`, `tick` and `charge` as the `behaviour-worker` binary defines them, to schedule
 /// them here.
 mod behaviour_worker_tasks {
@@ -1075,11 +1080,7 @@ async fn dense_scheduled_work_of_a_killed_worker_is_all_finished_by_another() {
     doomed.kill().expect("SIGKILL the worker");
     let _ = doomed.wait();
 
-    let _rescuer = start(
-        test_worker(&docket)
-            .name("rescuer")
-            .redelivery_timeout(Duration::from_secs(1)),
-    );
+    let _rescuer = rescuer(&docket);
     assert_eq!(victim.result_timeout(WAIT).await.unwrap(), 3_000);
     assert_eq!(
         victim.info().await.unwrap().unwrap().worker.as_deref(),
